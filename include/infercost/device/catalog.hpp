@@ -1,0 +1,387 @@
+/// @file
+/// The device catalog: datasheet numbers for the NVIDIA GPUs and Huawei Ascend NPUs infercost
+/// models, each with its source. Peaks are **dense**: NVIDIA datasheets print tensor figures
+/// with 2:4 sparsity (marked with an asterisk, "½ lower without"), halved here.
+///
+/// HBM capacities are taken as binary gigabytes: stacks are powers of two (H100 80 GB = 5 × 16 GiB
+/// stacks; nvidia-smi reports 81,559 MiB usable).
+///
+/// Sources (referred to by tag below):
+/// - [A100]  NVIDIA A100 Tensor Core GPU datasheet (r4, 2021); SXM 80GB column.
+/// - [H100]  NVIDIA H100 Tensor Core GPU datasheet (2023); H100 SXM column.
+/// - [H200]  NVIDIA H200 Tensor Core GPU datasheet (2024); MLPerf Inference v4.1 system file
+///           NVIDIA/systems/H200-SXM-141GBx8_TRT_MaxQ.json ("H200 TGP 700W", "18x 4th Gen
+///           NVLink, 900GB/s").
+/// - [H20]   NVIDIA H20 product brief as listed at huggingface.co/hardware/h20 (96 GB, 148 TFLOPS,
+///           400 W).
+/// - [B200]  NVIDIA HGX B200 datasheet (2025): B200-SXM-180GB, 1000 W; MLPerf Inference v6.0
+///           system file nebius_b200_n1.json.
+/// - [DSV3]  DeepSeek-AI, "DeepSeek-V3 Technical Report", arXiv:2412.19437, §3.2.2: "NVLink
+///           offers a bandwidth of 160 GB/s, roughly 3.2 times that of IB (50 GB/s)".
+/// - [DSISCA] DeepSeek-AI, "Insights into DeepSeek-V3: Scaling Challenges and Reflections on
+///           Hardware for AI Architectures", ISCA 2025, arXiv:2505.09343, §4.1: "the NVLink
+///           bandwidth in H800 SXM nodes is reduced from 900 GB/s to 400 GB/s ... each node is
+///           equipped with eight 400G Infiniband (IB) CX7 NICs".
+/// - [A2]    Huawei Atlas 800T A2 / 800I A2 training and inference server datasheets: Ascend
+///           910B2 376 TFLOPS FP16 / 99 FP32, 910B3 313 / 82, 910B4 280 / 75; 64 GB HBM2e at
+///           1.6 TB/s (910B4: 32 GB at 800 GB/s); HCCS 8-NPU full mesh, 7 links, "392 GB/s";
+///           one 200GE RoCE port per NPU; PCIe 4.0 x16 to the host; 400 W per NPU.
+/// - [A3]    Huawei Atlas 800T A3 datasheet: Ascend 910C, two dies, 752 TFLOPS FP16, 198 FP32,
+///           128 GB HBM at 2 × 1.6 TB/s, 7 HCCS links at 784 GB/s, 400GE RoCE per module.
+/// - [DV]    H. Liao et al., "DaVinci: A Scalable Architecture for Neural Network Computing",
+///           Hot Chips 31 (2019): Ascend 910 Cube 256 TFLOPS FP16 / 512 TOPS INT8 (INT8 = 2 ×
+///           FP16, the ratio used for 910B/910C, whose INT8 figure is not in [A2]/[A3]).
+/// - [NCCL]  NCCL src/graph/tuning.cc hardware latencies (NVLink ~0.6–3.4 µs per step) and
+///           nccl-tests issue #333 (~3 µs small-message all-reduce on NVLink).
+#pragma once
+
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "infercost/core/error.hpp"
+#include "infercost/core/units.hpp"
+#include "infercost/device/ascend_npu.hpp"
+#include "infercost/device/cuda_gpu.hpp"
+
+namespace infercost {
+
+namespace spec {
+using units::gib;
+using units::tera;
+using units::us;
+inline constexpr double giga = units::giga;
+
+/// Latencies shared by every NVIDIA part. Launch: ~4–6 µs per kernel (Nsight Systems guide);
+/// NVLink step: ~3 µs [NCCL]; InfiniBand step: ~10 µs (common rule of thumb, not a datasheet
+/// figure); PCIe transfer setup: ~10 µs (assumption). All overridable through a custom spec.
+inline constexpr double cuda_launch_s = 4.0 * us;
+inline constexpr double nvlink_latency_s = 3.0 * us;
+inline constexpr double ib_latency_s = 10.0 * us;
+inline constexpr double pcie_latency_s = 10.0 * us;
+
+/// Ascend: no published per-op dispatch figure; 10 µs assumed for aclnn single-op dispatch.
+/// HCCS and RoCE step latencies assumed equal to NVLink and IB. Overridable.
+inline constexpr double ascend_op_overhead_s = 10.0 * us;
+inline constexpr double hccs_latency_s = 3.0 * us;
+inline constexpr double roce_latency_s = 10.0 * us;
+
+/// NVIDIA A100 SXM4 80GB [A100]: 312 TFLOPS BF16 dense, 156 TF32, 19.5 FP32, 624 TOPS INT8;
+/// 80 GB HBM2e at 2,039 GB/s; NVLink3 600 GB/s bidirectional (300 per direction); PCIe Gen4 x16
+/// (32 GB/s per direction); DGX A100 has one 200 Gb/s HDR NIC per GPU (25 GB/s); 400 W.
+struct a100_sxm {
+  static constexpr cuda_spec value{.name = "a100_sxm",
+                                   .memory_bytes = 80 * gib,
+                                   .memory_bytes_per_s = 2039 * giga,
+                                   .fp32_flops = 19.5 * tera,
+                                   .tf32_flops = 156 * tera,
+                                   .bf16_flops = 312 * tera,
+                                   .fp8_flops = 0.0,
+                                   .int8_flops = 624 * tera,
+                                   .fp4_flops = 0.0,
+                                   .nvlink_bytes_per_s = 300 * giga,
+                                   .gpus_per_node = 8,
+                                   .nic_bytes_per_s = 25 * giga,
+                                   .pcie_bytes_per_s = 32 * giga,
+                                   .launch_overhead_s = cuda_launch_s,
+                                   .nvlink_latency_s = nvlink_latency_s,
+                                   .nic_latency_s = ib_latency_s,
+                                   .pcie_latency_s = pcie_latency_s,
+                                   .tdp_w = 400,
+                                   .eff = {}};
+};
+
+/// NVIDIA H100 SXM5 80GB [H100]: 989 TFLOPS BF16 dense, 1,979 FP8, 1,979 TOPS INT8, 495 TF32,
+/// 67 FP32; 80 GB HBM3 at 3.35 TB/s; NVLink4 900 GB/s bidirectional (450 per direction); PCIe
+/// Gen5 x16 (64 GB/s per direction); one 400 Gb/s NDR NIC per GPU (50 GB/s); 700 W.
+struct h100_sxm {
+  static constexpr cuda_spec value{.name = "h100_sxm",
+                                   .memory_bytes = 80 * gib,
+                                   .memory_bytes_per_s = 3350 * giga,
+                                   .fp32_flops = 67 * tera,
+                                   .tf32_flops = 494.7 * tera,
+                                   .bf16_flops = 989.4 * tera,
+                                   .fp8_flops = 1978.9 * tera,
+                                   .int8_flops = 1978.9 * tera,
+                                   .fp4_flops = 0.0,
+                                   .nvlink_bytes_per_s = 450 * giga,
+                                   .gpus_per_node = 8,
+                                   .nic_bytes_per_s = 50 * giga,
+                                   .pcie_bytes_per_s = 64 * giga,
+                                   .launch_overhead_s = cuda_launch_s,
+                                   .nvlink_latency_s = nvlink_latency_s,
+                                   .nic_latency_s = ib_latency_s,
+                                   .pcie_latency_s = pcie_latency_s,
+                                   .tdp_w = 700,
+                                   .eff = {}};
+};
+
+/// NVIDIA H800 SXM: H100 compute and memory, NVLink cut to 400 GB/s bidirectional (200 per
+/// direction) [DSISCA]; one 400 Gb/s CX7 IB NIC per GPU [DSISCA]. DeepSeek measures 160 GB/s
+/// NVLink and 50 GB/s IB achieved [DSV3]: the scale-up efficiency 0.8 gives exactly 160 GB/s.
+struct h800_sxm {
+  static constexpr cuda_spec value{.name = "h800_sxm",
+                                   .memory_bytes = 80 * gib,
+                                   .memory_bytes_per_s = 3350 * giga,
+                                   .fp32_flops = 67 * tera,
+                                   .tf32_flops = 494.7 * tera,
+                                   .bf16_flops = 989.4 * tera,
+                                   .fp8_flops = 1978.9 * tera,
+                                   .int8_flops = 1978.9 * tera,
+                                   .fp4_flops = 0.0,
+                                   .nvlink_bytes_per_s = 200 * giga,
+                                   .gpus_per_node = 8,
+                                   .nic_bytes_per_s = 50 * giga,
+                                   .pcie_bytes_per_s = 64 * giga,
+                                   .launch_overhead_s = cuda_launch_s,
+                                   .nvlink_latency_s = nvlink_latency_s,
+                                   .nic_latency_s = ib_latency_s,
+                                   .pcie_latency_s = pcie_latency_s,
+                                   .tdp_w = 700,
+                                   .eff = {}};
+};
+
+/// NVIDIA H20 [H20]: 148 TFLOPS BF16 dense, 296 FP8 and INT8, 74 TF32, 44 FP32; 96 GB HBM3 at
+/// 4.0 TB/s; NVLink 900 GB/s bidirectional and PCIe Gen5 as on H100 (product brief; not in a
+/// primary datasheet we could check); 400 W.
+struct h20 {
+  static constexpr cuda_spec value{.name = "h20",
+                                   .memory_bytes = 96 * gib,
+                                   .memory_bytes_per_s = 4000 * giga,
+                                   .fp32_flops = 44 * tera,
+                                   .tf32_flops = 74 * tera,
+                                   .bf16_flops = 148 * tera,
+                                   .fp8_flops = 296 * tera,
+                                   .int8_flops = 296 * tera,
+                                   .fp4_flops = 0.0,
+                                   .nvlink_bytes_per_s = 450 * giga,
+                                   .gpus_per_node = 8,
+                                   .nic_bytes_per_s = 50 * giga,
+                                   .pcie_bytes_per_s = 64 * giga,
+                                   .launch_overhead_s = cuda_launch_s,
+                                   .nvlink_latency_s = nvlink_latency_s,
+                                   .nic_latency_s = ib_latency_s,
+                                   .pcie_latency_s = pcie_latency_s,
+                                   .tdp_w = 400,
+                                   .eff = {}};
+};
+
+/// NVIDIA H200 SXM [H200]: H100 compute; 141 GB HBM3e at 4.8 TB/s; NVLink4 900 GB/s
+/// bidirectional; PCIe Gen5; 400 Gb/s NIC per GPU; 700 W.
+struct h200_sxm {
+  static constexpr cuda_spec value{.name = "h200_sxm",
+                                   .memory_bytes = 141 * gib,
+                                   .memory_bytes_per_s = 4800 * giga,
+                                   .fp32_flops = 67 * tera,
+                                   .tf32_flops = 494.7 * tera,
+                                   .bf16_flops = 989.4 * tera,
+                                   .fp8_flops = 1978.9 * tera,
+                                   .int8_flops = 1978.9 * tera,
+                                   .fp4_flops = 0.0,
+                                   .nvlink_bytes_per_s = 450 * giga,
+                                   .gpus_per_node = 8,
+                                   .nic_bytes_per_s = 50 * giga,
+                                   .pcie_bytes_per_s = 64 * giga,
+                                   .launch_overhead_s = cuda_launch_s,
+                                   .nvlink_latency_s = nvlink_latency_s,
+                                   .nic_latency_s = ib_latency_s,
+                                   .pcie_latency_s = pcie_latency_s,
+                                   .tdp_w = 700,
+                                   .eff = {}};
+};
+
+/// NVIDIA B200 (HGX, 1,000 W) [B200]: 2,250 TFLOPS BF16 dense, 4,500 FP8 and INT8, 9,000 FP4,
+/// 1,100 TF32, 80 FP32; 180 GB HBM3e at 8 TB/s; NVLink5 1.8 TB/s bidirectional (900 per
+/// direction); PCIe Gen5; 400 Gb/s CX7 NIC per GPU.
+struct b200 {
+  static constexpr cuda_spec value{.name = "b200",
+                                   .memory_bytes = 180 * gib,
+                                   .memory_bytes_per_s = 8000 * giga,
+                                   .fp32_flops = 80 * tera,
+                                   .tf32_flops = 1100 * tera,
+                                   .bf16_flops = 2250 * tera,
+                                   .fp8_flops = 4500 * tera,
+                                   .int8_flops = 4500 * tera,
+                                   .fp4_flops = 9000 * tera,
+                                   .nvlink_bytes_per_s = 900 * giga,
+                                   .gpus_per_node = 8,
+                                   .nic_bytes_per_s = 50 * giga,
+                                   .pcie_bytes_per_s = 64 * giga,
+                                   .launch_overhead_s = cuda_launch_s,
+                                   .nvlink_latency_s = nvlink_latency_s,
+                                   .nic_latency_s = ib_latency_s,
+                                   .pcie_latency_s = pcie_latency_s,
+                                   .tdp_w = 1000,
+                                   .eff = {}};
+};
+
+/// Vector-unit FP16 rate of a 910B-class die, which Huawei does not publish: AIV cores × 1.8 GHz
+/// × 128 FP16 lanes × 2 (FMA). 910B2 has 48 AIV cores, 910B3/B4 have 40 (CANN tiling data:
+/// "aicNum 20, aivNum 40, socVersion Ascend910B3"). An estimate; override after calibration.
+inline constexpr double ascend_vector_flops(int aiv_cores) noexcept {
+  return aiv_cores * 1.8e9 * 128.0 * 2.0;
+}
+
+/// HCCS per link per direction: [A2] prints 392 GB/s over 7 links for 910B; read as both
+/// directions, 196 GB/s per direction per NPU, 28 GB/s per link.
+inline constexpr double hccs_910b_link_bytes_per_s = 392.0 / 2.0 / 7.0 * giga;
+
+/// Ascend 910B2 [A2]: 376 TFLOPS FP16, 99 FP32 (HF32), INT8 2 × FP16 [DV]; 64 GB HBM2e at
+/// 1.6 TB/s; HCCS 7 links; 200 GbE RoCE (25 GB/s); PCIe 4.0 x16 (32 GB/s); 400 W.
+struct ascend_910b2 {
+  static constexpr ascend_spec value{.name = "ascend_910b2",
+                                     .memory_bytes = 64 * gib,
+                                     .memory_bytes_per_s = 1600 * giga,
+                                     .cube_fp16_flops = 376 * tera,
+                                     .cube_int8_flops = 752 * tera,
+                                     .cube_fp32_flops = 99 * tera,
+                                     .vector_flops = ascend_vector_flops(48),
+                                     .fp8_as_int8 = false,
+                                     .hccs_link_bytes_per_s = hccs_910b_link_bytes_per_s,
+                                     .hccs_links = 7,
+                                     .npus_per_node = 8,
+                                     .roce_bytes_per_s = 25 * giga,
+                                     .pcie_bytes_per_s = 32 * giga,
+                                     .op_overhead_s = ascend_op_overhead_s,
+                                     .hccs_latency_s = hccs_latency_s,
+                                     .roce_latency_s = roce_latency_s,
+                                     .pcie_latency_s = pcie_latency_s,
+                                     .tdp_w = 400,
+                                     .eff = {}};
+};
+
+/// Ascend 910B3 [A2]: 313 TFLOPS FP16, 82 FP32; otherwise as 910B2 with 40 AIV cores.
+struct ascend_910b3 {
+  static constexpr ascend_spec value{.name = "ascend_910b3",
+                                     .memory_bytes = 64 * gib,
+                                     .memory_bytes_per_s = 1600 * giga,
+                                     .cube_fp16_flops = 313 * tera,
+                                     .cube_int8_flops = 626 * tera,
+                                     .cube_fp32_flops = 82 * tera,
+                                     .vector_flops = ascend_vector_flops(40),
+                                     .fp8_as_int8 = false,
+                                     .hccs_link_bytes_per_s = hccs_910b_link_bytes_per_s,
+                                     .hccs_links = 7,
+                                     .npus_per_node = 8,
+                                     .roce_bytes_per_s = 25 * giga,
+                                     .pcie_bytes_per_s = 32 * giga,
+                                     .op_overhead_s = ascend_op_overhead_s,
+                                     .hccs_latency_s = hccs_latency_s,
+                                     .roce_latency_s = roce_latency_s,
+                                     .pcie_latency_s = pcie_latency_s,
+                                     .tdp_w = 400,
+                                     .eff = {}};
+};
+
+/// Ascend 910B4 [A2, Atlas 800I A2]: 280 TFLOPS FP16, 75 FP32; 32 GB HBM2e at 800 GB/s.
+struct ascend_910b4 {
+  static constexpr ascend_spec value{.name = "ascend_910b4",
+                                     .memory_bytes = 32 * gib,
+                                     .memory_bytes_per_s = 800 * giga,
+                                     .cube_fp16_flops = 280 * tera,
+                                     .cube_int8_flops = 560 * tera,
+                                     .cube_fp32_flops = 75 * tera,
+                                     .vector_flops = ascend_vector_flops(40),
+                                     .fp8_as_int8 = false,
+                                     .hccs_link_bytes_per_s = hccs_910b_link_bytes_per_s,
+                                     .hccs_links = 7,
+                                     .npus_per_node = 8,
+                                     .roce_bytes_per_s = 25 * giga,
+                                     .pcie_bytes_per_s = 32 * giga,
+                                     .op_overhead_s = ascend_op_overhead_s,
+                                     .hccs_latency_s = hccs_latency_s,
+                                     .roce_latency_s = roce_latency_s,
+                                     .pcie_latency_s = pcie_latency_s,
+                                     .tdp_w = 400,
+                                     .eff = {}};
+};
+
+/// Ascend 910C [A3]: two 910B-class dies, 752 TFLOPS FP16, 198 FP32, INT8 2 × FP16 [DV]; 128 GB
+/// HBM at 3.2 TB/s; 7 links at 784 GB/s (both directions: 56 GB/s per link per direction);
+/// 400 GbE RoCE (50 GB/s); PCIe 5.0 x16 (64 GB/s, assumed as on the A3 host). Power is not in
+/// [A3]: 2 × 400 W dies assumed, 800 W.
+struct ascend_910c {
+  static constexpr ascend_spec value{.name = "ascend_910c",
+                                     .memory_bytes = 128 * gib,
+                                     .memory_bytes_per_s = 3200 * giga,
+                                     .cube_fp16_flops = 752 * tera,
+                                     .cube_int8_flops = 1504 * tera,
+                                     .cube_fp32_flops = 198 * tera,
+                                     .vector_flops = 2 * ascend_vector_flops(48),
+                                     .fp8_as_int8 = false,
+                                     .hccs_link_bytes_per_s = 784.0 / 2.0 / 7.0 * giga,
+                                     .hccs_links = 7,
+                                     .npus_per_node = 8,
+                                     .roce_bytes_per_s = 50 * giga,
+                                     .pcie_bytes_per_s = 64 * giga,
+                                     .op_overhead_s = ascend_op_overhead_s,
+                                     .hccs_latency_s = hccs_latency_s,
+                                     .roce_latency_s = roce_latency_s,
+                                     .pcie_latency_s = pcie_latency_s,
+                                     .tdp_w = 800,
+                                     .eff = {}};
+};
+} // namespace spec
+
+using a100_sxm = cuda_gpu<spec::a100_sxm>;
+using h100_sxm = cuda_gpu<spec::h100_sxm>;
+using h800_sxm = cuda_gpu<spec::h800_sxm>;
+using h20 = cuda_gpu<spec::h20>;
+using h200_sxm = cuda_gpu<spec::h200_sxm>;
+using b200 = cuda_gpu<spec::b200>;
+using ascend_910b2 = ascend_npu<spec::ascend_910b2>;
+using ascend_910b3 = ascend_npu<spec::ascend_910b3>;
+using ascend_910b4 = ascend_npu<spec::ascend_910b4>;
+/// The 910B most quoted in serving studies: the 376 TFLOPS 910B2 bin.
+using ascend_910b = ascend_910b2;
+using ascend_910c = ascend_npu<spec::ascend_910c>;
+
+/// The default device of `basic_xxx` aliases.
+using default_device = h100_sxm;
+
+/// Every catalog device type, in display order.
+using catalog_devices = std::tuple<a100_sxm, h100_sxm, h800_sxm, h20, h200_sxm, b200,
+                                   ascend_910b2, ascend_910b3, ascend_910b4, ascend_910c>;
+
+/// Names accepted by visit_device: the catalog names plus the alias "ascend_910b".
+[[nodiscard]] inline std::vector<std::string_view> device_names() {
+  std::vector<std::string_view> names;
+  // Each name() views a string literal in the spec, so it outlives the temporary device.
+  std::apply([&](const auto&... d) { (names.push_back(d.name()), ...); }, catalog_devices{});
+  names.push_back("ascend_910b");
+  return names;
+}
+
+/// Calls `f(device)` with a default-constructed device of the named catalog type and returns its
+/// result. @throws config_error listing the valid names when `name` is unknown.
+template <class F> decltype(auto) visit_device(std::string_view name, F&& f) {
+  if (name == "ascend_910b")
+    return f(ascend_910b{});
+  if (name == "a100_sxm")
+    return f(a100_sxm{});
+  if (name == "h100_sxm")
+    return f(h100_sxm{});
+  if (name == "h800_sxm")
+    return f(h800_sxm{});
+  if (name == "h20")
+    return f(h20{});
+  if (name == "h200_sxm")
+    return f(h200_sxm{});
+  if (name == "b200")
+    return f(b200{});
+  if (name == "ascend_910b2")
+    return f(ascend_910b2{});
+  if (name == "ascend_910b3")
+    return f(ascend_910b3{});
+  if (name == "ascend_910b4")
+    return f(ascend_910b4{});
+  if (name == "ascend_910c")
+    return f(ascend_910c{});
+  std::string valid;
+  for (auto n : device_names())
+    valid += (valid.empty() ? "" : ", ") + std::string(n);
+  throw config_error("device::catalog", "name",
+                     fmt::format("('{}') is not a known device; valid: {}", name, valid));
+}
+
+} // namespace infercost

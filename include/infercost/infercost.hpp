@@ -1,0 +1,44 @@
+/// @file
+/// Umbrella header: includes every public infercost header.
+#pragma once
+
+#include "infercost/fwd.hpp"
+#include "infercost/version.hpp"
+
+// core/
+#include "infercost/core/error.hpp"
+#include "infercost/core/macros.hpp"
+#include "infercost/core/random.hpp"
+#include "infercost/core/stats.hpp"
+#include "infercost/core/units.hpp"
+
+// device/
+#include "infercost/device/ascend_npu.hpp"
+#include "infercost/device/catalog.hpp"
+#include "infercost/device/collectives.hpp"
+#include "infercost/device/concepts.hpp"
+#include "infercost/device/cuda_gpu.hpp"
+#include "infercost/device/efficiency.hpp"
+#include "infercost/device/roofline.hpp"
+#include "infercost/device/tco.hpp"
+#include "infercost/device/work.hpp"
+
+// model/
+#include "infercost/model/model_config.hpp"
+#include "infercost/model/presets.hpp"
+
+// moe/
+
+// attention/
+
+// speculative/
+
+// kvcache/
+
+// engine/
+
+// serving/
+
+// econ/
+
+// io/

@@ -1,0 +1,222 @@
+/// @file
+/// Model presets, from each model's published config.json (Hugging Face) or paper.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "infercost/core/error.hpp"
+#include "infercost/model/model_config.hpp"
+
+namespace infercost::model::presets {
+
+/// DeepSeek-V3 (deepseek-ai/DeepSeek-V3 config.json; identical to DeepSeek-R1's): hidden 7168,
+/// 61 layers, MLA (128 heads, q_lora 1536, kv_lora 512, nope 128, rope 64, v 128), 256 routed +
+/// 1 shared experts of width 2048, top-8, 8 groups / top-4 groups, sigmoid scoring, routed
+/// scaling 2.5, first 3 layers dense (width 18432), vocab 129280, untied head, 1 MTP module.
+[[nodiscard]] inline model_config deepseek_v3() {
+  return model_config{.name = "deepseek_v3",
+                      .hidden = 7168,
+                      .num_layers = 61,
+                      .vocab = 129280,
+                      .tie_embeddings = false,
+                      .attention = attention_kind::mla,
+                      .num_heads = 128,
+                      .num_kv_heads = 128,
+                      .head_dim = 0,
+                      .q_lora_rank = 1536,
+                      .kv_lora_rank = 512,
+                      .qk_nope_head_dim = 128,
+                      .qk_rope_head_dim = 64,
+                      .v_head_dim = 128,
+                      .ffn = ffn_kind::swiglu,
+                      .intermediate = 18432,
+                      .num_experts = 256,
+                      .num_shared_experts = 1,
+                      .moe_intermediate = 2048,
+                      .top_k = 8,
+                      .n_group = 8,
+                      .topk_group = 4,
+                      .first_k_dense = 3,
+                      .scoring = router_scoring::sigmoid,
+                      .routed_scaling_factor = 2.5,
+                      .norm_topk_prob = true,
+                      .mtp_layers = 1};
+}
+
+/// DeepSeek-V3.2-Exp: DeepSeek-V3 plus the DSA lightning indexer (deepseek-ai/DeepSeek-V3.2-Exp
+/// inference/model.py ModelArgs: index_n_heads 64, index_head_dim 128, index_topk 2048).
+[[nodiscard]] inline model_config deepseek_v32_exp() {
+  model_config m = deepseek_v3();
+  m.name = "deepseek_v32_exp";
+  m.index_heads = 64;
+  m.index_head_dim = 128;
+  m.index_topk = 2048;
+  return m;
+}
+
+/// Qwen3-235B-A22B (Qwen/Qwen3-235B-A22B config.json): hidden 4096, 94 layers, 64 heads, 4 KV
+/// heads, head_dim 128, 128 experts of width 1536, top-8, softmax with top-k renormalisation,
+/// vocab 151936, untied.
+[[nodiscard]] inline model_config qwen3_235b_a22b() {
+  return model_config{.name = "qwen3_235b_a22b",
+                      .hidden = 4096,
+                      .num_layers = 94,
+                      .vocab = 151936,
+                      .num_heads = 64,
+                      .num_kv_heads = 4,
+                      .head_dim = 128,
+                      .intermediate = 12288,
+                      .num_experts = 128,
+                      .moe_intermediate = 1536,
+                      .top_k = 8,
+                      .scoring = router_scoring::softmax,
+                      .norm_topk_prob = true};
+}
+
+/// Qwen3-30B-A3B (Qwen/Qwen3-30B-A3B config.json): hidden 2048, 48 layers, 32 heads, 4 KV heads,
+/// head_dim 128, 128 experts of width 768, top-8, vocab 151936, untied.
+[[nodiscard]] inline model_config qwen3_30b_a3b() {
+  return model_config{.name = "qwen3_30b_a3b",
+                      .hidden = 2048,
+                      .num_layers = 48,
+                      .vocab = 151936,
+                      .num_heads = 32,
+                      .num_kv_heads = 4,
+                      .head_dim = 128,
+                      .intermediate = 6144,
+                      .num_experts = 128,
+                      .moe_intermediate = 768,
+                      .top_k = 8,
+                      .scoring = router_scoring::softmax,
+                      .norm_topk_prob = true};
+}
+
+/// Mixtral-8x7B-v0.1 (mistralai/Mixtral-8x7B-v0.1 config.json): hidden 4096, 32 layers, 32 heads,
+/// 8 KV heads, 8 experts of width 14336, top-2 softmax, vocab 32000, no sliding window.
+[[nodiscard]] inline model_config mixtral_8x7b() {
+  return model_config{.name = "mixtral_8x7b",
+                      .hidden = 4096,
+                      .num_layers = 32,
+                      .vocab = 32000,
+                      .num_heads = 32,
+                      .num_kv_heads = 8,
+                      .head_dim = 128,
+                      .num_experts = 8,
+                      .moe_intermediate = 14336,
+                      .top_k = 2,
+                      .scoring = router_scoring::softmax,
+                      .norm_topk_prob = true};
+}
+
+/// Llama-3.1-8B (meta-llama/Llama-3.1-8B config.json): hidden 4096, 32 layers, 32 heads, 8 KV
+/// heads, FFN 14336, vocab 128256, untied.
+[[nodiscard]] inline model_config llama3_8b() {
+  return model_config{.name = "llama3_8b",
+                      .hidden = 4096,
+                      .num_layers = 32,
+                      .vocab = 128256,
+                      .num_heads = 32,
+                      .num_kv_heads = 8,
+                      .head_dim = 128,
+                      .intermediate = 14336};
+}
+
+/// Llama-3.1-70B (meta-llama/Llama-3.1-70B config.json): hidden 8192, 80 layers, 64 heads, 8 KV
+/// heads, FFN 28672, vocab 128256, untied.
+[[nodiscard]] inline model_config llama3_70b() {
+  return model_config{.name = "llama3_70b",
+                      .hidden = 8192,
+                      .num_layers = 80,
+                      .vocab = 128256,
+                      .num_heads = 64,
+                      .num_kv_heads = 8,
+                      .head_dim = 128,
+                      .intermediate = 28672};
+}
+
+/// Mistral-7B-v0.1 (mistralai/Mistral-7B-v0.1 config.json): Llama-like, every layer a 4096-token
+/// sliding window; hidden 4096, 32 layers, 32 heads, 8 KV heads, FFN 14336, vocab 32000.
+[[nodiscard]] inline model_config mistral_7b() {
+  return model_config{.name = "mistral_7b",
+                      .hidden = 4096,
+                      .num_layers = 32,
+                      .vocab = 32000,
+                      .num_heads = 32,
+                      .num_kv_heads = 8,
+                      .head_dim = 128,
+                      .sliding_window = 4096,
+                      .intermediate = 14336};
+}
+
+/// Gemma-3-12B (google/gemma-3-12b config.json, text part): hidden 3840, 48 layers, 16 heads,
+/// 8 KV heads, head_dim 256, FFN 15360 (GeGLU: three matrices like SwiGLU), vocab 262208, tied
+/// embeddings; sliding window 1024 with pattern 6 (5 local : 1 global), so 8 global layers.
+[[nodiscard]] inline model_config gemma3_12b() {
+  return model_config{.name = "gemma3_12b",
+                      .hidden = 3840,
+                      .num_layers = 48,
+                      .vocab = 262208,
+                      .tie_embeddings = true,
+                      .num_heads = 16,
+                      .num_kv_heads = 8,
+                      .head_dim = 256,
+                      .sliding_window = 1024,
+                      .full_attention_layers = 8,
+                      .intermediate = 15360};
+}
+
+/// The shape the article gives for "DeepSeek V4-Pro": hidden 7168, 256 experts of hidden 2560,
+/// top-8, with its two-layer ReLU expert and no shared expert. The article gives nothing else,
+/// so layers, attention, vocabulary and dense layers are DeepSeek-V3's. With these numbers the
+/// model has ~558B parameters and ~32B active, not the article's 1600B / 48B.
+[[nodiscard]] inline model_config article_v4_pro() {
+  model_config m = deepseek_v3();
+  m.name = "article_v4_pro";
+  m.ffn = ffn_kind::relu;
+  m.moe_intermediate = 2560;
+  m.num_shared_experts = 0;
+  m.mtp_layers = 0;
+  return m;
+}
+
+/// The article's stated totals for its "V4-Pro" (1600B total, ~48B active).
+inline constexpr double article_v4_pro_claimed_total = 1600e9;
+inline constexpr double article_v4_pro_claimed_active = 48e9;
+
+/// Names accepted by find_model, in display order.
+inline constexpr std::array<std::string_view, 10> names{
+    "deepseek_v3", "deepseek_v32_exp", "qwen3_235b_a22b", "qwen3_30b_a3b", "mixtral_8x7b",
+    "llama3_8b",   "llama3_70b",       "mistral_7b",      "gemma3_12b",    "article_v4_pro"};
+
+/// The preset with this name. @throws config_error listing the valid names.
+[[nodiscard]] inline model_config find(std::string_view name) {
+  if (name == "deepseek_v3")
+    return deepseek_v3();
+  if (name == "deepseek_v32_exp")
+    return deepseek_v32_exp();
+  if (name == "qwen3_235b_a22b")
+    return qwen3_235b_a22b();
+  if (name == "qwen3_30b_a3b")
+    return qwen3_30b_a3b();
+  if (name == "mixtral_8x7b")
+    return mixtral_8x7b();
+  if (name == "llama3_8b")
+    return llama3_8b();
+  if (name == "llama3_70b")
+    return llama3_70b();
+  if (name == "mistral_7b")
+    return mistral_7b();
+  if (name == "gemma3_12b")
+    return gemma3_12b();
+  if (name == "article_v4_pro")
+    return article_v4_pro();
+  std::string valid;
+  for (auto n : names)
+    valid += (valid.empty() ? "" : ", ") + std::string(n);
+  throw config_error("model::presets", "name",
+                     fmt::format("('{}') is not a known model; valid: {}", name, valid));
+}
+
+} // namespace infercost::model::presets

@@ -1,0 +1,3 @@
+#include <infercost/infercost.hpp>
+
+double odr_a() { return infercost::h100_sxm{}.peak_flops(infercost::precision::bf16); }

@@ -1,0 +1,3 @@
+#include <infercost/infercost.hpp>
+
+double odr_b() { return infercost::ascend_910b{}.peak_flops(infercost::precision::bf16); }
