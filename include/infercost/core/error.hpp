@@ -61,8 +61,7 @@ private:
 };
 
 /// Throws config_error when `value` is NaN or infinite.
-template <class T>
-void check_finite(std::string_view component, std::string_view field, T value) {
+template <class T> void check_finite(std::string_view component, std::string_view field, T value) {
   if constexpr (std::is_floating_point_v<T>) {
     if (!std::isfinite(value))
       throw config_error(component, field, fmt::format("({}) must be finite", value));

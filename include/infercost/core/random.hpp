@@ -66,9 +66,7 @@ public:
   }
 
   /// Uniform double in [0, 1) with 53 random bits.
-  constexpr double uniform01() noexcept {
-    return static_cast<double>((*this)() >> 11) * 0x1.0p-53;
-  }
+  constexpr double uniform01() noexcept { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
 
   /// Uniform double in [lo, hi).
   constexpr double uniform(double lo, double hi) noexcept { return lo + (hi - lo) * uniform01(); }
@@ -77,16 +75,14 @@ public:
   /// interval"). Requires n > 0.
   constexpr std::uint64_t uniform_int(std::uint64_t n) noexcept {
     INFERCOST_ASSERT(n > 0, "uniform_int needs a non-empty range");
-    unsigned __int128 m = static_cast<unsigned __int128>((*this)()) * n;
-    auto low = static_cast<std::uint64_t>(m);
+    std::uint64_t hi = 0;
+    std::uint64_t low = mul128((*this)(), n, hi);
     if (low < n) {
       const std::uint64_t threshold = (0 - n) % n;
-      while (low < threshold) {
-        m = static_cast<unsigned __int128>((*this)()) * n;
-        low = static_cast<std::uint64_t>(m);
-      }
+      while (low < threshold)
+        low = mul128((*this)(), n, hi);
     }
-    return static_cast<std::uint64_t>(m >> 64);
+    return hi;
   }
 
   /// Standard normal by the Box–Muller transform (one value per call; no cached state, so the
@@ -139,6 +135,16 @@ public:
   constexpr bool bernoulli(double p) noexcept { return uniform01() < p; }
 
 private:
+  /// Full 64x64 -> 128-bit product: returns the low word, stores the high word in `hi`.
+  static constexpr std::uint64_t mul128(std::uint64_t a, std::uint64_t b,
+                                        std::uint64_t& hi) noexcept {
+    const std::uint64_t a_lo = a & 0xffffffffULL, a_hi = a >> 32;
+    const std::uint64_t b_lo = b & 0xffffffffULL, b_hi = b >> 32;
+    const std::uint64_t p0 = a_lo * b_lo, p1 = a_lo * b_hi, p2 = a_hi * b_lo, p3 = a_hi * b_hi;
+    const std::uint64_t mid = (p0 >> 32) + (p1 & 0xffffffffULL) + (p2 & 0xffffffffULL);
+    hi = p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
+    return (mid << 32) | (p0 & 0xffffffffULL);
+  }
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept {
     return (x << k) | (x >> (64 - k));
   }

@@ -25,24 +25,24 @@ namespace infercost {
 /// Datasheet numbers of one Ascend NPU. Peaks are dense.
 struct ascend_spec {
   std::string_view name;
-  double memory_bytes = 0.0;         ///< HBM capacity
-  double memory_bytes_per_s = 0.0;   ///< HBM bandwidth
-  double cube_fp16_flops = 0.0;      ///< Cube FP16/BF16
-  double cube_int8_flops = 0.0;      ///< Cube INT8
-  double cube_fp32_flops = 0.0;      ///< Cube FP32 (HF32), as the datasheet prints "FP32"
-  double vector_flops = 0.0;         ///< Vector unit FP16
-  bool fp8_as_int8 = false;          ///< run FP8 work at the INT8 rate (W8A8 INT8 quantisation)
+  double memory_bytes = 0.0;          ///< HBM capacity
+  double memory_bytes_per_s = 0.0;    ///< HBM bandwidth
+  double cube_fp16_flops = 0.0;       ///< Cube FP16/BF16
+  double cube_int8_flops = 0.0;       ///< Cube INT8
+  double cube_fp32_flops = 0.0;       ///< Cube FP32 (HF32), as the datasheet prints "FP32"
+  double vector_flops = 0.0;          ///< Vector unit FP16
+  bool fp8_as_int8 = false;           ///< run FP8 work at the INT8 rate (W8A8 INT8 quantisation)
   double hccs_link_bytes_per_s = 0.0; ///< one HCCS peer link, per direction
-  int hccs_links = 7;                ///< peer links per NPU (full mesh of hccs_links + 1 NPUs)
-  int npus_per_node = 8;             ///< NPUs in one HCCS domain
-  double roce_bytes_per_s = 0.0;     ///< scale-out RoCE per NPU, per direction
-  double pcie_bytes_per_s = 0.0;     ///< PCIe host link, per direction
-  double op_overhead_s = 0.0;        ///< fixed cost per op (task dispatch)
-  double hccs_latency_s = 0.0;       ///< per collective step over HCCS
-  double roce_latency_s = 0.0;       ///< per collective step over RoCE
-  double pcie_latency_s = 0.0;       ///< per host transfer
-  double tdp_w = 0.0;                ///< module power
-  efficiency eff{};                  ///< default efficiency factors for this chip
+  int hccs_links = 7;                 ///< peer links per NPU (full mesh of hccs_links + 1 NPUs)
+  int npus_per_node = 8;              ///< NPUs in one HCCS domain
+  double roce_bytes_per_s = 0.0;      ///< scale-out RoCE per NPU, per direction
+  double pcie_bytes_per_s = 0.0;      ///< PCIe host link, per direction
+  double op_overhead_s = 0.0;         ///< fixed cost per op (task dispatch)
+  double hccs_latency_s = 0.0;        ///< per collective step over HCCS
+  double roce_latency_s = 0.0;        ///< per collective step over RoCE
+  double pcie_latency_s = 0.0;        ///< per host transfer
+  double tdp_w = 0.0;                 ///< module power
+  efficiency eff{};                   ///< default efficiency factors for this chip
 
   /// @throws config_error naming the first field that is zero, negative or not finite.
   void validate() const {

@@ -340,8 +340,8 @@ using ascend_910c = ascend_npu<spec::ascend_910c>;
 using default_device = h100_sxm;
 
 /// Every catalog device type, in display order.
-using catalog_devices = std::tuple<a100_sxm, h100_sxm, h800_sxm, h20, h200_sxm, b200,
-                                   ascend_910b2, ascend_910b3, ascend_910b4, ascend_910c>;
+using catalog_devices = std::tuple<a100_sxm, h100_sxm, h800_sxm, h20, h200_sxm, b200, ascend_910b2,
+                                   ascend_910b3, ascend_910b4, ascend_910c>;
 
 /// Names accepted by visit_device: the catalog names plus the alias "ascend_910b".
 [[nodiscard]] inline std::vector<std::string_view> device_names() {

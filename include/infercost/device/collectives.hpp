@@ -21,9 +21,8 @@ namespace infercost {
 
 /// Collective time on a switched fabric: `port_bytes_per_s` is the effective per-direction port
 /// bandwidth of one device, `latency_s` the per-step latency.
-[[nodiscard]] constexpr double switched_collective_time_s(const comm_work& c,
-                                                          double port_bytes_per_s,
-                                                          double latency_s) noexcept {
+[[nodiscard]] constexpr double
+switched_collective_time_s(const comm_work& c, double port_bytes_per_s, double latency_s) noexcept {
   if (c.ranks <= 1 || c.bytes <= 0.0)
     return 0.0;
   const double n = c.ranks;

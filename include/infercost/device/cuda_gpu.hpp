@@ -20,24 +20,24 @@ namespace infercost {
 /// lacks has peak 0 and runs at the next wider supported rate (see cuda_gpu::peak_flops).
 struct cuda_spec {
   std::string_view name;
-  double memory_bytes = 0.0;        ///< HBM capacity
-  double memory_bytes_per_s = 0.0;  ///< HBM bandwidth
-  double fp32_flops = 0.0;          ///< CUDA-core FP32 (non-tensor)
-  double tf32_flops = 0.0;          ///< tensor-core TF32, dense
-  double bf16_flops = 0.0;          ///< tensor-core BF16/FP16, dense
-  double fp8_flops = 0.0;           ///< tensor-core FP8, dense; 0 if unsupported
-  double int8_flops = 0.0;          ///< tensor-core INT8, dense; 0 if unsupported
-  double fp4_flops = 0.0;           ///< tensor-core FP4, dense; 0 if unsupported
-  double nvlink_bytes_per_s = 0.0;  ///< NVLink per GPU, per direction
-  int gpus_per_node = 8;            ///< GPUs in one NVLink domain
-  double nic_bytes_per_s = 0.0;     ///< scale-out NIC per GPU, per direction
-  double pcie_bytes_per_s = 0.0;    ///< PCIe host link, per direction
-  double launch_overhead_s = 0.0;   ///< fixed cost per kernel
-  double nvlink_latency_s = 0.0;    ///< per collective step over NVLink
-  double nic_latency_s = 0.0;       ///< per collective step over the NIC
-  double pcie_latency_s = 0.0;      ///< per host transfer
-  double tdp_w = 0.0;               ///< board power
-  efficiency eff{};                 ///< default efficiency factors for this chip
+  double memory_bytes = 0.0;       ///< HBM capacity
+  double memory_bytes_per_s = 0.0; ///< HBM bandwidth
+  double fp32_flops = 0.0;         ///< CUDA-core FP32 (non-tensor)
+  double tf32_flops = 0.0;         ///< tensor-core TF32, dense
+  double bf16_flops = 0.0;         ///< tensor-core BF16/FP16, dense
+  double fp8_flops = 0.0;          ///< tensor-core FP8, dense; 0 if unsupported
+  double int8_flops = 0.0;         ///< tensor-core INT8, dense; 0 if unsupported
+  double fp4_flops = 0.0;          ///< tensor-core FP4, dense; 0 if unsupported
+  double nvlink_bytes_per_s = 0.0; ///< NVLink per GPU, per direction
+  int gpus_per_node = 8;           ///< GPUs in one NVLink domain
+  double nic_bytes_per_s = 0.0;    ///< scale-out NIC per GPU, per direction
+  double pcie_bytes_per_s = 0.0;   ///< PCIe host link, per direction
+  double launch_overhead_s = 0.0;  ///< fixed cost per kernel
+  double nvlink_latency_s = 0.0;   ///< per collective step over NVLink
+  double nic_latency_s = 0.0;      ///< per collective step over the NIC
+  double pcie_latency_s = 0.0;     ///< per host transfer
+  double tdp_w = 0.0;              ///< board power
+  efficiency eff{};                ///< default efficiency factors for this chip
 
   /// @throws config_error naming the first field that is zero, negative or not finite.
   void validate() const {
@@ -130,8 +130,8 @@ public:
   /// are switched fabrics.
   [[nodiscard]] double comm_time_s(const comm_work& c) const noexcept {
     if (c.scope == link_scope::intra_node)
-      return switched_collective_time_s(
-          c, spec_.nvlink_bytes_per_s * spec_.eff.scale_up_link, spec_.nvlink_latency_s);
+      return switched_collective_time_s(c, spec_.nvlink_bytes_per_s * spec_.eff.scale_up_link,
+                                        spec_.nvlink_latency_s);
     return switched_collective_time_s(c, spec_.nic_bytes_per_s * spec_.eff.scale_out_link,
                                       spec_.nic_latency_s);
   }

@@ -14,15 +14,15 @@ namespace infercost {
 /// A device bought and run for `years`. Power is charged at `utilisation` of `power_w`, times
 /// the facility's PUE.
 struct purchase_tco {
-  double device_price_usd = 0.0;        ///< the accelerator itself
-  double server_share_usd = 0.0;        ///< its share of host, chassis, memory, storage
-  double network_share_usd = 0.0;       ///< its share of NICs, switches, cables
+  double device_price_usd = 0.0;         ///< the accelerator itself
+  double server_share_usd = 0.0;         ///< its share of host, chassis, memory, storage
+  double network_share_usd = 0.0;        ///< its share of NICs, switches, cables
   double maintenance_per_year_usd = 0.0; ///< support contract, spares, staff share
-  double years = 4.0;                   ///< straight-line depreciation period
-  double power_w = 0.0;                 ///< device power draw at full load (TDP)
-  double utilisation = 0.7;             ///< average fraction of power_w drawn
-  double pue = 1.3;                     ///< power usage effectiveness of the facility
-  double usd_per_kwh = 0.10;            ///< electricity price
+  double years = 4.0;                    ///< straight-line depreciation period
+  double power_w = 0.0;                  ///< device power draw at full load (TDP)
+  double utilisation = 0.7;              ///< average fraction of power_w drawn
+  double pue = 1.3;                      ///< power usage effectiveness of the facility
+  double usd_per_kwh = 0.10;             ///< electricity price
 
   /// @throws config_error naming the first field out of its domain.
   void validate() const {
@@ -48,8 +48,7 @@ public:
     p.validate();
     const double hours = p.years * units::year_h;
     tco t;
-    t.capex_usd_per_hour_ =
-        (p.device_price_usd + p.server_share_usd + p.network_share_usd) / hours;
+    t.capex_usd_per_hour_ = (p.device_price_usd + p.server_share_usd + p.network_share_usd) / hours;
     t.maintenance_usd_per_hour_ = p.maintenance_per_year_usd / units::year_h;
     t.power_usd_per_hour_ = p.power_w * p.utilisation * p.pue / 1000.0 * p.usd_per_kwh;
     return t;

@@ -63,9 +63,9 @@ inline constexpr std::array<precision, 7> all_precisions{
   for (precision p : all_precisions)
     if (to_string(p) == name)
       return p;
-  throw config_error("precision", "name",
-                     fmt::format("('{}') must be one of fp32, tf32, bf16, fp16, fp8, int8, fp4",
-                                 name));
+  throw config_error(
+      "precision", "name",
+      fmt::format("('{}') must be one of fp32, tf32, bf16, fp16, fp8, int8, fp4", name));
 }
 
 /// What kind of kernel an operation is; each kind has its own efficiency factors.

@@ -33,31 +33,31 @@ enum class router_scoring { softmax, sigmoid };
 /// one exists. A value of 0 switches a feature off (no MoE, no sliding window, no indexer).
 struct model_config {
   std::string name;
-  int hidden = 0;            ///< hidden_size
-  int num_layers = 0;        ///< num_hidden_layers
-  int vocab = 0;             ///< vocab_size
+  int hidden = 0;     ///< hidden_size
+  int num_layers = 0; ///< num_hidden_layers
+  int vocab = 0;      ///< vocab_size
   bool tie_embeddings = false;
 
   // Attention.
   attention_kind attention = attention_kind::gqa;
-  int num_heads = 0;         ///< num_attention_heads
-  int num_kv_heads = 0;      ///< num_key_value_heads (gqa)
-  int head_dim = 0;          ///< head_dim (gqa)
-  int q_lora_rank = 0;       ///< MLA query compression rank; 0 = direct query projection
-  int kv_lora_rank = 0;      ///< MLA latent rank
-  int qk_nope_head_dim = 0;  ///< MLA per-head non-positional query/key dim
-  int qk_rope_head_dim = 0;  ///< MLA per-head (and shared key) RoPE dim
-  int v_head_dim = 0;        ///< MLA per-head value dim
-  int sliding_window = 0;    ///< window of sliding-window layers; 0 = none
+  int num_heads = 0;             ///< num_attention_heads
+  int num_kv_heads = 0;          ///< num_key_value_heads (gqa)
+  int head_dim = 0;              ///< head_dim (gqa)
+  int q_lora_rank = 0;           ///< MLA query compression rank; 0 = direct query projection
+  int kv_lora_rank = 0;          ///< MLA latent rank
+  int qk_nope_head_dim = 0;      ///< MLA per-head non-positional query/key dim
+  int qk_rope_head_dim = 0;      ///< MLA per-head (and shared key) RoPE dim
+  int v_head_dim = 0;            ///< MLA per-head value dim
+  int sliding_window = 0;        ///< window of sliding-window layers; 0 = none
   int full_attention_layers = 0; ///< with a window: layers that still attend over everything
-  int attention_sinks = 0;   ///< sink tokens kept by sliding-window layers
-  int index_heads = 0;       ///< sparse-attention indexer heads (DeepSeek-V3.2 DSA)
-  int index_head_dim = 0;    ///< indexer key dim
-  int index_topk = 0;        ///< keys each query attends to after indexing
+  int attention_sinks = 0;       ///< sink tokens kept by sliding-window layers
+  int index_heads = 0;           ///< sparse-attention indexer heads (DeepSeek-V3.2 DSA)
+  int index_head_dim = 0;        ///< indexer key dim
+  int index_topk = 0;            ///< keys each query attends to after indexing
 
   // Feed-forward.
   ffn_kind ffn = ffn_kind::swiglu;
-  int intermediate = 0;      ///< dense FFN width (intermediate_size)
+  int intermediate = 0; ///< dense FFN width (intermediate_size)
 
   // Mixture of experts; num_experts == 0 means a dense model.
   int num_experts = 0;        ///< routed experts (n_routed_experts / num_local_experts)
@@ -141,8 +141,8 @@ struct model_config {
       check_at_most(c, "topk_group", topk_group, "n_group", n_group);
       if (top_k > topk_group * (num_experts / n_group))
         throw config_error(c, "top_k",
-                           fmt::format("({}) must be <= topk_group * experts per group ({})",
-                                       top_k, topk_group * (num_experts / n_group)));
+                           fmt::format("({}) must be <= topk_group * experts per group ({})", top_k,
+                                       topk_group * (num_experts / n_group)));
       check_positive(c, "routed_scaling_factor", routed_scaling_factor);
     }
     check_non_negative(c, "mtp_layers", mtp_layers);
@@ -152,13 +152,13 @@ struct model_config {
 /// Parameter counts of a model, split by part. Norm weights and biases are left out (they are
 /// < 0.01% of any preset).
 struct param_counts {
-  double embedding = 0;     ///< input embedding + LM head (once if tied)
-  double attention = 0;     ///< all layers' attention projections (and indexers)
-  double dense_ffn = 0;     ///< all dense-FFN layers
+  double embedding = 0;      ///< input embedding + LM head (once if tied)
+  double attention = 0;      ///< all layers' attention projections (and indexers)
+  double dense_ffn = 0;      ///< all dense-FFN layers
   double routed_experts = 0; ///< all routed experts of all MoE layers
   double shared_experts = 0; ///< all shared experts
-  double router = 0;        ///< router (gate) matrices
-  double mtp = 0;           ///< multi-token-prediction modules (not counted in total)
+  double router = 0;         ///< router (gate) matrices
+  double mtp = 0;            ///< multi-token-prediction modules (not counted in total)
 
   /// Total parameters of the main model (MTP modules excluded, as DeepSeek counts 671B).
   [[nodiscard]] double total() const noexcept {
@@ -186,8 +186,8 @@ inline double ffn_params(ffn_kind k, int hidden, int width) {
                          ? h * m.q_lora_rank + static_cast<double>(m.q_lora_rank) * nh * qk
                          : h * nh * qk;
     const double kv_a = h * (m.kv_lora_rank + m.qk_rope_head_dim);
-    const double kv_b = static_cast<double>(m.kv_lora_rank) * nh *
-                        (m.qk_nope_head_dim + m.v_head_dim);
+    const double kv_b =
+        static_cast<double>(m.kv_lora_rank) * nh * (m.qk_nope_head_dim + m.v_head_dim);
     const double o = nh * m.v_head_dim * h;
     p = q + kv_a + kv_b + o;
   }
@@ -222,10 +222,10 @@ inline double ffn_params(ffn_kind k, int hidden, int width) {
   // An MTP module (DeepSeek-V3 §2.2): a projection of 2*hidden to hidden and one full layer
   // (MoE if the model is); embedding and head are shared with the main model.
   if (m.mtp_layers > 0) {
-    const double layer_ffn = m.is_moe() ? (m.num_experts + m.num_shared_experts) *
-                                                  expert_params(m) +
-                                              static_cast<double>(m.hidden) * m.num_experts
-                                        : detail::ffn_params(m.ffn, m.hidden, m.intermediate);
+    const double layer_ffn = m.is_moe()
+                                 ? (m.num_experts + m.num_shared_experts) * expert_params(m) +
+                                       static_cast<double>(m.hidden) * m.num_experts
+                                 : detail::ffn_params(m.ffn, m.hidden, m.intermediate);
     p.mtp = m.mtp_layers * (2.0 * m.hidden * m.hidden + attention_params_per_layer(m) + layer_ffn);
   }
   return p;
@@ -281,9 +281,8 @@ inline double ffn_params(ffn_kind k, int hidden, int width) {
       m.index_head_dim * bytes_per_element(index_precision);
   const double c = static_cast<double>(context);
   const double windowed =
-      m.sliding_window > 0
-          ? std::min(c, static_cast<double>(m.sliding_window + m.attention_sinks))
-          : c;
+      m.sliding_window > 0 ? std::min(c, static_cast<double>(m.sliding_window + m.attention_sinks))
+                           : c;
   const int sliding = m.num_sliding_layers();
   return per_token_layer * (c * (m.num_layers - sliding) + windowed * sliding);
 }
@@ -295,9 +294,9 @@ inline double ffn_params(ffn_kind k, int hidden, int width) {
 
 /// Per-token work of a forward pass, averaged over layers' kinds and summed over layers.
 struct token_work {
-  double linear_flops = 0;    ///< projections, FFN / active experts, router, LM head
-  double attention_flops = 0; ///< QK^T and PV (and indexer scoring)
-  double kv_bytes_read = 0;   ///< KV read by this token's attention
+  double linear_flops = 0;     ///< projections, FFN / active experts, router, LM head
+  double attention_flops = 0;  ///< QK^T and PV (and indexer scoring)
+  double kv_bytes_read = 0;    ///< KV read by this token's attention
   double kv_bytes_written = 0; ///< KV this token appends
   [[nodiscard]] double flops() const noexcept { return linear_flops + attention_flops; }
 };
