@@ -42,3 +42,4 @@
 // econ/
 
 // io/
+#include "infercost/io/csv.hpp"
