@@ -101,11 +101,11 @@ private:
         std::string field;
         row.columns.push_back(i - line_start + 1);
         if (i < text.size() && text[i] == '"') {
-          const std::size_t quote_col = i - line_start + 1;
+          const std::size_t quote_col = i - line_start + 1, quote_line = line;
           ++i;
           for (;;) {
             if (i >= text.size())
-              throw trace_error(file_, line, quote_col, "unterminated quoted field");
+              throw trace_error(file_, quote_line, quote_col, "unterminated quoted field");
             if (text[i] == '"') {
               if (i + 1 < text.size() && text[i + 1] == '"') {
                 field += '"';
