@@ -1,0 +1,23 @@
+#include <catch2/catch.hpp>
+
+#include "infercost/device/summary.hpp"
+
+using namespace infercost;
+
+TEST_CASE("device summaries carry datasheet peaks, ridge points and cost per hour",
+          "[device][summary]") {
+  const auto rows = catalog_summary();
+  REQUIRE(rows.size() == 10);
+  const auto& h100 = rows[1];
+  CHECK(h100.name == "h100_sxm");
+  CHECK(h100.family == "cuda_gpu");
+  CHECK(h100.ridge_bf16 == Approx(989.4e12 / 3.35e12));
+  const auto& b2 = rows[6];
+  CHECK(b2.name == "ascend_910b2");
+  CHECK(b2.family == "ascend_npu");
+  CHECK(b2.fp8_flops == b2.bf16_flops);
+  for (const auto& r : rows) {
+    CHECK(r.usd_per_hour > 0.0);
+    CHECK(r.price_usd > 0.0);
+  }
+}
