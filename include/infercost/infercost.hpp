@@ -20,12 +20,14 @@
 #include "infercost/device/cuda_gpu.hpp"
 #include "infercost/device/efficiency.hpp"
 #include "infercost/device/roofline.hpp"
+#include "infercost/device/summary.hpp"
 #include "infercost/device/tco.hpp"
 #include "infercost/device/work.hpp"
 
 // model/
 #include "infercost/model/model_config.hpp"
 #include "infercost/model/presets.hpp"
+#include "infercost/model/summary.hpp"
 
 // moe/
 
