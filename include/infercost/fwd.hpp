@@ -12,12 +12,39 @@ template <class Spec> class cuda_gpu;
 template <class Spec> class ascend_npu;
 
 // moe/
+namespace moe {
+struct softmax_scoring;
+struct sigmoid_bias_scoring;
+struct topk_selection;
+struct group_limited_topk;
+struct unlimited_capacity;
+struct limited_capacity;
+struct swiglu_expert;
+struct relu_expert;
+template <class Device, class Scoring = softmax_scoring, class Selection = topk_selection,
+          class Capacity = unlimited_capacity>
+class basic_router;
+template <class Device, class Expert = swiglu_expert, class Scalar = float> class basic_layer;
+} // namespace moe
 
 // attention/
 
 // speculative/
+namespace speculative {
+struct rejection_sampling;
+struct greedy;
+template <class Device> class basic_step_cost_model;
+template <class Device, class Draft, class Target, class Verify = rejection_sampling>
+class basic_decoder;
+} // namespace speculative
 
 // kvcache/
+namespace kvcache {
+class lru;
+class lfu;
+class s3fifo;
+template <class Device, class Eviction = lru> class basic_tiered_cache;
+} // namespace kvcache
 
 // engine/
 
