@@ -37,6 +37,13 @@ template <class Device> class basic_step_cost_model;
 template <class Device, class Draft, class Target, class Verify = rejection_sampling>
 class basic_decoder;
 } // namespace speculative
+namespace speculative {
+struct rejection_sampling;
+struct greedy;
+template <class Device> class basic_step_cost_model;
+template <class Device, class Draft, class Target, class Verify = rejection_sampling>
+class basic_decoder;
+} // namespace speculative
 
 // kvcache/
 namespace kvcache {
