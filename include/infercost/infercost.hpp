@@ -30,6 +30,7 @@
 #include "infercost/model/summary.hpp"
 
 // moe/
+#include "infercost/moe/balance.hpp"
 #include "infercost/moe/placement.hpp"
 #include "infercost/moe/router.hpp"
 
