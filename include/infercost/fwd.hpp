@@ -28,15 +28,15 @@ template <class Device, class Expert = swiglu_expert, class Scalar = float> clas
 } // namespace moe
 
 // attention/
+namespace attention {
+struct full;
+struct csa;
+struct sliding_window;
+struct topk_sparse;
+template <class Device, class Policy = full> class basic_attention;
+} // namespace attention
 
 // speculative/
-namespace speculative {
-struct rejection_sampling;
-struct greedy;
-template <class Device> class basic_step_cost_model;
-template <class Device, class Draft, class Target, class Verify = rejection_sampling>
-class basic_decoder;
-} // namespace speculative
 namespace speculative {
 struct rejection_sampling;
 struct greedy;

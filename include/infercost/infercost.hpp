@@ -35,10 +35,20 @@
 #include "infercost/moe/router.hpp"
 
 // attention/
+#include "infercost/attention/attention.hpp"
+#include "infercost/attention/cost.hpp"
+#include "infercost/attention/forward.hpp"
+#include "infercost/attention/policies.hpp"
+#include "infercost/attention/synthetic.hpp"
 
 // speculative/
 
 // kvcache/
+#include "infercost/kvcache/eviction.hpp"
+#include "infercost/kvcache/prefix.hpp"
+#include "infercost/kvcache/replay.hpp"
+#include "infercost/kvcache/tiered_cache.hpp"
+#include "infercost/kvcache/tiers.hpp"
 
 // engine/
 
@@ -48,3 +58,4 @@
 
 // io/
 #include "infercost/io/csv.hpp"
+#include "infercost/io/mooncake_trace.hpp"

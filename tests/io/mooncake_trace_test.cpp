@@ -37,10 +37,10 @@ TEST_CASE("mooncake reader parses a line with hash ids", "[io][mooncake]") {
 
 TEST_CASE("mooncake reader accepts lines without hash ids, unknown keys and any key order",
           "[io][mooncake]") {
-  const auto r = parse_mooncake_line(
-      R"( {"output_length":3,"extra":{"a":[1,2.5e3,"x\"y",null,true,false]},)"
-      R"("input_length":10,"timestamp":1.5e2, "hash_ids": []} )",
-      "t.jsonl", 4);
+  const auto r =
+      parse_mooncake_line(R"( {"output_length":3,"extra":{"a":[1,2.5e3,"x\"y",null,true,false]},)"
+                          R"("input_length":10,"timestamp":1.5e2, "hash_ids": []} )",
+                          "t.jsonl", 4);
   CHECK(r.timestamp_ms == 150.0);
   CHECK(r.input_length == 10);
   CHECK(r.output_length == 3);
@@ -55,22 +55,23 @@ TEST_CASE("mooncake reader names file, line and column of a malformed line", "[i
   // Columns are 1-based positions of the offending character, counted by hand.
   const bad_case cases[] = {
       {R"({"timestamp": -1, "input_length": 1, "output_length": 1})", 15},
-      {R"({"timestamp": 0, "input_length": 1.5, "output_length": 1})", 35},
-      {R"({"timestamp": 0, "input_length": -2, "output_length": 1})", 35},
+      {R"({"timestamp": 0, "input_length": 1.5, "output_length": 1})", 34},
+      {R"({"timestamp": 0, "input_length": -2, "output_length": 1})", 34},
       {R"({"timestamp": 0, "input_length": 2, "output_length": x})", 54},
       {R"({"timestamp": 0, "input_length": 2})", 36},
       {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "hash_ids": [1,,2]})", 72},
-      {R"({"timestamp": 0, "input_length": 2, "output_length": 1} trailing)", 58},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1} trailing)", 57},
       {R"({"timestamp": 0, "timestamp": 1, "input_length": 2, "output_length": 1})", 18},
       {R"({"timestamp": 0, "input_length": 99999999999999999999, "output_length": 1})", 34},
-      {R"({"timestamp": 0, "input_length": 2, "output_length": 1)", 56},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1)", 55},
       {R"({"timestamp": 1e999, "input_length": 2, "output_length": 1})", 15},
       {R"([1, 2, 3])", 1},
       {R"({"timestamp": 0, "input_length": 01, "output_length": 1})", 34},
   };
   for (const auto& c : cases) {
     INFO(c.text);
-    const trace_error e = catch_trace_error([&] { (void)parse_mooncake_line(c.text, "f.jsonl", 7); });
+    const trace_error e =
+        catch_trace_error([&] { (void)parse_mooncake_line(c.text, "f.jsonl", 7); });
     CHECK(e.file() == "f.jsonl");
     CHECK(e.line() == 7);
     CHECK(e.column() == c.column);

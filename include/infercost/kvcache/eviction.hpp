@@ -1,0 +1,373 @@
+/// @file
+/// Eviction policies of one cache tier: `lru`, `lfu` and the scan-resistant `s3fifo`. Each is
+/// O(1) per operation (amortised for s3fifo), with intrusive links stored in the cache's block
+/// nodes, so no operation scans the tier.
+///
+/// A policy holds only the tier's *evictable* blocks: the cache removes a block from its policy
+/// while the block is pinned and re-inserts it when it is unpinned, so a policy can never name a
+/// pinned block as victim.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace infercost::kvcache {
+
+/// Id of one KV block: a chained prefix hash (see prefix.hpp) or a trace's `hash_ids` entry.
+using block_id = std::uint64_t;
+
+namespace detail {
+
+/// "No node" in a 32-bit index.
+inline constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
+
+/// One cached block, as stored by the cache; the link fields belong to the tier's policy.
+struct block_node {
+  block_id id = 0;
+  std::uint32_t prev = npos; ///< policy list link
+  std::uint32_t next = npos; ///< policy list link
+  std::uint32_t aux = npos;  ///< policy data (lfu: frequency bucket)
+  std::uint32_t pins = 0;    ///< running requests using the block; > 0 means not evictable
+  std::uint8_t tier = 0xff;  ///< 0 hbm, 1 dram, 2 ssd; 0xff for a free node
+  std::uint8_t queue = 0;    ///< policy data (s3fifo: 0 small, 1 main)
+  std::uint8_t freq = 0;     ///< policy data (s3fifo: 2-bit access counter)
+};
+
+using node_pool = std::vector<block_node>;
+
+/// splitmix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mix.
+[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+/// Open-addressing map from block_id to a 32-bit value, linear probing with backward-shift
+/// deletion (Knuth TAOCP 6.4 Algorithm R), load factor <= 1/2. A slot is empty when its value
+/// is npos, so every 64-bit key is usable.
+class flat_index {
+public:
+  flat_index() { rehash(16); }
+
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+  /// The value stored for `key`, or npos.
+  [[nodiscard]] std::uint32_t find(block_id key) const noexcept {
+    for (std::size_t i = slot(key);; i = (i + 1) & mask_) {
+      if (slots_[i].value == npos)
+        return npos;
+      if (slots_[i].key == key)
+        return slots_[i].value;
+    }
+  }
+
+  /// Sets `key` to `value` (value != npos), inserting it if absent.
+  void set(block_id key, std::uint32_t value) {
+    if (2 * (size_ + 1) > slots_.size())
+      rehash(slots_.size() * 2);
+    for (std::size_t i = slot(key);; i = (i + 1) & mask_) {
+      if (slots_[i].value == npos) {
+        slots_[i] = {key, value};
+        ++size_;
+        return;
+      }
+      if (slots_[i].key == key) {
+        slots_[i].value = value;
+        return;
+      }
+    }
+  }
+
+  /// Removes `key`; returns whether it was present.
+  bool erase(block_id key) noexcept {
+    std::size_t i = slot(key);
+    for (;; i = (i + 1) & mask_) {
+      if (slots_[i].value == npos)
+        return false;
+      if (slots_[i].key == key)
+        break;
+    }
+    // Backward shift: move later entries of the probe run into the hole when their home slot
+    // does not lie cyclically in (hole, j].
+    std::size_t hole = i;
+    for (std::size_t j = (i + 1) & mask_; slots_[j].value != npos; j = (j + 1) & mask_) {
+      const std::size_t home = slot(slots_[j].key);
+      const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+      if (!stays) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole].value = npos;
+    --size_;
+    return true;
+  }
+
+private:
+  struct entry {
+    block_id key = 0;
+    std::uint32_t value = npos;
+  };
+  [[nodiscard]] std::size_t slot(block_id key) const noexcept {
+    return static_cast<std::size_t>(mix64(key)) & mask_;
+  }
+  void rehash(std::size_t n) {
+    std::vector<entry> old = std::move(slots_);
+    slots_.assign(n, entry{});
+    mask_ = n - 1;
+    size_ = 0;
+    for (const entry& e : old)
+      if (e.value != npos)
+        set(e.key, e.value);
+  }
+  std::vector<entry> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+/// A doubly linked list threaded through block_node::prev/next; head is most recent.
+struct intrusive_list {
+  std::uint32_t head = npos, tail = npos;
+  std::size_t size = 0;
+
+  void push_front(node_pool& n, std::uint32_t i) noexcept {
+    n[i].prev = npos;
+    n[i].next = head;
+    if (head != npos)
+      n[head].prev = i;
+    else
+      tail = i;
+    head = i;
+    ++size;
+  }
+  void remove(node_pool& n, std::uint32_t i) noexcept {
+    const std::uint32_t p = n[i].prev, x = n[i].next;
+    if (p != npos)
+      n[p].next = x;
+    else
+      head = x;
+    if (x != npos)
+      n[x].prev = p;
+    else
+      tail = p;
+    n[i].prev = n[i].next = npos;
+    --size;
+  }
+};
+
+} // namespace detail
+
+/// The interface the cache needs from an eviction policy over one tier of `capacity` blocks.
+/// `victim` names the block the cache evicts next (npos if none is evictable) and may reorder
+/// the policy's internal queues; the cache then calls `erase` on it.
+template <class P>
+concept eviction_policy = std::constructible_from<P, std::size_t> &&
+    requires(P p, const P& cp, detail::node_pool& n, std::uint32_t i) {
+  { P::name } -> std::convertible_to<std::string_view>;
+  p.insert(n, i);
+  p.touch(n, i);
+  p.erase(n, i);
+  { p.victim(n) } -> std::same_as<std::uint32_t>;
+  { cp.size() } -> std::convertible_to<std::size_t>;
+};
+
+/// Least recently used: a block enters or is hit at the head; the victim is the tail.
+class lru {
+public:
+  static constexpr std::string_view name = "lru";
+  /// @param capacity  the tier's capacity in blocks (unused by LRU)
+  explicit lru(std::size_t capacity = 0) noexcept { (void)capacity; }
+  void insert(detail::node_pool& n, std::uint32_t i) noexcept { list_.push_front(n, i); }
+  void touch(detail::node_pool& n, std::uint32_t i) noexcept {
+    if (list_.head == i)
+      return;
+    list_.remove(n, i);
+    list_.push_front(n, i);
+  }
+  void erase(detail::node_pool& n, std::uint32_t i) noexcept { list_.remove(n, i); }
+  [[nodiscard]] std::uint32_t victim(detail::node_pool&) const noexcept { return list_.tail; }
+  [[nodiscard]] std::size_t size() const noexcept { return list_.size; }
+
+private:
+  detail::intrusive_list list_;
+};
+
+/// Least frequently used, O(1) (Shah, Mitra & Matani 2010, "An O(1) algorithm for implementing
+/// the LFU cache eviction scheme"): a list of frequency buckets in increasing order, each with a
+/// list of its blocks. A block's frequency counts hits since it entered this tier (it starts at
+/// 1); ties go to the block that reached its frequency first.
+class lfu {
+public:
+  static constexpr std::string_view name = "lfu";
+  /// @param capacity  the tier's capacity in blocks (unused by LFU)
+  explicit lfu(std::size_t capacity = 0) { (void)capacity; }
+
+  void insert(detail::node_pool& n, std::uint32_t i) {
+    std::uint32_t b = head_;
+    if (b == detail::npos || buckets_[b].freq != 1)
+      b = new_bucket(1, detail::npos, head_);
+    add(n, i, b);
+  }
+  void touch(detail::node_pool& n, std::uint32_t i) {
+    const std::uint32_t b = n[i].aux;
+    const std::uint32_t f = buckets_[b].freq;
+    if (f == std::numeric_limits<std::uint32_t>::max())
+      return;
+    std::uint32_t nb = buckets_[b].next;
+    if (nb == detail::npos || buckets_[nb].freq != f + 1)
+      nb = new_bucket(f + 1, b, nb);
+    remove(n, i);
+    add(n, i, nb);
+  }
+  void erase(detail::node_pool& n, std::uint32_t i) noexcept { remove(n, i); }
+  [[nodiscard]] std::uint32_t victim(detail::node_pool&) const noexcept {
+    return head_ == detail::npos ? detail::npos : buckets_[head_].items.tail;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+private:
+  struct bucket {
+    std::uint32_t freq = 0;
+    std::uint32_t prev = detail::npos, next = detail::npos;
+    detail::intrusive_list items;
+  };
+  std::uint32_t new_bucket(std::uint32_t freq, std::uint32_t prev, std::uint32_t next) {
+    std::uint32_t b;
+    if (free_ != detail::npos) {
+      b = free_;
+      free_ = buckets_[b].next;
+    } else {
+      b = static_cast<std::uint32_t>(buckets_.size());
+      buckets_.emplace_back();
+    }
+    buckets_[b] = bucket{freq, prev, next, {}};
+    if (prev != detail::npos)
+      buckets_[prev].next = b;
+    else
+      head_ = b;
+    if (next != detail::npos)
+      buckets_[next].prev = b;
+    return b;
+  }
+  void add(detail::node_pool& n, std::uint32_t i, std::uint32_t b) noexcept {
+    buckets_[b].items.push_front(n, i);
+    n[i].aux = b;
+    ++size_;
+  }
+  void remove(detail::node_pool& n, std::uint32_t i) noexcept {
+    const std::uint32_t b = n[i].aux;
+    buckets_[b].items.remove(n, i);
+    n[i].aux = detail::npos;
+    --size_;
+    if (buckets_[b].items.size == 0) {
+      const std::uint32_t p = buckets_[b].prev, x = buckets_[b].next;
+      if (p != detail::npos)
+        buckets_[p].next = x;
+      else
+        head_ = x;
+      if (x != detail::npos)
+        buckets_[x].prev = p;
+      buckets_[b].next = free_;
+      free_ = b;
+    }
+  }
+  std::vector<bucket> buckets_;
+  std::uint32_t head_ = detail::npos; ///< lowest-frequency bucket
+  std::uint32_t free_ = detail::npos; ///< free bucket slots, linked through `next`
+  std::size_t size_ = 0;
+};
+
+/// S3-FIFO (Yang et al., SOSP 2023, "FIFO queues are all you need for cache eviction"): a small
+/// FIFO S of 10% of the capacity, a main FIFO M, and a ghost FIFO G of ids recently evicted from
+/// S. New blocks enter S (or M if their id is in G). Hits only bump a 2-bit counter. Evicting from
+/// S moves a block that was hit while in S to M, otherwise evicts it and remembers its id in G;
+/// evicting from M reinserts a block with a non-zero counter at M's head with the counter
+/// decremented. One-time scans pass through S without flushing M. Amortised O(1): each
+/// reinsertion consumes a counter increment made by a hit.
+class s3fifo {
+public:
+  static constexpr std::string_view name = "s3fifo";
+  /// @param capacity  the tier's capacity in blocks; sizes S (10%) and G (the size of M)
+  explicit s3fifo(std::size_t capacity)
+      : small_target_(capacity / 10 > 0 ? capacity / 10 : 1),
+        ghost_capacity_(capacity > small_target_ ? capacity - small_target_ : 1) {}
+
+  void insert(detail::node_pool& n, std::uint32_t i) {
+    n[i].freq = 0;
+    const std::uint32_t g = ghost_.find(n[i].id);
+    if (g != detail::npos) {
+      ghost_.erase(n[i].id);
+      n[i].queue = 1;
+      main_.push_front(n, i);
+    } else {
+      n[i].queue = 0;
+      small_.push_front(n, i);
+    }
+  }
+  void touch(detail::node_pool& n, std::uint32_t i) noexcept {
+    if (n[i].freq < 3)
+      ++n[i].freq;
+  }
+  void erase(detail::node_pool& n, std::uint32_t i) noexcept {
+    (n[i].queue == 0 ? small_ : main_).remove(n, i);
+  }
+  [[nodiscard]] std::uint32_t victim(detail::node_pool& n) {
+    while (small_.size + main_.size > 0) {
+      if (small_.size > 0 && (small_.size >= small_target_ || main_.size == 0)) {
+        const std::uint32_t t = small_.tail;
+        if (n[t].freq > 0) {
+          small_.remove(n, t);
+          n[t].queue = 1;
+          n[t].freq = 0;
+          main_.push_front(n, t);
+          continue;
+        }
+        remember(n[t].id);
+        return t;
+      }
+      const std::uint32_t t = main_.tail;
+      if (n[t].freq > 0) {
+        --n[t].freq;
+        main_.remove(n, t);
+        main_.push_front(n, t);
+        continue;
+      }
+      return t;
+    }
+    return detail::npos;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return small_.size + main_.size; }
+  /// Ids currently remembered in the ghost queue.
+  [[nodiscard]] std::size_t ghost_size() const noexcept { return ghost_.size(); }
+
+private:
+  void remember(block_id id) {
+    const std::uint32_t stamp = next_stamp_;
+    next_stamp_ = next_stamp_ + 1 == detail::npos ? 0 : next_stamp_ + 1;
+    ghost_.set(id, stamp);
+    ghost_fifo_.emplace_back(id, stamp);
+    while (ghost_.size() > ghost_capacity_ || ghost_fifo_.size() > 2 * ghost_capacity_ + 16) {
+      const auto [old, s] = ghost_fifo_.front();
+      ghost_fifo_.pop_front();
+      if (ghost_.find(old) == s)
+        ghost_.erase(old);
+    }
+  }
+  std::size_t small_target_;
+  std::size_t ghost_capacity_;
+  detail::intrusive_list small_, main_;
+  detail::flat_index ghost_;
+  std::deque<std::pair<block_id, std::uint32_t>> ghost_fifo_;
+  std::uint32_t next_stamp_ = 0;
+};
+
+} // namespace infercost::kvcache
