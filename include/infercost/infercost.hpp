@@ -42,6 +42,11 @@
 #include "infercost/attention/synthetic.hpp"
 
 // speculative/
+#include "infercost/speculative/analytic.hpp"
+#include "infercost/speculative/cost.hpp"
+#include "infercost/speculative/decoder.hpp"
+#include "infercost/speculative/language_model.hpp"
+#include "infercost/speculative/verify.hpp"
 
 // kvcache/
 #include "infercost/kvcache/eviction.hpp"
