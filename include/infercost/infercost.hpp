@@ -31,6 +31,7 @@
 
 // moe/
 #include "infercost/moe/balance.hpp"
+#include "infercost/moe/cost.hpp"
 #include "infercost/moe/layer.hpp"
 #include "infercost/moe/placement.hpp"
 #include "infercost/moe/router.hpp"

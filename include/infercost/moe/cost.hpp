@@ -1,0 +1,223 @@
+/// @file
+/// Cost face of an MoE layer on an expert-parallel layout: the router GEMM, the expert GEMMs of
+/// the most loaded device, the shared experts, and the dispatch / combine all-to-alls split into
+/// intra-node and inter-node traffic. Aggregate: the work depends on expert popularity and token
+/// counts only (O(experts) per call, no per-token loop), so a serving simulation can call it
+/// every step.
+///
+/// Model of a step with T tokens on an EP group of D devices (data-parallel attention: each
+/// device holds T/D tokens):
+/// - expert i receives T·π_i assignments in expectation, π_i the per-token inclusion probability
+///   of its popularity (moe::inclusion_probabilities; π_i = k/E when uniform);
+/// - experts sit in E + R physical slots: with R = 0 expert i is on device i/(E/D) (static
+///   placement); with R > 0 the EPLB plan (moe::rebalance, hierarchical when nodes divide the
+///   groups) replicates the hottest ones, a replica taking an equal share of its expert's tokens;
+/// - the step waits for the most loaded device: its expert FLOPs are 2·h·w·m per assignment
+///   (m = 3 for SwiGLU, 2 for ReLU) and it reads the weights of the slots a batch touches,
+///   1 − (1 − π_i/replicas_i)^T each;
+/// - dispatch sends each token's k copies (h elements) to the devices that hold its experts,
+///   combine sends them back; the busiest device's traffic is the larger of what it sends and
+///   what it receives, on NVLink/HCCS for peers in its node and on the NIC for other nodes; the
+///   two links run concurrently, so a phase takes the longer of the two.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "infercost/core/error.hpp"
+#include "infercost/device/concepts.hpp"
+#include "infercost/device/work.hpp"
+#include "infercost/model/model_config.hpp"
+#include "infercost/moe/balance.hpp"
+#include "infercost/moe/placement.hpp"
+#include "infercost/moe/router.hpp"
+
+namespace infercost::moe {
+
+/// An expert-parallel layout.
+struct ep_layout {
+  int ep_size = 1;           ///< devices sharing the experts (EP degree)
+  int devices_per_node = 8;  ///< devices per scale-up domain
+  int redundant_experts = 0; ///< extra physical expert slots R (EPLB replicas)
+  /// Element type of dispatched tokens (DeepSeek-V3 §3.3 dispatches FP8 and combines BF16).
+  precision dispatch_precision = precision::bf16;
+  precision combine_precision = precision::bf16; ///< element type of combined outputs
+
+  /// @throws config_error naming the first field out of its domain.
+  void validate(int num_experts) const {
+    constexpr std::string_view c = "moe::ep_layout";
+    check_positive(c, "ep_size", ep_size);
+    check_positive(c, "devices_per_node", devices_per_node);
+    check_non_negative(c, "redundant_experts", redundant_experts);
+    if (ep_size > devices_per_node)
+      check_divides(c, "devices_per_node", devices_per_node, "ep_size", ep_size);
+    check_divides(c, "ep_size", ep_size, "num_experts + redundant_experts",
+                  num_experts + redundant_experts);
+  }
+  /// Nodes the EP group spans.
+  [[nodiscard]] int num_nodes() const noexcept {
+    return ep_size > devices_per_node ? ep_size / devices_per_node : 1;
+  }
+  /// Devices of the EP group inside one node.
+  [[nodiscard]] int devices_in_node() const noexcept { return std::min(ep_size, devices_per_node); }
+};
+
+/// The cost of one MoE layer step, as work and as seconds on a device.
+struct moe_cost {
+  op_work router;           ///< router GEMM + top-k on one device (its T/D tokens)
+  op_work experts;          ///< routed expert GEMMs of the most loaded device
+  op_work shared;           ///< shared experts on one device (its T/D tokens)
+  comm_work dispatch_intra; ///< dispatch all-to-all over the scale-up links
+  comm_work dispatch_inter; ///< dispatch all-to-all over the scale-out NICs
+  comm_work combine_intra;  ///< combine all-to-all over the scale-up links
+  comm_work combine_inter;  ///< combine all-to-all over the scale-out NICs
+  double router_s = 0.0;
+  double experts_s = 0.0;
+  double shared_s = 0.0;
+  double dispatch_s = 0.0;
+  double combine_s = 0.0;
+  double max_device_assignments = 0.0;  ///< expected assignments on the most loaded device
+  double mean_device_assignments = 0.0; ///< T·k / D
+  double touched_slots = 0.0;           ///< expected expert slots the busiest device reads
+  double distinct_experts = 0.0;        ///< expected distinct experts the whole batch touches
+
+  /// Device max/mean load.
+  [[nodiscard]] double imbalance() const noexcept {
+    return mean_device_assignments > 0.0 ? max_device_assignments / mean_device_assignments : 1.0;
+  }
+  /// Sum of the phases (no overlap; overlapping them is the step engine's choice).
+  [[nodiscard]] double total_s() const noexcept {
+    return router_s + dispatch_s + experts_s + shared_s + combine_s;
+  }
+};
+
+namespace detail {
+/// Shape-independent core of moe_layer_cost: everything but the device's timing.
+inline moe_cost moe_layer_work(const router_config& cfg, double tokens, const ep_layout& layout,
+                               precision prec, std::span<const double> popularity) {
+  constexpr std::string_view c = "moe::moe_layer_cost";
+  cfg.validate();
+  check_positive(c, "hidden", cfg.hidden);
+  check_positive(c, "expert_hidden", cfg.expert_hidden);
+  check_non_negative(c, "tokens", tokens);
+  layout.validate(cfg.num_experts);
+  const int e = cfg.num_experts, d = layout.ep_size;
+  std::vector<double> pop(static_cast<std::size_t>(e), 1.0 / e);
+  if (!popularity.empty()) {
+    if (popularity.size() != static_cast<std::size_t>(e))
+      throw config_error(c, "popularity.size",
+                         fmt::format("({}) must equal num_experts ({})", popularity.size(), e));
+    pop.assign(popularity.begin(), popularity.end());
+  }
+  const std::vector<double> pi = inclusion_probabilities(pop, cfg.top_k);
+  std::vector<double> assign(pi.size());
+  for (std::size_t i = 0; i < pi.size(); ++i)
+    assign[i] = tokens * pi[i];
+  const int slots = e + layout.redundant_experts;
+  const ep_plan plan = layout.redundant_experts == 0
+                           ? contiguous_plan(e, d)
+                           : rebalance(assign, slots, cfg.n_group, layout.num_nodes(), d);
+  const std::vector<double> load = plan.device_loads(assign);
+  const auto busiest =
+      static_cast<std::size_t>(std::max_element(load.begin(), load.end()) - load.begin());
+  const double total = tokens * cfg.top_k;
+
+  moe_cost m;
+  m.max_device_assignments = load[busiest];
+  m.mean_device_assignments = total / d;
+  m.distinct_experts = expected_distinct_experts(pi, tokens);
+  for (int s = 0; s < plan.slots_per_device; ++s) {
+    const auto i = static_cast<std::size_t>(
+        plan.phy2log[busiest * static_cast<std::size_t>(plan.slots_per_device) +
+                     static_cast<std::size_t>(s)]);
+    const double q = pi[i] / plan.logcnt[i];
+    m.touched_slots += q >= 1.0 ? (tokens > 0.0 ? 1.0 : 0.0) : -std::expm1(tokens * std::log1p(-q));
+  }
+
+  const double h = cfg.hidden, w = cfg.expert_hidden, b = bytes_per_element(prec);
+  const double mats = cfg.ffn == model::ffn_kind::swiglu ? 3.0 : 2.0;
+  const double expert_bytes = mats * h * w * b;
+  const double local_tokens = tokens / d;
+  m.router = router_work(cfg, local_tokens, prec);
+  const double a = m.max_device_assignments;
+  m.experts = op_work{.flops = 2.0 * mats * h * w * a,
+                      .vector_flops = 4.0 * w * a, // activation and the weighted combine
+                      .bytes_read = m.touched_slots * expert_bytes + a * h * b,
+                      .bytes_written = a * h * b,
+                      .prec = prec,
+                      .kind = op_kind::gemm};
+  const double ns = cfg.num_shared_experts;
+  m.shared =
+      op_work{.flops = 2.0 * mats * h * w * ns * local_tokens,
+              .vector_flops = 4.0 * w * ns * local_tokens,
+              .bytes_read = (local_tokens > 0.0 ? ns * expert_bytes : 0.0) + local_tokens * h * b,
+              .bytes_written = local_tokens * h * b,
+              .prec = prec,
+              .kind = op_kind::gemm};
+
+  // Traffic of the busiest device, in elements·h: what it sends (its tokens' copies to other
+  // devices, by where their experts live) and what it receives (its assignments from others).
+  const int dn = layout.devices_in_node();
+  const std::size_t node_first =
+      busiest / static_cast<std::size_t>(dn) * static_cast<std::size_t>(dn);
+  double node_load = 0.0;
+  for (std::size_t j = node_first; j < node_first + static_cast<std::size_t>(dn); ++j)
+    node_load += load[j];
+  const double load_total = std::max(std::accumulate(load.begin(), load.end(), 0.0), 1e-300);
+  const double sent = local_tokens * cfg.top_k;
+  const double send_intra = sent * (node_load - load[busiest]) / load_total;
+  const double send_inter = sent * (load_total - node_load) / load_total;
+  const double recv_intra = a * (dn - 1.0) / d;
+  const double recv_inter = a * (d - static_cast<double>(dn)) / d;
+  const double intra = std::max(send_intra, recv_intra) * h;
+  const double inter = std::max(send_inter, recv_inter) * h;
+  // comm_work's all-to-all bytes are what each rank holds; (n−1)/n of it leaves the rank.
+  auto a2a = [](double leaving, int ranks, link_scope scope) {
+    return comm_work{.kind = collective::all_to_all,
+                     .bytes = ranks > 1 ? leaving * ranks / (ranks - 1.0) : 0.0,
+                     .ranks = ranks,
+                     .scope = scope};
+  };
+  const double bd = bytes_per_element(layout.dispatch_precision);
+  const double bc = bytes_per_element(layout.combine_precision);
+  m.dispatch_intra = a2a(intra * bd, dn, link_scope::intra_node);
+  m.dispatch_inter = a2a(inter * bd, d, link_scope::inter_node);
+  m.combine_intra = a2a(intra * bc, dn, link_scope::intra_node);
+  m.combine_inter = a2a(inter * bc, d, link_scope::inter_node);
+  return m;
+}
+} // namespace detail
+
+/// Cost of one MoE layer step of `tokens` tokens (the whole EP group's batch) on `layout`, with
+/// weights and GEMMs at `prec` and expert popularity `popularity` (per expert, any scale; empty
+/// = uniform). @throws config_error on an invalid config or layout, or a popularity of the wrong
+/// size, negative or all zero.
+template <class Device>
+[[nodiscard]] moe_cost moe_layer_cost(const Device& device, const router_config& cfg, double tokens,
+                                      const ep_layout& layout, precision prec,
+                                      std::span<const double> popularity = {}) {
+  static_assert(device_cost_model<Device>,
+                "moe::moe_layer_cost: Device must satisfy infercost::device_cost_model");
+  moe_cost m = detail::moe_layer_work(cfg, tokens, layout, prec, popularity);
+  m.router_s = device.op_time_s(m.router);
+  m.experts_s = device.op_time_s(m.experts);
+  m.shared_s = m.shared.flops > 0.0 ? device.op_time_s(m.shared) : 0.0;
+  m.dispatch_s =
+      std::max(device.comm_time_s(m.dispatch_intra), device.comm_time_s(m.dispatch_inter));
+  m.combine_s = std::max(device.comm_time_s(m.combine_intra), device.comm_time_s(m.combine_inter));
+  return m;
+}
+
+/// The same for one MoE layer of model `m`.
+template <class Device>
+[[nodiscard]] moe_cost moe_layer_cost(const Device& device, const model::model_config& m,
+                                      double tokens, const ep_layout& layout, precision prec,
+                                      std::span<const double> popularity = {}) {
+  return moe_layer_cost(device, router_config::from_model(m), tokens, layout, prec, popularity);
+}
+
+} // namespace infercost::moe
