@@ -177,7 +177,12 @@ public:
                   detail::capacity_blocks(cfg.dram_bytes, cfg.block_bytes),
                   detail::capacity_blocks(cfg.ssd_bytes, cfg.block_bytes)},
         policy_{Eviction(policy_capacity(0)), Eviction(policy_capacity(1)),
-                Eviction(policy_capacity(2))} {}
+                Eviction(policy_capacity(2))} {
+    // Bounded caches allocate their nodes up front (up to 2^22), so steady state never grows.
+    const std::int64_t total = capacity_[0] + capacity_[1] + capacity_[2];
+    if (total > 0 && total <= (std::int64_t{1} << 22))
+      nodes_.reserve(static_cast<std::size_t>(total));
+  }
 
   [[nodiscard]] const cache_config& config() const noexcept { return cfg_; }
   [[nodiscard]] const Device& device() const noexcept { return device_; }
