@@ -14,7 +14,7 @@ TEST_CASE("measured tokens per step matches (1 - a^(g+1)) / (1 - a) within sampl
   // the acceptances are i.i.d. Bernoulli(α), so the formula is exact and N̄ − E[N] is within
   // z·s/√n with probability 1 − 2Φ(−z) (CLT); z = 4 keeps the family-wise false-alarm rate of
   // these 15 comparisons below 1e-3.
-  const ngram_model target(ngram_config{.vocab = 1000, .order = 2, .states = 64, .seed = 51});
+  const ngram_model target(ngram_config{.vocab = 200, .order = 2, .states = 64, .seed = 51});
   const double z = 4.0;
   const std::int64_t steps = 20000;
   for (double alpha : {0.5, 0.7, 0.9}) {

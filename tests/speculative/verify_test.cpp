@@ -211,12 +211,12 @@ TEST_CASE("enumerating every branch of rejection sampling gives exactly the targ
                                                      vec3(1.0 / 3, 1.0 / 3, 1.0 / 3)});
   const std::vector<token> prompt{2};
   for (int gamma : {1, 2, 3}) {
-    // Five tokens span at least two steps for every γ here, so chaining is checked too.
-    const std::size_t length = 5;
+    // Four tokens span two steps whenever a step emits fewer, so chaining is checked too.
+    const std::size_t length = 4;
     enumerator<rejection_sampling> e{draft, target, gamma, prompt.size(), length, {}};
     e.emit(prompt, 1.0);
     const dist_map want = target_joint(target, prompt, length);
-    REQUIRE(want.size() == 243);
+    REQUIRE(want.size() == 81);
     double total = 0.0;
     for (const auto& [k, v] : e.out)
       total += v;
@@ -288,7 +288,7 @@ TEST_CASE("vectorised verification equals the scalar reference loop at V = 32k",
   Eigen::VectorXd scratch;
   std::vector<double> scalar_scratch;
   int rejected = 0, bonus = 0;
-  for (int trial = 0; trial < 300; ++trial) {
+  for (int trial = 0; trial < 100; ++trial) {
     p.clear();
     q.clear();
     d.clear();
