@@ -54,6 +54,9 @@ template <class Device, class Eviction = lru> class basic_tiered_cache;
 } // namespace kvcache
 
 // engine/
+namespace engine {
+template <class Device, class Attention = attention::full> class basic_step_cost;
+} // namespace engine
 
 // serving/
 
