@@ -58,6 +58,7 @@
 #include "infercost/kvcache/tiers.hpp"
 
 // engine/
+#include "infercost/engine/step_cost.hpp"
 
 // serving/
 

@@ -1,0 +1,516 @@
+/// @file
+/// `engine::basic_step_cost<Device, Attention>`: the time of one forward pass of a batch (prefill
+/// chunks and decode tokens mixed) on a parallel layout. This is where the components compose:
+/// attention (attention/cost.hpp), MoE layers on an expert-parallel layout (moe/cost.hpp), dense
+/// FFNs, tensor-parallel all-reduces, embeddings and the LM head, and an MTP draft; every op is
+/// timed by `Device`, and communication overlaps computation across micro-batches where the
+/// layout says so. It is the only thing a serving loop calls per step.
+///
+/// Layout (one model instance of `devices` devices):
+/// - attention and dense layers are split `tp` ways (heads, FFN columns, vocabulary); with
+///   `dp_attention` the devices form devices / tp data-parallel attention groups, each holding
+///   its own sequences (DeepSeek-V3's decode deployment: DP attention + EP experts);
+/// - MoE layers use expert parallelism over all `devices` when `ep` > 1 (ep must equal devices),
+///   with `redundant_experts` EPLB replicas; with ep = 1 experts are split `tp` ways like a dense
+///   FFN;
+/// - with `micro_batches` = m >= 2 the batch is split into m micro-batches whose communication
+///   overlaps the other's computation (DeepSeek-V3 §3.4 dual micro-batch overlap): a layer takes
+///   m·max(compute, comm) + min(compute, comm) instead of m·(compute + comm).
+///
+/// Cost is aggregate: it depends on the batch's sums (sequences, tokens, Σcontext, Σ causal
+/// pairs) and on the number of layer kinds, never on per-token loops.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "infercost/attention/cost.hpp"
+#include "infercost/attention/policies.hpp"
+#include "infercost/core/error.hpp"
+#include "infercost/device/catalog.hpp"
+#include "infercost/device/concepts.hpp"
+#include "infercost/fwd.hpp"
+#include "infercost/model/model_config.hpp"
+#include "infercost/moe/cost.hpp"
+
+namespace infercost::engine {
+
+/// How one model instance is laid out on its devices, and at which precisions it runs.
+struct parallel_layout {
+  int devices = 1;           ///< devices in the instance
+  int devices_per_node = 8;  ///< devices per scale-up domain (NVLink / HCCS)
+  int tp = 1;                ///< tensor-parallel degree of attention, dense FFN and LM head
+  bool dp_attention = false; ///< data-parallel attention groups of tp devices each
+  int ep = 1;                ///< expert-parallel degree (1, or equal to devices)
+  int redundant_experts = 0; ///< EPLB replica slots across the EP group
+  int micro_batches = 1;     ///< micro-batches overlapping compute and communication
+  double expert_skew = 0.0;  ///< Zipf exponent of expert popularity (0 = uniform routing)
+  precision weight_prec = precision::bf16;    ///< GEMM weights and their matrix math
+  precision attention_prec = precision::bf16; ///< QK^T / PV math and activations
+  precision kv_prec = precision::bf16;        ///< KV-cache storage
+  /// Dispatch element type (DeepSeek-V3 §3.3.2 dispatches FP8, combines BF16).
+  precision dispatch_prec = precision::bf16;
+  precision combine_prec = precision::bf16; ///< combine element type
+  bool mtp_draft = false;                   ///< speculative tokens are drafted by the MTP module
+
+  /// Data-parallel attention groups.
+  [[nodiscard]] int attention_groups() const noexcept { return dp_attention ? devices / tp : 1; }
+
+  /// @throws config_error naming the first field that does not fit the model.
+  void validate(const model::model_config& m) const {
+    constexpr std::string_view c = "engine::layout";
+    check_positive(c, "devices", devices);
+    check_positive(c, "devices_per_node", devices_per_node);
+    check_positive(c, "tp", tp);
+    check_positive(c, "ep", ep);
+    check_positive(c, "micro_batches", micro_batches);
+    check_non_negative(c, "redundant_experts", redundant_experts);
+    check_non_negative(c, "expert_skew", expert_skew);
+    if (dp_attention) {
+      check_divides(c, "tp", tp, "devices", devices);
+    } else if (tp != devices) {
+      throw config_error(
+          c, "tp", fmt::format("({}) must equal devices ({}) without dp_attention", tp, devices));
+    }
+    if (m.num_heads % tp != 0)
+      throw config_error(c, "tp", fmt::format("({}) must divide num_heads ({})", tp, m.num_heads));
+    if (ep > 1) {
+      if (!m.is_moe())
+        throw config_error(c, "ep",
+                           fmt::format("({}) needs an MoE model; '{}' is dense", ep, m.name));
+      if (ep != devices)
+        throw config_error(c, "ep",
+                           fmt::format("({}) must be 1 or equal devices ({})", ep, devices));
+    } else if (redundant_experts > 0) {
+      throw config_error(c, "redundant_experts",
+                         fmt::format("({}) needs expert parallelism (ep > 1)", redundant_experts));
+    }
+    if (mtp_draft && m.mtp_layers <= 0)
+      throw config_error(c, "mtp_draft",
+                         fmt::format("(true) needs a model with MTP modules; '{}' "
+                                     "has none",
+                                     m.name));
+  }
+};
+
+/// One step's batch, described by sums (attention::batch_totals) for the whole instance.
+struct step_batch {
+  attention::batch_totals totals; ///< decode sequences and prefill chunks
+  int speculative_tokens = 0;     ///< draft tokens verified per decoding sequence (γ)
+
+  /// Adds one sequence decoding after `context` cached tokens.
+  step_batch& add_decode(std::int64_t context) {
+    totals.add_decode(context);
+    return *this;
+  }
+  /// Adds a prefill chunk of `tokens` after `cached` cached ones.
+  step_batch& add_prefill(std::int64_t tokens, std::int64_t cached = 0) {
+    totals.add_prefill(tokens, cached);
+    return *this;
+  }
+  /// Query tokens of the decoding sequences: 1 + γ each.
+  [[nodiscard]] double decode_tokens() const noexcept {
+    return totals.decode_sequences * (1.0 + speculative_tokens);
+  }
+  /// Every token the forward pass processes.
+  [[nodiscard]] double tokens() const noexcept { return decode_tokens() + totals.prefill_tokens; }
+};
+
+/// Where a step's time goes. Op times are summed over layers and micro-batches (before overlap);
+/// `total_s` is the step's wall time after overlap.
+struct step_breakdown {
+  double attention_s = 0;      ///< attention core (and indexer, CSA projections)
+  double projection_s = 0;     ///< attention Q/K/V/O projections
+  double dense_ffn_s = 0;      ///< dense FFN layers
+  double router_s = 0;         ///< MoE routers
+  double experts_s = 0;        ///< routed experts on the busiest device
+  double shared_s = 0;         ///< shared experts
+  double elementwise_s = 0;    ///< norms, residual adds, rotary
+  double lm_head_s = 0;        ///< embedding gather and LM head
+  double tp_comm_s = 0;        ///< tensor-parallel all-reduces
+  double dispatch_s = 0;       ///< MoE dispatch all-to-alls
+  double combine_s = 0;        ///< MoE combine all-to-alls
+  double draft_s = 0;          ///< MTP draft forward passes (speculative)
+  double compute_s = 0;        ///< all computation
+  double comm_s = 0;           ///< all communication
+  double overlap_saved_s = 0;  ///< time hidden by micro-batch overlap
+  double total_s = 0;          ///< wall time of the step
+  double flops = 0;            ///< matrix FLOPs on the busiest device
+  double bytes = 0;            ///< device-memory bytes on the busiest device
+  double tokens = 0;           ///< tokens processed by the instance
+  double decode_tokens = 0;    ///< of which decode (and verify) tokens
+  double prefill_tokens = 0;   ///< of which prefill tokens
+  double expert_imbalance = 1; ///< max/mean expert load over EP devices
+};
+
+namespace detail {
+
+/// Times of one layer for one micro-batch on the busiest device.
+struct layer_times {
+  double attention_s = 0, projection_s = 0, ffn_s = 0, router_s = 0, experts_s = 0, shared_s = 0,
+         elementwise_s = 0, tp_comm_s = 0, dispatch_s = 0, combine_s = 0, flops = 0, bytes = 0,
+         imbalance = 1;
+  [[nodiscard]] double compute_s() const noexcept {
+    return attention_s + projection_s + ffn_s + router_s + experts_s + shared_s + elementwise_s;
+  }
+  [[nodiscard]] double comm_s() const noexcept { return tp_comm_s + dispatch_s + combine_s; }
+};
+
+/// Scales every sum of a batch by f (a micro-batch's or an attention group's share).
+[[nodiscard]] inline attention::batch_totals scaled(const attention::batch_totals& t, double f) {
+  attention::batch_totals s = t;
+  s.decode_sequences *= f;
+  s.decode_context_sum *= f;
+  s.prefill_chunks *= f;
+  s.prefill_tokens *= f;
+  s.prefill_cached_sum *= f;
+  s.prefill_pairs *= f;
+  return s;
+}
+
+/// Verification of γ draft tokens: each decoding sequence runs 1 + γ queries at contexts
+/// c, c+1, …, c+γ; as attention sums that is (1+γ) sequences with Σcontext·(1+γ) + S·γ(γ+1)/2.
+[[nodiscard]] inline attention::batch_totals with_verify(const attention::batch_totals& t,
+                                                         int gamma) {
+  attention::batch_totals s = t;
+  const double q = 1.0 + gamma;
+  s.decode_sequences = t.decode_sequences * q;
+  s.decode_context_sum = t.decode_context_sum * q + t.decode_sequences * gamma * q / 2.0;
+  return s;
+}
+
+} // namespace detail
+
+/// The step-cost model of one instance. `Attention` is the policy of the model's full-attention
+/// layers (attention::full, csa, sliding_window, topk_sparse); a model's own sliding-window layers
+/// keep their window, and a model with an indexer uses top-k sparse attention when `Attention` is
+/// `full`.
+template <class Device, class Attention> class basic_step_cost {
+  static_assert(device_cost_model<Device>,
+                "engine::basic_step_cost: Device must satisfy infercost::device_cost_model.");
+  static_assert(attention::is_policy_v<Attention>,
+                "engine::basic_step_cost: Attention must be attention::full, csa, sliding_window "
+                "or topk_sparse.");
+
+public:
+  using device_type = Device;
+  using attention_config = typename Attention::config;
+
+  /// @throws config_error for an invalid model, layout or attention config.
+  basic_step_cost(model::model_config m, parallel_layout layout, attention_config attn = {},
+                  Device device = {})
+      : model_(std::move(m)), layout_(layout), device_(std::move(device)) {
+    model_.validate();
+    layout_.validate(model_);
+    shape_ = attention::attention_shape::from_model(model_, layout_.kv_prec);
+    shape_.compute_prec = layout_.attention_prec;
+    attn.validate(shape_);
+    main_ = attention::detail::numbers_of(attn);
+    if constexpr (std::is_same_v<Attention, attention::full>) {
+      if (model_.index_topk > 0)
+        main_ = attention::detail::numbers_of(attention::topk_config::from_model(model_));
+    }
+    if (model_.sliding_window > 0)
+      window_ = attention::detail::numbers_of(attention::sliding_window_config::from_model(model_));
+    if (model_.is_moe()) {
+      router_ = moe::router_config::from_model(model_);
+      popularity_ =
+          layout_.expert_skew > 0.0
+              ? zipf_weights(static_cast<std::size_t>(model_.num_experts), layout_.expert_skew)
+              : std::vector<double>{};
+    }
+  }
+
+  [[nodiscard]] const model::model_config& model() const noexcept { return model_; }
+  [[nodiscard]] const parallel_layout& layout() const noexcept { return layout_; }
+  [[nodiscard]] const Device& device() const noexcept { return device_; }
+
+  /// Time and breakdown of one forward pass of `b`. @throws config_error for negative sums.
+  [[nodiscard]] step_breakdown operator()(const step_batch& b) const {
+    if (b.speculative_tokens < 0)
+      throw config_error("engine::step_cost", "speculative_tokens",
+                         fmt::format("({}) must be >= 0", b.speculative_tokens));
+    b.totals.validate();
+    step_breakdown out;
+    out.tokens = b.tokens();
+    out.decode_tokens = b.decode_tokens();
+    out.prefill_tokens = b.totals.prefill_tokens;
+    if (out.tokens <= 0.0)
+      return out;
+    const attention::batch_totals verify = detail::with_verify(b.totals, b.speculative_tokens);
+    accumulate_forward(verify, out.tokens, logits_tokens(b), out);
+    if (layout_.mtp_draft && b.speculative_tokens > 0 && b.totals.decode_sequences > 0.0) {
+      // Each draft token is one pass of the MTP module (one full layer and the shared LM head)
+      // over the decoding sequences (DeepSeek-V3 §2.2).
+      attention::batch_totals draft;
+      draft.decode_sequences = b.totals.decode_sequences;
+      draft.decode_context_sum = b.totals.decode_context_sum;
+      step_breakdown d;
+      const double s = forward_layers(draft, draft.decode_sequences, 1, model_.is_moe() ? 0 : 1,
+                                      model_.is_moe() ? 1 : 0, d);
+      const double head = lm_head_s(draft.decode_sequences, draft.decode_sequences / groups());
+      out.draft_s = b.speculative_tokens * (s + head);
+      out.total_s += out.draft_s;
+    }
+    return out;
+  }
+
+  /// Weight bytes each device holds: its share of attention, dense FFNs, embeddings and LM head,
+  /// its expert slots (EP) or share of all experts (TP), and the shared experts.
+  [[nodiscard]] double weight_bytes_per_device() const {
+    const model::param_counts p = model::count_params(model_);
+    const double b = bytes_per_element(layout_.weight_prec);
+    double bytes = (p.attention + p.dense_ffn + p.embedding + p.router) / layout_.tp * b;
+    if (model_.is_moe()) {
+      if (layout_.ep > 1) {
+        const double slots =
+            static_cast<double>(model_.num_experts + layout_.redundant_experts) / layout_.ep;
+        bytes += model_.num_moe_layers() * slots * model::expert_params(model_) * b;
+        bytes += p.shared_experts * b;
+      } else {
+        bytes += (p.routed_experts + p.shared_experts) / layout_.tp * b;
+      }
+    }
+    if (layout_.mtp_draft)
+      bytes += p.mtp / (layout_.ep > 1 ? layout_.ep : layout_.tp) * b;
+    return bytes;
+  }
+
+  /// KV bytes a sequence of `context` tokens occupies on the device(s) of its attention group,
+  /// per device: GQA heads are split over tp (up to the KV heads); an MLA latent is replicated.
+  [[nodiscard]] double kv_bytes_per_device(std::int64_t context) const {
+    return model::kv_bytes_per_sequence(model_, context, layout_.kv_prec) / kv_shards();
+  }
+
+  /// KV capacity of the instance in bytes of per-device KV, summed over attention groups: what
+  /// remains of each device's memory after weights and an activation reserve.
+  /// @throws config_error when the weights do not fit, with the numbers.
+  [[nodiscard]] double kv_capacity_bytes(double activation_reserve_fraction = 0.10) const {
+    check_in_range("engine::step_cost", "activation_reserve_fraction", activation_reserve_fraction,
+                   0.0, 0.9);
+    const double usable = device_.memory_bytes() * (1.0 - activation_reserve_fraction);
+    const double weights = weight_bytes_per_device();
+    if (weights >= usable)
+      throw config_error(
+          "engine::step_cost", "devices",
+          fmt::format("({}) too few: {} needs {:.1f} GB of weights per {} but only {:.1f} GB of "
+                      "its {:.1f} GB is usable ({}% reserved for activations)",
+                      layout_.devices, model_.name, weights / 1e9, device_.name(), usable / 1e9,
+                      device_.memory_bytes() / 1e9, activation_reserve_fraction * 100));
+    return (usable - weights) * groups();
+  }
+
+private:
+  [[nodiscard]] double groups() const noexcept { return layout_.attention_groups(); }
+  [[nodiscard]] double kv_shards() const noexcept {
+    // MLA's shape has one (latent) KV head, so it is never split.
+    return std::min(layout_.tp, std::max(shape_.num_kv_heads, 1));
+  }
+  /// Tokens whose logits are computed: every decode/verify token and the last of each chunk.
+  [[nodiscard]] static double logits_tokens(const step_batch& b) noexcept {
+    return b.decode_tokens() + b.totals.prefill_chunks;
+  }
+
+  [[nodiscard]] link_scope tp_scope() const noexcept {
+    return layout_.tp <= layout_.devices_per_node ? link_scope::intra_node : link_scope::inter_node;
+  }
+
+  /// Adds the whole model's forward pass to `out`.
+  void accumulate_forward(const attention::batch_totals& t, double tokens, double logits,
+                          step_breakdown& out) const {
+    const double s = forward_layers(t, tokens, model_.num_layers, model_.num_dense_layers(),
+                                    model_.num_moe_layers(), out);
+    const double head = lm_head_s(logits, logits / groups());
+    out.lm_head_s += head;
+    out.compute_s += head;
+    out.total_s += s + head;
+  }
+
+  /// Time of `layers` layers (of which `dense` have a dense FFN and `moe` an MoE FFN) on the
+  /// batch `t` of `tokens` tokens, with micro-batch overlap; adds the breakdown to `out`.
+  double forward_layers(const attention::batch_totals& t, double tokens, int layers, int dense,
+                        int moe_layers, step_breakdown& out) const {
+    const int m = layout_.micro_batches;
+    const double f = 1.0 / m;
+    const attention::batch_totals mt = detail::scaled(t, f);
+    const double mtokens = tokens * f;
+    const int sliding = std::min(model_.num_sliding_layers(), layers);
+    const int full = layers - sliding;
+    double wall = 0.0;
+    // Layer kinds: (attention kind) x (FFN kind), counted so that sliding layers are spread
+    // over dense and MoE layers in proportion.
+    for (int ffn_kind = 0; ffn_kind < 2; ++ffn_kind) {
+      const int n_ffn = ffn_kind == 0 ? dense : moe_layers;
+      if (n_ffn == 0)
+        continue;
+      for (int attn_kind = 0; attn_kind < 2; ++attn_kind) {
+        const double share = (attn_kind == 0 ? full : sliding) / static_cast<double>(layers);
+        const double n = n_ffn * share;
+        if (n <= 0.0)
+          continue;
+        const layer_times lt = layer(mt, mtokens, attn_kind == 1 ? window_ : main_, ffn_kind == 1);
+        const double compute = lt.compute_s(), comm = lt.comm_s();
+        const double layer_wall =
+            m == 1 ? compute + comm : m * std::max(compute, comm) + std::min(compute, comm);
+        wall += n * layer_wall;
+        out.overlap_saved_s += n * (m * (compute + comm) - layer_wall);
+        out.attention_s += n * m * lt.attention_s;
+        out.projection_s += n * m * lt.projection_s;
+        out.dense_ffn_s += n * m * lt.ffn_s;
+        out.router_s += n * m * lt.router_s;
+        out.experts_s += n * m * lt.experts_s;
+        out.shared_s += n * m * lt.shared_s;
+        out.elementwise_s += n * m * lt.elementwise_s;
+        out.tp_comm_s += n * m * lt.tp_comm_s;
+        out.dispatch_s += n * m * lt.dispatch_s;
+        out.combine_s += n * m * lt.combine_s;
+        out.compute_s += n * m * compute;
+        out.comm_s += n * m * comm;
+        out.flops += n * m * lt.flops;
+        out.bytes += n * m * lt.bytes;
+        out.expert_imbalance = std::max(out.expert_imbalance, lt.imbalance);
+      }
+    }
+    return wall;
+  }
+
+  using layer_times = detail::layer_times;
+
+  /// One layer, one micro-batch `t` of `tokens` tokens (whole instance), on the busiest device.
+  layer_times layer(const attention::batch_totals& t, double tokens,
+                    const attention::detail::policy_numbers& policy, bool moe_ffn) const {
+    layer_times lt;
+    const double g = groups(), tp = layout_.tp;
+    const double local = tokens / g; // tokens of one attention group
+    const double b_act = bytes_per_element(layout_.attention_prec);
+    const double b_w = bytes_per_element(layout_.weight_prec);
+    const double h = model_.hidden;
+
+    // Attention core on one group's sequences, heads split tp ways.
+    const attention::attention_work aw =
+        attention::detail::step_work(shape_, policy, detail::scaled(t, 1.0 / g));
+    op_work attn = aw.to_op_work();
+    attn.flops /= tp;
+    attn.vector_flops /= tp;
+    attn.bytes_read =
+        aw.kv_bytes_read / kv_shards() + aw.index_bytes_read + aw.activation_bytes_read / tp;
+    attn.bytes_written = aw.kv_bytes_written / kv_shards() + aw.activation_bytes_written / tp;
+    lt.attention_s = device_.op_time_s(attn);
+    lt.flops += attn.flops;
+    lt.bytes += attn.bytes();
+
+    // Attention projections (and indexer projections).
+    const double proj_params = model::attention_params_per_layer(model_);
+    const op_work proj{.flops = 2.0 * proj_params * local / tp,
+                       .bytes_read = proj_params * b_w / tp + local * h * b_act,
+                       .bytes_written = local * h * b_act,
+                       .prec = layout_.weight_prec,
+                       .kind = op_kind::gemm};
+    lt.projection_s = device_.op_time_s(proj);
+    lt.flops += proj.flops;
+    lt.bytes += proj.bytes();
+
+    // Norms, residual adds, rotary: ~12 element-wise FLOPs and ~8 activation reads/writes per
+    // hidden element (an accounting convention; calibrated as element-wise work).
+    const op_work elt{.vector_flops = 12.0 * h * local / tp,
+                      .bytes_read = 5.0 * h * local * b_act / tp,
+                      .bytes_written = 3.0 * h * local * b_act / tp,
+                      .prec = layout_.attention_prec,
+                      .kind = op_kind::elementwise};
+    lt.elementwise_s = device_.op_time_s(elt);
+    lt.bytes += elt.bytes();
+
+    const comm_work allreduce{.kind = collective::all_reduce,
+                              .bytes = local * h * b_act,
+                              .ranks = layout_.tp,
+                              .scope = tp_scope()};
+    const double ar_s = device_.comm_time_s(allreduce);
+    lt.tp_comm_s += ar_s; // after attention
+
+    if (!moe_ffn) {
+      const double ffn_params = model_.ffn == model::ffn_kind::swiglu
+                                    ? 3.0 * h * model_.intermediate
+                                    : 2.0 * h * model_.intermediate;
+      const op_work ffn{.flops = 2.0 * ffn_params * local / tp,
+                        .vector_flops = 4.0 * model_.intermediate * local / tp,
+                        .bytes_read = ffn_params * b_w / tp + local * h * b_act,
+                        .bytes_written = local * h * b_act,
+                        .prec = layout_.weight_prec,
+                        .kind = op_kind::gemm};
+      lt.ffn_s = device_.op_time_s(ffn);
+      lt.flops += ffn.flops;
+      lt.bytes += ffn.bytes();
+      lt.tp_comm_s += ar_s;
+      return lt;
+    }
+
+    const moe::ep_layout ep{.ep_size = layout_.ep,
+                            .devices_per_node = layout_.devices_per_node,
+                            .redundant_experts = layout_.redundant_experts,
+                            .dispatch_precision = layout_.dispatch_prec,
+                            .combine_precision = layout_.combine_prec};
+    if (layout_.ep > 1) {
+      const moe::moe_cost mc =
+          moe::moe_layer_cost(device_, router_, tokens, ep, layout_.weight_prec, popularity_);
+      lt.router_s = mc.router_s;
+      lt.experts_s = mc.experts_s;
+      lt.shared_s = mc.shared_s;
+      lt.dispatch_s = mc.dispatch_s;
+      lt.combine_s = mc.combine_s;
+      lt.imbalance = mc.imbalance();
+      lt.flops += mc.router.flops + mc.experts.flops + mc.shared.flops;
+      lt.bytes += mc.router.bytes() + mc.experts.bytes() + mc.shared.bytes();
+    } else {
+      // Experts split tp ways like a dense FFN: each device does 1/tp of every expert.
+      moe::moe_cost mc =
+          moe::detail::moe_layer_work(router_, local, ep, layout_.weight_prec, popularity_);
+      for (op_work* w : {&mc.experts, &mc.shared}) {
+        w->flops /= tp;
+        w->vector_flops /= tp;
+        w->bytes_read /= tp;
+        w->bytes_written /= tp;
+      }
+      lt.router_s = device_.op_time_s(mc.router);
+      lt.experts_s = device_.op_time_s(mc.experts);
+      lt.shared_s = mc.shared.flops > 0.0 ? device_.op_time_s(mc.shared) : 0.0;
+      lt.tp_comm_s += ar_s;
+      lt.flops += mc.router.flops + mc.experts.flops + mc.shared.flops;
+      lt.bytes += mc.router.bytes() + mc.experts.bytes() + mc.shared.bytes();
+    }
+    return lt;
+  }
+
+  /// Embedding gather and LM head for `logits` tokens (whole instance), `local` per group.
+  [[nodiscard]] double lm_head_s(double logits, double local) const {
+    if (logits <= 0.0)
+      return 0.0;
+    const double h = model_.hidden, v = model_.vocab, tp = layout_.tp;
+    const double b_w = bytes_per_element(layout_.weight_prec);
+    const op_work head{.flops = 2.0 * v * h * local / tp,
+                       .bytes_read = v * h * b_w / tp + local * h * b_w,
+                       .bytes_written = local * v / tp * 4.0, // FP32 logits
+                       .prec = layout_.weight_prec,
+                       .kind = op_kind::gemm};
+    const op_work gather{.bytes_read = local * h * b_w,
+                         .bytes_written = local * h * b_w,
+                         .kind = op_kind::elementwise};
+    return device_.op_time_s(head) + device_.op_time_s(gather);
+  }
+
+  model::model_config model_;
+  parallel_layout layout_;
+  Device device_;
+  attention::attention_shape shape_{};
+  attention::detail::policy_numbers main_{};
+  attention::detail::policy_numbers window_{};
+  moe::router_config router_{};
+  std::vector<double> popularity_;
+};
+
+/// The common case: full attention on the default device.
+using step_cost = basic_step_cost<default_device, attention::full>;
+
+} // namespace infercost::engine
