@@ -1,0 +1,209 @@
+// MoE layer forward against its baselines, measured in the same run:
+//  (a) the per-token loop (the article's approach): speedup per token, target >= 20x;
+//  (b) one dense SwiGLU FFN (two Eigen GEMMs) with the same active FLOPs, width k·w: the
+//      layer's FLOP rate over the dense rate, target >= 0.7;
+//  (c) the router against its score GEMM alone.
+// Shape from the issue: hidden 2048, 64 experts, top-6, expert width 1408. Tokens default to
+// 4096 for the ratios (512 too, and for the single timings); the per-token loop runs on a
+// 64-token slice (it is memory-bound and costs the same per token at any batch), and both are
+// compared per token. Timings in the ratios are the fastest of 2 runs.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "infercost/moe/layer.hpp"
+#include "infercost/moe/router.hpp"
+
+using namespace infercost;
+using moe::row_matrix;
+
+namespace {
+constexpr int hidden = 2048, num_experts = 64, top_k = 6, expert_hidden = 1408;
+constexpr std::int64_t loop_tokens = 64;
+
+struct fixture {
+  std::int64_t tokens;
+  moe::basic_layer<default_device, moe::swiglu_expert, float> layer;
+  moe::router router;
+  row_matrix<float> x;
+  moe::routing routed;
+  fixture(std::int64_t t)
+      : tokens(t),
+        layer({.hidden = hidden, .expert_hidden = expert_hidden, .num_experts = num_experts}, 1),
+        router(moe::router::with_random_gate(
+            {.num_experts = num_experts, .top_k = top_k, .hidden = hidden}, 2)),
+        x(t, hidden) {
+    rng g(3);
+    for (Eigen::Index i = 0; i < x.size(); ++i)
+      x.data()[i] = static_cast<float>(g.normal());
+    routed = router.route(x);
+  }
+};
+
+fixture& shared_fixture(std::int64_t tokens) {
+  static std::unique_ptr<fixture> f;
+  if (!f || f->tokens != tokens)
+    f = std::make_unique<fixture>(tokens);
+  return *f;
+}
+
+void bm_per_token_loop(benchmark::State& state) {
+  fixture& f = shared_fixture(state.range(0));
+  const row_matrix<float> xs = f.x.topRows(loop_tokens);
+  const moe::routing rs = f.router.route(xs);
+  for (auto _ : state) {
+    row_matrix<float> y = f.layer.forward_per_token(xs, rs);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["s_per_token"] =
+      benchmark::Counter(static_cast<double>(loop_tokens) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void bm_dense_ffn(benchmark::State& state) {
+  const std::int64_t t = state.range(0);
+  fixture& f = shared_fixture(t);
+  const int width = top_k * expert_hidden; // same active FLOPs as the routed experts
+  rng g(5);
+  row_matrix<float> w_in(hidden, 2 * width), w_out(width, hidden);
+  for (Eigen::Index i = 0; i < w_in.size(); ++i)
+    w_in.data()[i] = static_cast<float>(g.normal(0.0, 0.02));
+  for (Eigen::Index i = 0; i < w_out.size(); ++i)
+    w_out.data()[i] = static_cast<float>(g.normal(0.0, 0.02));
+  row_matrix<float> h(t, 2 * width), a, y(t, hidden);
+  for (auto _ : state) {
+    h.noalias() = f.x * w_in;
+    moe::swiglu_expert::activate(h, a);
+    y.noalias() = a * w_out;
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = 2.0 * 3.0 * hidden * static_cast<double>(width) * static_cast<double>(t);
+  state.counters["flops"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+
+void bm_layer_forward(benchmark::State& state) {
+  fixture& f = shared_fixture(state.range(0));
+  for (auto _ : state) {
+    row_matrix<float> y = f.layer.forward(f.x, f.routed);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double flops = f.layer.forward_flops(f.routed);
+  state.counters["flops"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+  state.counters["s_per_token"] =
+      benchmark::Counter(static_cast<double>(f.tokens) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void bm_router_score_gemm(benchmark::State& state) {
+  fixture& f = shared_fixture(state.range(0));
+  const row_matrix<float> gate = f.router.gate().cast<float>();
+  row_matrix<float> logits(f.tokens, num_experts);
+  for (auto _ : state) {
+    logits.noalias() = f.x * gate.transpose();
+    benchmark::DoNotOptimize(logits.data());
+  }
+}
+
+void bm_router_route(benchmark::State& state) {
+  fixture& f = shared_fixture(state.range(0));
+  for (auto _ : state) {
+    moe::routing r = f.router.route(f.x);
+    benchmark::DoNotOptimize(r.expert.data());
+  }
+}
+
+/// Times `fn` as the fastest of `reps` runs, seconds.
+template <class Fn> double time_s(Fn&& fn, int reps) {
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const auto a = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+  }
+  return *std::min_element(t.begin(), t.end());
+}
+
+/// The ratios the issue asks for, measured back to back on one fixture and printed.
+void bm_ratios(benchmark::State& state) {
+  const std::int64_t t = state.range(0);
+  fixture& f = shared_fixture(t);
+  const int width = top_k * expert_hidden;
+  rng g(5);
+  row_matrix<float> w_in(hidden, 2 * width), w_out(width, hidden);
+  for (Eigen::Index i = 0; i < w_in.size(); ++i)
+    w_in.data()[i] = static_cast<float>(g.normal(0.0, 0.02));
+  for (Eigen::Index i = 0; i < w_out.size(); ++i)
+    w_out.data()[i] = static_cast<float>(g.normal(0.0, 0.02));
+  const row_matrix<float> xs = f.x.topRows(loop_tokens);
+  const moe::routing rs = f.router.route(xs);
+  const row_matrix<float> gate = f.router.gate().cast<float>();
+  for (auto _ : state) {
+    const double layer_s = time_s(
+        [&] {
+          row_matrix<float> y = f.layer.forward(f.x, f.routed);
+          benchmark::DoNotOptimize(y.data());
+        },
+        2);
+    const double dense_s = time_s(
+        [&] {
+          row_matrix<float> h(t, 2 * width), a, y(t, hidden);
+          h.noalias() = f.x * w_in;
+          moe::swiglu_expert::activate(h, a);
+          y.noalias() = a * w_out;
+          benchmark::DoNotOptimize(y.data());
+        },
+        2);
+    const double loop_s = time_s(
+        [&] {
+          row_matrix<float> y = f.layer.forward_per_token(xs, rs);
+          benchmark::DoNotOptimize(y.data());
+        },
+        2);
+    const double gemm_s = time_s(
+        [&] {
+          row_matrix<float> logits(t, num_experts);
+          logits.noalias() = f.x * gate.transpose();
+          benchmark::DoNotOptimize(logits.data());
+        },
+        5);
+    const double route_s = time_s(
+        [&] {
+          moe::routing r = f.router.route(f.x);
+          benchmark::DoNotOptimize(r.expert.data());
+        },
+        5);
+    const double layer_flops = f.layer.forward_flops(f.routed);
+    const double dense_flops =
+        2.0 * 3.0 * hidden * static_cast<double>(width) * static_cast<double>(t);
+    const double speedup = (loop_s / loop_tokens) / (layer_s / static_cast<double>(t));
+    const double rate = (layer_flops / layer_s) / (dense_flops / dense_s);
+    state.counters["speedup_vs_per_token_loop"] = speedup;
+    state.counters["flop_rate_vs_dense_gemm"] = rate;
+    state.counters["route_over_score_gemm"] = route_s / gemm_s;
+    std::printf("tokens %lld: layer %.3f s (%.1f GFLOP/s), dense FFN %.3f s (%.1f GFLOP/s), "
+                "per-token loop %.2f ms/token\n  speedup vs per-token loop %.1fx (target >= 20), "
+                "FLOP rate vs dense GEMM %.2f (target >= 0.70), router %.2f ms vs score GEMM "
+                "%.2f ms (x%.2f)\n",
+                static_cast<long long>(t), layer_s, layer_flops / layer_s * 1e-9, dense_s,
+                dense_flops / dense_s * 1e-9, loop_s / loop_tokens * 1e3, speedup, rate,
+                route_s * 1e3, gemm_s * 1e3, route_s / gemm_s);
+  }
+}
+} // namespace
+
+BENCHMARK(bm_per_token_loop)->Arg(512)->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_dense_ffn)->Arg(512)->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_layer_forward)->Arg(512)->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_router_score_gemm)->Arg(4096)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_router_route)->Arg(4096)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_ratios)->Arg(512)->Arg(4096)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();
