@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -216,11 +217,16 @@ public:
     if (model_.sliding_window > 0)
       window_ = attention::detail::numbers_of(attention::sliding_window_config::from_model(model_));
     if (model_.is_moe()) {
-      router_ = moe::router_config::from_model(model_);
-      popularity_ =
+      const std::vector<double> popularity =
           layout_.expert_skew > 0.0
               ? zipf_weights(static_cast<std::size_t>(model_.num_experts), layout_.expert_skew)
               : std::vector<double>{};
+      const moe::ep_layout ep{.ep_size = layout_.ep,
+                              .devices_per_node = layout_.devices_per_node,
+                              .redundant_experts = layout_.redundant_experts,
+                              .dispatch_precision = layout_.dispatch_prec,
+                              .combine_precision = layout_.combine_prec};
+      moe_.emplace(moe::router_config::from_model(model_), ep, layout_.weight_prec, popularity);
     }
   }
 
@@ -447,14 +453,8 @@ private:
       return lt;
     }
 
-    const moe::ep_layout ep{.ep_size = layout_.ep,
-                            .devices_per_node = layout_.devices_per_node,
-                            .redundant_experts = layout_.redundant_experts,
-                            .dispatch_precision = layout_.dispatch_prec,
-                            .combine_precision = layout_.combine_prec};
     if (layout_.ep > 1) {
-      const moe::moe_cost mc =
-          moe::moe_layer_cost(device_, router_, tokens, ep, layout_.weight_prec, popularity_);
+      const moe::moe_cost mc = moe_->cost(device_, tokens);
       lt.router_s = mc.router_s;
       lt.experts_s = mc.experts_s;
       lt.shared_s = mc.shared_s;
@@ -465,8 +465,7 @@ private:
       lt.bytes += mc.router.bytes() + mc.experts.bytes() + mc.shared.bytes();
     } else {
       // Experts split tp ways like a dense FFN: each device does 1/tp of every expert.
-      moe::moe_cost mc =
-          moe::detail::moe_layer_work(router_, local, ep, layout_.weight_prec, popularity_);
+      moe::moe_cost mc = moe_->work(local);
       for (op_work* w : {&mc.experts, &mc.shared}) {
         w->flops /= tp;
         w->vector_flops /= tp;
@@ -506,8 +505,7 @@ private:
   attention::attention_shape shape_{};
   attention::detail::policy_numbers main_{};
   attention::detail::policy_numbers window_{};
-  moe::router_config router_{};
-  std::vector<double> popularity_;
+  std::optional<moe::layer_cost_model> moe_; ///< MoE layers' cost face (MoE models only)
 };
 
 /// The common case: full attention on the default device.

@@ -95,102 +95,148 @@ struct moe_cost {
   }
 };
 
-namespace detail {
-/// Shape-independent core of moe_layer_cost: everything but the device's timing.
-inline moe_cost moe_layer_work(const router_config& cfg, double tokens, const ep_layout& layout,
-                               precision prec, std::span<const double> popularity) {
-  constexpr std::string_view c = "moe::moe_layer_cost";
-  cfg.validate();
-  check_positive(c, "hidden", cfg.hidden);
-  check_positive(c, "expert_hidden", cfg.expert_hidden);
-  check_non_negative(c, "tokens", tokens);
-  layout.validate(cfg.num_experts);
-  const int e = cfg.num_experts, d = layout.ep_size;
-  std::vector<double> pop(static_cast<std::size_t>(e), 1.0 / e);
-  if (!popularity.empty()) {
-    if (popularity.size() != static_cast<std::size_t>(e))
-      throw config_error(c, "popularity.size",
-                         fmt::format("({}) must equal num_experts ({})", popularity.size(), e));
-    pop.assign(popularity.begin(), popularity.end());
-  }
-  const std::vector<double> pi = inclusion_probabilities(pop, cfg.top_k);
-  std::vector<double> assign(pi.size());
-  for (std::size_t i = 0; i < pi.size(); ++i)
-    assign[i] = tokens * pi[i];
-  const int slots = e + layout.redundant_experts;
-  const ep_plan plan = layout.redundant_experts == 0
-                           ? contiguous_plan(e, d)
-                           : rebalance(assign, slots, cfg.n_group, layout.num_nodes(), d);
-  const std::vector<double> load = plan.device_loads(assign);
-  const auto busiest =
-      static_cast<std::size_t>(std::max_element(load.begin(), load.end()) - load.begin());
-  const double total = tokens * cfg.top_k;
-
-  moe_cost m;
-  m.max_device_assignments = load[busiest];
-  m.mean_device_assignments = total / d;
-  m.distinct_experts = expected_distinct_experts(pi, tokens);
-  for (int s = 0; s < plan.slots_per_device; ++s) {
-    const auto i = static_cast<std::size_t>(
-        plan.phy2log[busiest * static_cast<std::size_t>(plan.slots_per_device) +
-                     static_cast<std::size_t>(s)]);
-    const double q = pi[i] / plan.logcnt[i];
-    m.touched_slots += q >= 1.0 ? (tokens > 0.0 ? 1.0 : 0.0) : -std::expm1(tokens * std::log1p(-q));
+/// The cost face of one MoE layer on a fixed layout, with everything that does not depend on the
+/// batch computed once: the inclusion probabilities of the popularity, and the placement plan.
+/// The EPLB plan depends only on the popularity, not on the token count: its greedy steps compare
+/// load ratios (replicate the expert with the largest load per replica; pack the heaviest replica
+/// into the lightest device), which scaling every load by T leaves unchanged. `work(tokens)` is
+/// then O(experts), for a serving loop that calls it every step.
+class layer_cost_model {
+public:
+  /// @throws config_error on an invalid config or layout, or a popularity of the wrong size,
+  /// negative or all zero.
+  layer_cost_model(const router_config& cfg, const ep_layout& layout, precision prec,
+                   std::span<const double> popularity = {})
+      : cfg_(cfg), layout_(layout), prec_(prec) {
+    constexpr std::string_view c = "moe::moe_layer_cost";
+    cfg_.validate();
+    check_positive(c, "hidden", cfg_.hidden);
+    check_positive(c, "expert_hidden", cfg_.expert_hidden);
+    layout_.validate(cfg_.num_experts);
+    const int e = cfg_.num_experts, d = layout_.ep_size;
+    std::vector<double> pop(static_cast<std::size_t>(e), 1.0 / e);
+    if (!popularity.empty()) {
+      if (popularity.size() != static_cast<std::size_t>(e))
+        throw config_error(c, "popularity.size",
+                           fmt::format("({}) must equal num_experts ({})", popularity.size(), e));
+      pop.assign(popularity.begin(), popularity.end());
+    }
+    pi_ = inclusion_probabilities(pop, cfg_.top_k);
+    const int slots = e + layout_.redundant_experts;
+    plan_ = layout_.redundant_experts == 0
+                ? contiguous_plan(e, d)
+                : rebalance(pi_, slots, cfg_.n_group, layout_.num_nodes(), d);
+    unit_load_ = plan_.device_loads(pi_);
   }
 
-  const double h = cfg.hidden, w = cfg.expert_hidden, b = bytes_per_element(prec);
-  const double mats = cfg.ffn == model::ffn_kind::swiglu ? 3.0 : 2.0;
-  const double expert_bytes = mats * h * w * b;
-  const double local_tokens = tokens / d;
-  m.router = router_work(cfg, local_tokens, prec);
-  const double a = m.max_device_assignments;
-  m.experts = op_work{.flops = 2.0 * mats * h * w * a,
-                      .vector_flops = 4.0 * w * a, // activation and the weighted combine
-                      .bytes_read = m.touched_slots * expert_bytes + a * h * b,
-                      .bytes_written = a * h * b,
-                      .prec = prec,
-                      .kind = op_kind::gemm};
-  const double ns = cfg.num_shared_experts;
-  m.shared =
-      op_work{.flops = 2.0 * mats * h * w * ns * local_tokens,
-              .vector_flops = 4.0 * w * ns * local_tokens,
-              .bytes_read = (local_tokens > 0.0 ? ns * expert_bytes : 0.0) + local_tokens * h * b,
-              .bytes_written = local_tokens * h * b,
-              .prec = prec,
-              .kind = op_kind::gemm};
+  [[nodiscard]] const router_config& config() const noexcept { return cfg_; }
+  [[nodiscard]] const ep_layout& layout() const noexcept { return layout_; }
+  /// Per-token inclusion probability of each expert.
+  [[nodiscard]] const std::vector<double>& inclusion() const noexcept { return pi_; }
+  /// The placement plan.
+  [[nodiscard]] const ep_plan& plan() const noexcept { return plan_; }
 
-  // Traffic of the busiest device, in elements·h: what it sends (its tokens' copies to other
-  // devices, by where their experts live) and what it receives (its assignments from others).
-  const int dn = layout.devices_in_node();
-  const std::size_t node_first =
-      busiest / static_cast<std::size_t>(dn) * static_cast<std::size_t>(dn);
-  double node_load = 0.0;
-  for (std::size_t j = node_first; j < node_first + static_cast<std::size_t>(dn); ++j)
-    node_load += load[j];
-  const double load_total = std::max(std::accumulate(load.begin(), load.end(), 0.0), 1e-300);
-  const double sent = local_tokens * cfg.top_k;
-  const double send_intra = sent * (node_load - load[busiest]) / load_total;
-  const double send_inter = sent * (load_total - node_load) / load_total;
-  const double recv_intra = a * (dn - 1.0) / d;
-  const double recv_inter = a * (d - static_cast<double>(dn)) / d;
-  const double intra = std::max(send_intra, recv_intra) * h;
-  const double inter = std::max(send_inter, recv_inter) * h;
-  // comm_work's all-to-all bytes are what each rank holds; (n−1)/n of it leaves the rank.
-  auto a2a = [](double leaving, int ranks, link_scope scope) {
-    return comm_work{.kind = collective::all_to_all,
-                     .bytes = ranks > 1 ? leaving * ranks / (ranks - 1.0) : 0.0,
-                     .ranks = ranks,
-                     .scope = scope};
-  };
-  const double bd = bytes_per_element(layout.dispatch_precision);
-  const double bc = bytes_per_element(layout.combine_precision);
-  m.dispatch_intra = a2a(intra * bd, dn, link_scope::intra_node);
-  m.dispatch_inter = a2a(inter * bd, d, link_scope::inter_node);
-  m.combine_intra = a2a(intra * bc, dn, link_scope::intra_node);
-  m.combine_inter = a2a(inter * bc, d, link_scope::inter_node);
-  return m;
-}
-} // namespace detail
+  /// The work of one step of `tokens` tokens (the whole EP group's batch).
+  /// @throws config_error for a negative or non-finite token count.
+  [[nodiscard]] moe_cost work(double tokens) const {
+    check_non_negative("moe::moe_layer_cost", "tokens", tokens);
+    const int d = layout_.ep_size;
+    std::vector<double> load(unit_load_);
+    for (double& x : load)
+      x *= tokens;
+    const auto busiest =
+        static_cast<std::size_t>(std::max_element(load.begin(), load.end()) - load.begin());
+    const double total = tokens * cfg_.top_k;
+
+    moe_cost m;
+    m.max_device_assignments = load[busiest];
+    m.mean_device_assignments = total / d;
+    m.distinct_experts = expected_distinct_experts(pi_, tokens);
+    for (int s = 0; s < plan_.slots_per_device; ++s) {
+      const auto i = static_cast<std::size_t>(
+          plan_.phy2log[busiest * static_cast<std::size_t>(plan_.slots_per_device) +
+                        static_cast<std::size_t>(s)]);
+      const double q = pi_[i] / plan_.logcnt[i];
+      m.touched_slots +=
+          q >= 1.0 ? (tokens > 0.0 ? 1.0 : 0.0) : -std::expm1(tokens * std::log1p(-q));
+    }
+
+    const double h = cfg_.hidden, w = cfg_.expert_hidden, b = bytes_per_element(prec_);
+    const double mats = cfg_.ffn == model::ffn_kind::swiglu ? 3.0 : 2.0;
+    const double expert_bytes = mats * h * w * b;
+    const double local_tokens = tokens / d;
+    m.router = router_work(cfg_, local_tokens, prec_);
+    const double a = m.max_device_assignments;
+    m.experts = op_work{.flops = 2.0 * mats * h * w * a,
+                        .vector_flops = 4.0 * w * a, // activation and the weighted combine
+                        .bytes_read = m.touched_slots * expert_bytes + a * h * b,
+                        .bytes_written = a * h * b,
+                        .prec = prec_,
+                        .kind = op_kind::gemm};
+    const double ns = cfg_.num_shared_experts;
+    m.shared =
+        op_work{.flops = 2.0 * mats * h * w * ns * local_tokens,
+                .vector_flops = 4.0 * w * ns * local_tokens,
+                .bytes_read = (local_tokens > 0.0 ? ns * expert_bytes : 0.0) + local_tokens * h * b,
+                .bytes_written = local_tokens * h * b,
+                .prec = prec_,
+                .kind = op_kind::gemm};
+
+    // Traffic of the busiest device, in elements·h: what it sends (its tokens' copies to other
+    // devices, by where their experts live) and what it receives (its assignments from others).
+    const int dn = layout_.devices_in_node();
+    const std::size_t node_first =
+        busiest / static_cast<std::size_t>(dn) * static_cast<std::size_t>(dn);
+    double node_load = 0.0;
+    for (std::size_t j = node_first; j < node_first + static_cast<std::size_t>(dn); ++j)
+      node_load += load[j];
+    const double load_total = std::max(std::accumulate(load.begin(), load.end(), 0.0), 1e-300);
+    const double sent = local_tokens * cfg_.top_k;
+    const double send_intra = sent * (node_load - load[busiest]) / load_total;
+    const double send_inter = sent * (load_total - node_load) / load_total;
+    const double recv_intra = a * (dn - 1.0) / d;
+    const double recv_inter = a * (d - static_cast<double>(dn)) / d;
+    const double intra = std::max(send_intra, recv_intra) * h;
+    const double inter = std::max(send_inter, recv_inter) * h;
+    // comm_work's all-to-all bytes are what each rank holds; (n−1)/n of it leaves the rank.
+    auto a2a = [](double leaving, int ranks, link_scope scope) {
+      return comm_work{.kind = collective::all_to_all,
+                       .bytes = ranks > 1 ? leaving * ranks / (ranks - 1.0) : 0.0,
+                       .ranks = ranks,
+                       .scope = scope};
+    };
+    const double bd = bytes_per_element(layout_.dispatch_precision);
+    const double bc = bytes_per_element(layout_.combine_precision);
+    m.dispatch_intra = a2a(intra * bd, dn, link_scope::intra_node);
+    m.dispatch_inter = a2a(inter * bd, d, link_scope::inter_node);
+    m.combine_intra = a2a(intra * bc, dn, link_scope::intra_node);
+    m.combine_inter = a2a(inter * bc, d, link_scope::inter_node);
+    return m;
+  }
+
+  /// The work of `tokens` timed on `device`.
+  template <class Device> [[nodiscard]] moe_cost cost(const Device& device, double tokens) const {
+    static_assert(device_cost_model<Device>,
+                  "moe::layer_cost_model: Device must satisfy infercost::device_cost_model");
+    moe_cost m = work(tokens);
+    m.router_s = device.op_time_s(m.router);
+    m.experts_s = device.op_time_s(m.experts);
+    m.shared_s = m.shared.flops > 0.0 ? device.op_time_s(m.shared) : 0.0;
+    m.dispatch_s =
+        std::max(device.comm_time_s(m.dispatch_intra), device.comm_time_s(m.dispatch_inter));
+    m.combine_s =
+        std::max(device.comm_time_s(m.combine_intra), device.comm_time_s(m.combine_inter));
+    return m;
+  }
+
+private:
+  router_config cfg_;
+  ep_layout layout_;
+  precision prec_;
+  std::vector<double> pi_;
+  ep_plan plan_;
+  std::vector<double> unit_load_; ///< per-device expected assignments per token
+};
 
 /// Cost of one MoE layer step of `tokens` tokens (the whole EP group's batch) on `layout`, with
 /// weights and GEMMs at `prec` and expert popularity `popularity` (per expert, any scale; empty
@@ -202,14 +248,7 @@ template <class Device>
                                       std::span<const double> popularity = {}) {
   static_assert(device_cost_model<Device>,
                 "moe::moe_layer_cost: Device must satisfy infercost::device_cost_model");
-  moe_cost m = detail::moe_layer_work(cfg, tokens, layout, prec, popularity);
-  m.router_s = device.op_time_s(m.router);
-  m.experts_s = device.op_time_s(m.experts);
-  m.shared_s = m.shared.flops > 0.0 ? device.op_time_s(m.shared) : 0.0;
-  m.dispatch_s =
-      std::max(device.comm_time_s(m.dispatch_intra), device.comm_time_s(m.dispatch_inter));
-  m.combine_s = std::max(device.comm_time_s(m.combine_intra), device.comm_time_s(m.combine_inter));
-  return m;
+  return layer_cost_model(cfg, layout, prec, popularity).cost(device, tokens);
 }
 
 /// The same for one MoE layer of model `m`.
