@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -104,4 +105,28 @@ TEST_CASE("MoE cost rejects bad layouts", "[moe]") {
   REQUIRE_THROWS_AS(
       moe::moe_layer_cost(dev, model::presets::llama3_8b(), 16, {.ep_size = 4}, precision::bf16),
       config_error);
+}
+
+TEST_CASE("the EPLB plan of a layer cost model does not depend on the token count", "[moe]") {
+  // Replication and packing compare load ratios, so the plan computed from per-token inclusion
+  // probabilities equals the plan computed from the loads of any batch size.
+  const model::model_config m = model::presets::deepseek_v3();
+  const std::vector<double> pop = moe::zipf_popularity(256, 1.2, 7);
+  const moe::ep_layout layout{.ep_size = 32, .redundant_experts = 32};
+  const moe::layer_cost_model model(moe::router_config::from_model(m), layout, precision::fp8, pop);
+  for (double tokens : {1.0, 77.0, 4096.0, 131072.0}) {
+    std::vector<double> assign = model.inclusion();
+    for (double& a : assign)
+      a *= tokens;
+    const moe::ep_plan direct = moe::rebalance(assign, 256 + 32, 8, 4, 32);
+    CHECK(direct.phy2log == model.plan().phy2log);
+    CHECK(direct.logcnt == model.plan().logcnt);
+    const h800_sxm dev;
+    const moe::moe_cost a = model.cost(dev, tokens);
+    const moe::moe_cost b = moe::moe_layer_cost(dev, m, tokens, layout, precision::fp8, pop);
+    CHECK(a.total_s() == b.total_s());
+    const std::vector<double> loads = direct.device_loads(assign);
+    CHECK(a.max_device_assignments == Approx(*std::max_element(loads.begin(), loads.end())));
+  }
+  CHECK_THROWS_AS(model.work(-1.0), config_error);
 }

@@ -4,9 +4,13 @@
 
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/concepts.hpp"
+#include "infercost/kvcache/eviction.hpp"
+#include "infercost/speculative/language_model.hpp"
+#include "infercost/speculative/verify.hpp"
 
 namespace ic = infercost;
 
+// device_cost_model: every catalog device, both families.
 static_assert(ic::device_cost_model<ic::a100_sxm>);
 static_assert(ic::device_cost_model<ic::h100_sxm>);
 static_assert(ic::device_cost_model<ic::h800_sxm>);
@@ -21,6 +25,19 @@ static_assert(!ic::device_cost_model<int>);
 static_assert(!ic::device_cost_model<ic::cuda_spec>);
 static_assert(ic::cuda_gpu<ic::spec::h800_sxm>::family_name == "cuda_gpu");
 static_assert(ic::ascend_npu<ic::spec::ascend_910c>::family_name == "ascend_npu");
+
+// kvcache::eviction_policy: the three policies, and not a device.
+static_assert(ic::kvcache::eviction_policy<ic::kvcache::lru>);
+static_assert(ic::kvcache::eviction_policy<ic::kvcache::lfu>);
+static_assert(ic::kvcache::eviction_policy<ic::kvcache::s3fifo>);
+static_assert(!ic::kvcache::eviction_policy<ic::h100_sxm>);
+
+// speculative::language_model and verify_policy.
+static_assert(ic::speculative::language_model<ic::speculative::ngram_model>);
+static_assert(!ic::speculative::language_model<int>);
+static_assert(ic::speculative::verify_policy<ic::speculative::rejection_sampling>);
+static_assert(ic::speculative::verify_policy<ic::speculative::greedy>);
+static_assert(!ic::speculative::verify_policy<ic::kvcache::lru>);
 
 TEST_CASE("catalog devices satisfy device_cost_model", "[static]") {
   CHECK(ic::device_cost_model<ic::default_device>);
