@@ -9,7 +9,8 @@
 
 using namespace infercost;
 
-TEST_CASE("rng gives the same sequence for the same seed and differs across seeds", "[core][random]") {
+TEST_CASE("rng gives the same sequence for the same seed and differs across seeds",
+          "[core][random]") {
   rng a(42), b(42), c(43);
   for (int i = 0; i < 1000; ++i) {
     const auto x = a();

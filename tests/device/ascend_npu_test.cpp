@@ -23,7 +23,8 @@ TEST_CASE("ascend_npu serialises Cube and Vector work", "[device][ascend]") {
   CHECK(npu.op_time_s(w) == Approx(cube_s + vector_s + 10e-6));
 }
 
-TEST_CASE("HCCS full mesh: point-to-point gets one link, all-to-all gets all seven", "[device][ascend]") {
+TEST_CASE("HCCS full mesh: point-to-point gets one link, all-to-all gets all seven",
+          "[device][ascend]") {
   const ascend_910b npu;
   const double link = 28e9 * 0.8; // 392 GB/s / 2 directions / 7 links, at 0.8 efficiency
   const comm_work p2p{.kind = collective::point_to_point, .bytes = 1e9, .ranks = 2};

@@ -18,10 +18,12 @@ TEST_CASE("cuda_gpu GEMM time is the roofline of the dense tensor peak", "[devic
   CHECK(gpu.op_time_s(v) == Approx(1e9 / (3.35e12 * 0.80) + 4e-6));
 }
 
-TEST_CASE("cuda_gpu runs FP8 at twice BF16 on Hopper and at BF16 rate on Ampere", "[device][cuda]") {
+TEST_CASE("cuda_gpu runs FP8 at twice BF16 on Hopper and at BF16 rate on Ampere",
+          "[device][cuda]") {
   const h800_sxm hopper;
   const a100_sxm ampere;
-  CHECK(hopper.peak_flops(precision::fp8) == Approx(2 * hopper.peak_flops(precision::bf16)).epsilon(1e-3));
+  CHECK(hopper.peak_flops(precision::fp8) ==
+        Approx(2 * hopper.peak_flops(precision::bf16)).epsilon(1e-3));
   CHECK(ampere.peak_flops(precision::fp8) == ampere.peak_flops(precision::bf16));
   CHECK(ampere.peak_flops(precision::fp4) == ampere.peak_flops(precision::bf16));
   const b200 blackwell;
@@ -37,7 +39,8 @@ TEST_CASE("cuda_gpu overlaps tensor-core and CUDA-core work", "[device][cuda]") 
   CHECK(gpu.op_time_s(both) == Approx(std::max(matrix_s, vector_s) + 4e-6));
 }
 
-TEST_CASE("H800's capped NVLink at 0.8 efficiency is DeepSeek's measured 160 GB/s", "[device][cuda]") {
+TEST_CASE("H800's capped NVLink at 0.8 efficiency is DeepSeek's measured 160 GB/s",
+          "[device][cuda]") {
   // DeepSeek-V3 report §3.2.2: "NVLink offers a bandwidth of 160 GB/s ... IB (50 GB/s)".
   const h800_sxm gpu;
   CHECK(gpu.scale_up_bytes_per_s() * gpu.efficiencies().scale_up_link == Approx(160e9));

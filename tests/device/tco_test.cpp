@@ -5,7 +5,8 @@
 
 using namespace infercost;
 
-TEST_CASE("tco of a purchase: straight-line depreciation plus power plus maintenance", "[device][tco]") {
+TEST_CASE("tco of a purchase: straight-line depreciation plus power plus maintenance",
+          "[device][tco]") {
   // $35,040 over 4 years = $1/hour; 1000 W at 50% and PUE 1.2 = 0.6 kW at $0.10 = $0.06/hour;
   // $876 a year = $0.10/hour.
   const purchase_tco p{.device_price_usd = 30000,

@@ -11,8 +11,9 @@ TEST_CASE("precisions have their storage sizes and round-trip through names", "[
   CHECK(bytes_per_element(precision::fp4) == 0.5);
   for (precision p : all_precisions)
     CHECK(parse_precision(to_string(p)) == p);
-  CHECK_THROWS_WITH(parse_precision("fp9"),
-                    "precision: name ('fp9') must be one of fp32, tf32, bf16, fp16, fp8, int8, fp4");
+  CHECK_THROWS_WITH(
+      parse_precision("fp9"),
+      "precision: name ('fp9') must be one of fp32, tf32, bf16, fp16, fp8, int8, fp4");
 }
 
 TEST_CASE("op_work reports bytes and arithmetic intensity", "[device][work]") {

@@ -24,7 +24,8 @@ TEST_CASE("csv_table errors name file, line and column", "[io][csv]") {
   const csv_table t("x,y\n1,2\n3,abc\n", "t.csv");
   CHECK_THROWS_WITH(t.number(1, 1), "t.csv:3:3: column 'y': 'abc' is not a finite number");
   CHECK_THROWS_WITH(t.column("z"), "t.csv:1:0: missing column 'z'");
-  CHECK_THROWS_WITH(csv_table("x,y\n1,2,3\n", "f.csv"), "f.csv:2:1: row has 3 fields, header has 2");
+  CHECK_THROWS_WITH(csv_table("x,y\n1,2,3\n", "f.csv"),
+                    "f.csv:2:1: row has 3 fields, header has 2");
   CHECK_THROWS_WITH(csv_table("x\n\"open\n", "q.csv"), "q.csv:2:1: unterminated quoted field");
   CHECK_THROWS_WITH(csv_table("", "e.csv"), "e.csv:1:1: empty file: no header row");
   CHECK_THROWS_AS(csv_table::read("/nonexistent/file.csv"), trace_error);

@@ -149,9 +149,9 @@ private:
         continue;
       }
       if (row.fields.size() != header_.size())
-        throw trace_error(file_, row.line, 1,
-                          fmt::format("row has {} fields, header has {}", row.fields.size(),
-                                      header_.size()));
+        throw trace_error(
+            file_, row.line, 1,
+            fmt::format("row has {} fields, header has {}", row.fields.size(), header_.size()));
       rows_.push_back(std::move(row));
     }
     if (first_row)
