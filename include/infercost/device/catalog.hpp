@@ -119,26 +119,13 @@ struct h100_sxm {
 /// NVIDIA H800 SXM: H100 compute and memory, NVLink cut to 400 GB/s bidirectional (200 per
 /// direction) [DSISCA]; one 400 Gb/s CX7 IB NIC per GPU [DSISCA]. DeepSeek measures 160 GB/s
 /// NVLink and 50 GB/s IB achieved [DSV3]: the scale-up efficiency 0.8 gives exactly 160 GB/s.
+[[nodiscard]] constexpr cuda_spec make_h800_sxm(cuda_spec s) noexcept {
+  s.name = "h800_sxm";
+  s.nvlink_bytes_per_s = 200 * giga;
+  return s;
+}
 struct h800_sxm {
-  static constexpr cuda_spec value{.name = "h800_sxm",
-                                   .memory_bytes = 80 * gib,
-                                   .memory_bytes_per_s = 3350 * giga,
-                                   .fp32_flops = 67 * tera,
-                                   .tf32_flops = 494.7 * tera,
-                                   .bf16_flops = 989.4 * tera,
-                                   .fp8_flops = 1978.9 * tera,
-                                   .int8_flops = 1978.9 * tera,
-                                   .fp4_flops = 0.0,
-                                   .nvlink_bytes_per_s = 200 * giga,
-                                   .gpus_per_node = 8,
-                                   .nic_bytes_per_s = 50 * giga,
-                                   .pcie_bytes_per_s = 64 * giga,
-                                   .launch_overhead_s = cuda_launch_s,
-                                   .nvlink_latency_s = nvlink_latency_s,
-                                   .nic_latency_s = ib_latency_s,
-                                   .pcie_latency_s = pcie_latency_s,
-                                   .tdp_w = 700,
-                                   .eff = {}};
+  static constexpr cuda_spec value = make_h800_sxm(h100_sxm::value);
 };
 
 /// NVIDIA H20 [H20]: 148 TFLOPS BF16 dense, 296 FP8 and INT8, 74 TF32, 44 FP32; 96 GB HBM3 at
@@ -168,26 +155,14 @@ struct h20 {
 
 /// NVIDIA H200 SXM [H200]: H100 compute; 141 GB HBM3e at 4.8 TB/s; NVLink4 900 GB/s
 /// bidirectional; PCIe Gen5; 400 Gb/s NIC per GPU; 700 W.
+[[nodiscard]] constexpr cuda_spec make_h200_sxm(cuda_spec s) noexcept {
+  s.name = "h200_sxm";
+  s.memory_bytes = 141 * gib;
+  s.memory_bytes_per_s = 4800 * giga;
+  return s;
+}
 struct h200_sxm {
-  static constexpr cuda_spec value{.name = "h200_sxm",
-                                   .memory_bytes = 141 * gib,
-                                   .memory_bytes_per_s = 4800 * giga,
-                                   .fp32_flops = 67 * tera,
-                                   .tf32_flops = 494.7 * tera,
-                                   .bf16_flops = 989.4 * tera,
-                                   .fp8_flops = 1978.9 * tera,
-                                   .int8_flops = 1978.9 * tera,
-                                   .fp4_flops = 0.0,
-                                   .nvlink_bytes_per_s = 450 * giga,
-                                   .gpus_per_node = 8,
-                                   .nic_bytes_per_s = 50 * giga,
-                                   .pcie_bytes_per_s = 64 * giga,
-                                   .launch_overhead_s = cuda_launch_s,
-                                   .nvlink_latency_s = nvlink_latency_s,
-                                   .nic_latency_s = ib_latency_s,
-                                   .pcie_latency_s = pcie_latency_s,
-                                   .tdp_w = 700,
-                                   .eff = {}};
+  static constexpr cuda_spec value = make_h200_sxm(h100_sxm::value);
 };
 
 /// NVIDIA B200 (HGX, 1,000 W) [B200]: 2,250 TFLOPS BF16 dense, 4,500 FP8 and INT8, 9,000 FP4,
@@ -251,49 +226,30 @@ struct ascend_910b2 {
 };
 
 /// Ascend 910B3 [A2]: 313 TFLOPS FP16, 82 FP32; otherwise as 910B2 with 40 AIV cores.
+[[nodiscard]] constexpr ascend_spec make_ascend_910b3(ascend_spec s) noexcept {
+  s.name = "ascend_910b3";
+  s.cube_fp16_flops = 313 * tera;
+  s.cube_int8_flops = 626 * tera;
+  s.cube_fp32_flops = 82 * tera;
+  s.vector_flops = ascend_vector_flops(40);
+  return s;
+}
 struct ascend_910b3 {
-  static constexpr ascend_spec value{.name = "ascend_910b3",
-                                     .memory_bytes = 64 * gib,
-                                     .memory_bytes_per_s = 1600 * giga,
-                                     .cube_fp16_flops = 313 * tera,
-                                     .cube_int8_flops = 626 * tera,
-                                     .cube_fp32_flops = 82 * tera,
-                                     .vector_flops = ascend_vector_flops(40),
-                                     .fp8_as_int8 = false,
-                                     .hccs_link_bytes_per_s = hccs_910b_link_bytes_per_s,
-                                     .hccs_links = 7,
-                                     .npus_per_node = 8,
-                                     .roce_bytes_per_s = 25 * giga,
-                                     .pcie_bytes_per_s = 32 * giga,
-                                     .op_overhead_s = ascend_op_overhead_s,
-                                     .hccs_latency_s = hccs_latency_s,
-                                     .roce_latency_s = roce_latency_s,
-                                     .pcie_latency_s = pcie_latency_s,
-                                     .tdp_w = 400,
-                                     .eff = {}};
+  static constexpr ascend_spec value = make_ascend_910b3(ascend_910b2::value);
 };
 
 /// Ascend 910B4 [A2, Atlas 800I A2]: 280 TFLOPS FP16, 75 FP32; 32 GB HBM2e at 800 GB/s.
+[[nodiscard]] constexpr ascend_spec make_ascend_910b4(ascend_spec s) noexcept {
+  s.name = "ascend_910b4";
+  s.memory_bytes = 32 * gib;
+  s.memory_bytes_per_s = 800 * giga;
+  s.cube_fp16_flops = 280 * tera;
+  s.cube_int8_flops = 560 * tera;
+  s.cube_fp32_flops = 75 * tera;
+  return s;
+}
 struct ascend_910b4 {
-  static constexpr ascend_spec value{.name = "ascend_910b4",
-                                     .memory_bytes = 32 * gib,
-                                     .memory_bytes_per_s = 800 * giga,
-                                     .cube_fp16_flops = 280 * tera,
-                                     .cube_int8_flops = 560 * tera,
-                                     .cube_fp32_flops = 75 * tera,
-                                     .vector_flops = ascend_vector_flops(40),
-                                     .fp8_as_int8 = false,
-                                     .hccs_link_bytes_per_s = hccs_910b_link_bytes_per_s,
-                                     .hccs_links = 7,
-                                     .npus_per_node = 8,
-                                     .roce_bytes_per_s = 25 * giga,
-                                     .pcie_bytes_per_s = 32 * giga,
-                                     .op_overhead_s = ascend_op_overhead_s,
-                                     .hccs_latency_s = hccs_latency_s,
-                                     .roce_latency_s = roce_latency_s,
-                                     .pcie_latency_s = pcie_latency_s,
-                                     .tdp_w = 400,
-                                     .eff = {}};
+  static constexpr ascend_spec value = make_ascend_910b4(ascend_910b3::value);
 };
 
 /// Ascend 910C [A3]: two 910B-class dies, 752 TFLOPS FP16, 198 FP32, INT8 2 × FP16 [DV]; 128 GB

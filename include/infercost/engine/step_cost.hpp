@@ -453,32 +453,32 @@ private:
       return lt;
     }
 
+    moe::moe_cost mc;
     if (layout_.ep > 1) {
-      const moe::moe_cost mc = moe_->cost(device_, tokens);
-      lt.router_s = mc.router_s;
-      lt.experts_s = mc.experts_s;
-      lt.shared_s = mc.shared_s;
-      lt.dispatch_s = mc.dispatch_s;
-      lt.combine_s = mc.combine_s;
-      lt.imbalance = mc.imbalance();
-      lt.flops += mc.router.flops + mc.experts.flops + mc.shared.flops;
-      lt.bytes += mc.router.bytes() + mc.experts.bytes() + mc.shared.bytes();
+      mc = moe_->cost(device_, tokens);
     } else {
-      // Experts split tp ways like a dense FFN: each device does 1/tp of every expert.
-      moe::moe_cost mc = moe_->work(local);
+      // Experts split tp ways like a dense FFN: each device does 1/tp of every expert, then
+      // the layer ends with a TP all-reduce.
+      mc = moe_->work(local);
       for (op_work* w : {&mc.experts, &mc.shared}) {
         w->flops /= tp;
         w->vector_flops /= tp;
         w->bytes_read /= tp;
         w->bytes_written /= tp;
       }
-      lt.router_s = device_.op_time_s(mc.router);
-      lt.experts_s = device_.op_time_s(mc.experts);
-      lt.shared_s = mc.shared.flops > 0.0 ? device_.op_time_s(mc.shared) : 0.0;
+      mc.router_s = device_.op_time_s(mc.router);
+      mc.experts_s = device_.op_time_s(mc.experts);
+      mc.shared_s = mc.shared.flops > 0.0 ? device_.op_time_s(mc.shared) : 0.0;
       lt.tp_comm_s += ar_s;
-      lt.flops += mc.router.flops + mc.experts.flops + mc.shared.flops;
-      lt.bytes += mc.router.bytes() + mc.experts.bytes() + mc.shared.bytes();
     }
+    lt.router_s = mc.router_s;
+    lt.experts_s = mc.experts_s;
+    lt.shared_s = mc.shared_s;
+    lt.dispatch_s = mc.dispatch_s;
+    lt.combine_s = mc.combine_s;
+    lt.imbalance = mc.imbalance();
+    lt.flops += mc.router.flops + mc.experts.flops + mc.shared.flops;
+    lt.bytes += mc.router.bytes() + mc.experts.bytes() + mc.shared.bytes();
     return lt;
   }
 
