@@ -63,6 +63,10 @@
 // serving/
 
 // econ/
+#include "infercost/econ/api_prices.hpp"
+#include "infercost/econ/article.hpp"
+#include "infercost/econ/price_sheet.hpp"
+#include "infercost/econ/tco.hpp"
 
 // io/
 #include "infercost/io/csv.hpp"

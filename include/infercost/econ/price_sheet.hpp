@@ -1,0 +1,187 @@
+/// @file
+/// What a million tokens cost, from device time: device-seconds spent on prefill, on loading cached
+/// prefixes and on decode, priced at $/device-hour, divided by the tokens each served.
+///
+/// Attribution: prefill device-seconds → input tokens on a cache miss (their prefix is computed);
+/// cache-load device-seconds → input tokens on a cache hit (their KV is loaded from a tier instead
+/// of recomputed); decode device-seconds → output tokens. A category with no tokens has no
+/// per-token price (std::nullopt, "not applicable"); device time spent in such a category is kept
+/// as `unattributed` cost so that nothing is lost:
+///   Σ cost_per_mtok · tokens / 1e6 + unattributed = usd_per_device_hour · Σ device_s / 3600.
+#pragma once
+
+#include <concepts>
+#include <optional>
+#include <string_view>
+
+#include "infercost/core/error.hpp"
+#include "infercost/core/units.hpp"
+#include "infercost/econ/tco.hpp"
+
+namespace infercost::econ {
+
+/// Device time and tokens of a served workload, by category. The serving report provides the same
+/// fields under the same names. Device-seconds are summed over devices (a step of 2 s on 8 devices
+/// is 16 device-seconds); tokens are counts.
+struct device_usage {
+  double prefill_device_s = 0.0;    ///< computing prompts (cache misses)
+  double cache_load_device_s = 0.0; ///< loading cached prefixes from their tier
+  double decode_device_s = 0.0;     ///< generating output tokens
+  double input_miss_tokens = 0.0;   ///< prompt tokens computed
+  double input_hit_tokens = 0.0;    ///< prompt tokens served from the prefix cache
+  double output_tokens = 0.0;       ///< generated tokens
+};
+
+/// Anything with device_usage's six fields (such as the serving report's usage), each
+/// convertible to double.
+template <class U>
+concept usage_like = requires(const U& u) {
+  { u.prefill_device_s } -> std::convertible_to<double>;
+  { u.cache_load_device_s } -> std::convertible_to<double>;
+  { u.decode_device_s } -> std::convertible_to<double>;
+  { u.input_miss_tokens } -> std::convertible_to<double>;
+  { u.input_hit_tokens } -> std::convertible_to<double>;
+  { u.output_tokens } -> std::convertible_to<double>;
+};
+
+/// The six fields of any usage_like value, as a device_usage.
+template <usage_like U> [[nodiscard]] device_usage to_device_usage(const U& u) {
+  return device_usage{.prefill_device_s = static_cast<double>(u.prefill_device_s),
+                      .cache_load_device_s = static_cast<double>(u.cache_load_device_s),
+                      .decode_device_s = static_cast<double>(u.decode_device_s),
+                      .input_miss_tokens = static_cast<double>(u.input_miss_tokens),
+                      .input_hit_tokens = static_cast<double>(u.input_hit_tokens),
+                      .output_tokens = static_cast<double>(u.output_tokens)};
+}
+
+/// Prices per million tokens in one currency; std::nullopt where a category does not apply.
+struct token_prices {
+  std::optional<double> input_miss = std::nullopt; ///< per million prompt tokens on a cache miss
+  std::optional<double> input_hit = std::nullopt;  ///< per million prompt tokens on a cache hit
+  std::optional<double> output = std::nullopt;     ///< per million generated tokens
+
+  /// The same prices multiplied by `factor` (a currency rate, a markup). @throws config_error
+  /// unless factor is finite and > 0.
+  [[nodiscard]] token_prices scaled(double factor) const {
+    check_positive("econ::token_prices", "factor", factor);
+    const auto s = [factor](std::optional<double> v) {
+      return v ? std::optional<double>(*v * factor) : std::nullopt;
+    };
+    return token_prices{s(input_miss), s(input_hit), s(output)};
+  }
+};
+
+/// How device time becomes a price.
+struct price_options {
+  /// Cost of one device-hour in USD (tco::usd_per_device_hour()). No default: 0 is rejected.
+  double usd_per_device_hour = 0.0;
+  /// Gross margin: the share of the price that is profit, in [0, 1). Price = cost / (1 − margin);
+  /// 0 prices at cost, 0.5 doubles it.
+  double gross_margin = 0.0;
+
+  /// @throws config_error naming the first field out of its domain.
+  void validate() const {
+    check_positive("econ::price_sheet", "usd_per_device_hour", usd_per_device_hour);
+    check_finite("econ::price_sheet", "gross_margin", gross_margin);
+    if (!(gross_margin >= 0.0 && gross_margin < 1.0))
+      throw config_error("econ::price_sheet", "gross_margin",
+                         fmt::format("({}) must be in [0, 1)", gross_margin));
+  }
+};
+
+/// One category of a price sheet.
+struct price_line {
+  double device_s = 0.0; ///< device-seconds attributed to the category
+  double tokens = 0.0;   ///< tokens it served
+  double cost_usd = 0.0; ///< device_s priced at $/device-hour, before margin
+  /// cost_usd per million tokens; std::nullopt when tokens == 0.
+  std::optional<double> cost_usd_per_mtok = std::nullopt;
+  /// cost_usd_per_mtok with the margin; std::nullopt when tokens == 0.
+  std::optional<double> price_usd_per_mtok = std::nullopt;
+
+  /// True when the category served tokens and so has a per-token price.
+  [[nodiscard]] bool applicable() const noexcept { return cost_usd_per_mtok.has_value(); }
+};
+
+/// $ per million tokens (input miss, input hit, output) from device time.
+struct price_sheet {
+  price_line input_miss; ///< prefill device time over prompt tokens computed
+  price_line input_hit;  ///< cache-load device time over prompt tokens from the cache
+  price_line output;     ///< decode device time over generated tokens
+  double usd_per_device_hour = 0.0;
+  double gross_margin = 0.0;
+  /// Cost of device time in categories that served no tokens (no per-token price carries it).
+  double unattributed_cost_usd = 0.0;
+
+  /// Cost of all device time, before margin.
+  [[nodiscard]] double total_cost_usd() const noexcept {
+    return input_miss.cost_usd + input_hit.cost_usd + output.cost_usd;
+  }
+  /// Prices per million tokens in USD, margin included.
+  [[nodiscard]] token_prices usd_per_mtok() const {
+    return token_prices{input_miss.price_usd_per_mtok, input_hit.price_usd_per_mtok,
+                        output.price_usd_per_mtok};
+  }
+  /// Costs per million tokens in USD, before margin.
+  [[nodiscard]] token_prices cost_usd_per_mtok() const {
+    return token_prices{input_miss.cost_usd_per_mtok, input_hit.cost_usd_per_mtok,
+                        output.cost_usd_per_mtok};
+  }
+  /// Prices per million tokens in CNY at an explicit rate, margin included. @throws config_error
+  /// for a rate that is not finite and > 0.
+  [[nodiscard]] token_prices cny_per_mtok(double cny_per_usd) const {
+    check_positive("econ::fx", "cny_per_usd", cny_per_usd);
+    return usd_per_mtok().scaled(cny_per_usd);
+  }
+  /// Total price over all tokens, per million tokens (margin included); std::nullopt when no
+  /// token was served.
+  [[nodiscard]] std::optional<double> blended_usd_per_mtok() const {
+    const double tokens = input_miss.tokens + input_hit.tokens + output.tokens;
+    if (!(tokens > 0.0))
+      return std::nullopt;
+    return total_cost_usd() / (1.0 - gross_margin) / tokens * units::mega;
+  }
+};
+
+namespace detail {
+inline price_line price_category(double device_s, double tokens, const price_options& o) {
+  price_line l{.device_s = device_s, .tokens = tokens};
+  l.cost_usd = device_s / units::hour_s * o.usd_per_device_hour;
+  if (tokens > 0.0) {
+    l.cost_usd_per_mtok = l.cost_usd / tokens * units::mega;
+    l.price_usd_per_mtok = *l.cost_usd_per_mtok / (1.0 - o.gross_margin);
+  }
+  return l;
+}
+
+inline price_sheet make_price_sheet_impl(const device_usage& u, const price_options& o) {
+  constexpr std::string_view c = "econ::price_sheet";
+  o.validate();
+  check_non_negative(c, "prefill_device_s", u.prefill_device_s);
+  check_non_negative(c, "cache_load_device_s", u.cache_load_device_s);
+  check_non_negative(c, "decode_device_s", u.decode_device_s);
+  check_non_negative(c, "input_miss_tokens", u.input_miss_tokens);
+  check_non_negative(c, "input_hit_tokens", u.input_hit_tokens);
+  check_non_negative(c, "output_tokens", u.output_tokens);
+  price_sheet s;
+  s.usd_per_device_hour = o.usd_per_device_hour;
+  s.gross_margin = o.gross_margin;
+  s.input_miss = price_category(u.prefill_device_s, u.input_miss_tokens, o);
+  s.input_hit = price_category(u.cache_load_device_s, u.input_hit_tokens, o);
+  s.output = price_category(u.decode_device_s, u.output_tokens, o);
+  for (const price_line* l : {&s.input_miss, &s.input_hit, &s.output})
+    if (!l->applicable())
+      s.unattributed_cost_usd += l->cost_usd;
+  return s;
+}
+} // namespace detail
+
+/// The price sheet of a served workload: each category's device-seconds priced at
+/// `o.usd_per_device_hour`, divided by its tokens, with the margin applied.
+/// @throws config_error for a negative or non-finite field or bad options.
+template <usage_like U>
+[[nodiscard]] price_sheet make_price_sheet(const U& usage, const price_options& o) {
+  return detail::make_price_sheet_impl(to_device_usage(usage), o);
+}
+
+} // namespace infercost::econ
