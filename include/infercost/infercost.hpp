@@ -71,3 +71,4 @@
 // io/
 #include "infercost/io/csv.hpp"
 #include "infercost/io/mooncake_trace.hpp"
+#include "infercost/io/workload.hpp"
