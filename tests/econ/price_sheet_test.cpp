@@ -158,3 +158,18 @@ TEST_CASE("token prices scale by a positive factor and keep not-applicable entri
   CHECK(*q.output == 10.0);
   CHECK_THROWS_AS(p.scaled(0.0), config_error);
 }
+
+TEST_CASE("break-even throughput makes device time cost exactly the given price",
+          "[econ][price_sheet]") {
+  // $3.60/h is $0.001/s; at $1 per million tokens that is 1000 tokens/s.
+  CHECK(breakeven_tokens_per_device_s(3.6, 1.0) == Approx(1000.0));
+  // Round trip: a sheet at that throughput prices at $1/M.
+  const double tps = breakeven_tokens_per_device_s(2.0, 0.8);
+  const price_sheet s =
+      make_price_sheet(device_usage{.decode_device_s = 100.0, .output_tokens = 100.0 * tps},
+                       {.usd_per_device_hour = 2.0});
+  CHECK(*s.output.price_usd_per_mtok == Approx(0.8));
+  CHECK_THROWS_WITH(breakeven_tokens_per_device_s(2.0, 0.0),
+                    "econ::price_sheet: usd_per_mtok (0) must be > 0");
+  CHECK_THROWS_AS(breakeven_tokens_per_device_s(-1.0, 1.0), config_error);
+}

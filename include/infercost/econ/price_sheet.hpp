@@ -184,4 +184,14 @@ template <usage_like U>
   return detail::make_price_sheet_impl(to_device_usage(usage), o);
 }
 
+/// Tokens per device-second a category must serve for its device time to cost exactly
+/// `usd_per_mtok` at `usd_per_device_hour`: (usd_per_device_hour / 3600) / usd_per_mtok · 10^6.
+/// @throws config_error unless both are finite and > 0.
+[[nodiscard]] inline double breakeven_tokens_per_device_s(double usd_per_device_hour,
+                                                          double usd_per_mtok) {
+  check_positive("econ::price_sheet", "usd_per_device_hour", usd_per_device_hour);
+  check_positive("econ::price_sheet", "usd_per_mtok", usd_per_mtok);
+  return usd_per_device_hour / units::hour_s / usd_per_mtok * units::mega;
+}
+
 } // namespace infercost::econ
