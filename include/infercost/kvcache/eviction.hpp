@@ -41,6 +41,17 @@ struct block_node {
 
 using node_pool = std::vector<block_node>;
 
+/// Hints the processor to fetch the cache line at `p` (no effect on results). Functions that only
+/// prefetch are always inlined: GCC otherwise finds them free of side effects and deletes the
+/// calls.
+[[gnu::always_inline]] inline void prefetch(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p);
+#else
+  (void)p;
+#endif
+}
+
 /// splitmix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mix.
 [[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
   x ^= x >> 30;
@@ -59,6 +70,20 @@ public:
   flat_index() { rehash(16); }
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+  /// Grows the table so that `n` keys fit without rehashing.
+  void reserve(std::size_t n) {
+    std::size_t slots = slots_.size();
+    while (slots < 2 * n)
+      slots *= 2;
+    if (slots != slots_.size())
+      rehash(slots);
+  }
+
+  /// Starts fetching the slot `key` probes first.
+  [[gnu::always_inline]] void prefetch(block_id key) const noexcept {
+    detail::prefetch(&slots_[slot(key)]);
+  }
 
   /// The value stored for `key`, or npos.
   [[nodiscard]] std::uint32_t find(block_id key) const noexcept {
@@ -155,10 +180,14 @@ struct intrusive_list {
       n[p].next = x;
     else
       head = x;
-    if (x != npos)
+    if (x != npos) {
       n[x].prev = p;
-    else
+    } else {
       tail = p;
+      // Victims leave at the tail: fetch the node that becomes the tail after this one.
+      if (p != npos && n[p].prev != npos)
+        detail::prefetch(&n[n[p].prev]);
+    }
     n[i].prev = n[i].next = npos;
     --size;
   }

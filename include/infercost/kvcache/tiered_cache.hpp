@@ -178,10 +178,13 @@ public:
                   detail::capacity_blocks(cfg.ssd_bytes, cfg.block_bytes)},
         policy_{Eviction(policy_capacity(0)), Eviction(policy_capacity(1)),
                 Eviction(policy_capacity(2))} {
-    // Bounded caches allocate their nodes up front (up to 2^22), so steady state never grows.
+    // Bounded caches allocate their nodes and index up front (up to 2^22), so steady state never
+    // grows.
     const std::int64_t total = capacity_[0] + capacity_[1] + capacity_[2];
-    if (total > 0 && total <= (std::int64_t{1} << 22))
+    if (total > 0 && total <= (std::int64_t{1} << 22)) {
       nodes_.reserve(static_cast<std::size_t>(total));
+      index_.reserve(static_cast<std::size_t>(total));
+    }
   }
 
   [[nodiscard]] const cache_config& config() const noexcept { return cfg_; }
@@ -227,8 +230,10 @@ public:
   lookup_result lookup(std::span<const block_id> blocks) {
     lookup_result r;
     std::array<double, num_tiers> from_bytes{};
+    prefetch_ahead(blocks, 0);
     std::size_t k = 0;
     for (; k < blocks.size(); ++k) {
+      prefetch_ahead(blocks, k + 1);
       const std::uint32_t i = index_.find(blocks[k]);
       if (i == detail::npos)
         break;
@@ -241,7 +246,7 @@ public:
           from_bytes[t] += cfg_.block_bytes;
         continue;
       }
-      if (promote(i)) {
+      if (promote(i, t)) {
         ++r.promoted_blocks;
       } else {
         ++r.promotion_failures;
@@ -268,13 +273,16 @@ public:
   /// when HBM can make room (their KV is in HBM now).
   insert_result insert(std::span<const block_id> blocks) {
     insert_result r;
-    for (const block_id b : blocks) {
+    prefetch_ahead(blocks, 0);
+    for (std::size_t k = 0; k < blocks.size(); ++k) {
+      prefetch_ahead(blocks, k + 1);
+      const block_id b = blocks[k];
       const std::uint32_t i = index_.find(b);
       if (i != detail::npos) {
         ++r.present_blocks;
         const int t = nodes_[i].tier;
         if (t != 0 && can_make_room(0)) {
-          detach(i);
+          detach(i, t);
           make_room(0);
           attach(i, 0);
         } else if (nodes_[i].pins == 0) {
@@ -283,13 +291,11 @@ public:
         continue;
       }
       ++r.new_blocks;
-      ++stats_.inserted_blocks;
       int t = 0;
       while (t < num_tiers && !can_make_room(t))
         ++t;
       if (t == num_tiers) {
         ++r.dropped;
-        ++stats_.unplaced_blocks;
         continue;
       }
       make_room(t);
@@ -304,6 +310,8 @@ public:
         count_move(0, t);
       }
     }
+    stats_.inserted_blocks += r.new_blocks;
+    stats_.unplaced_blocks += r.dropped;
     return r;
   }
 
@@ -403,28 +411,62 @@ private:
     return used_[t] < capacity_[t] || (capacity_[t] > 0 && policy_[t].size() > 0);
   }
 
-  /// Frees one slot in tier t if it is full; requires can_make_room(t).
+  /// Blocks ahead of the one being processed whose index slots are fetched early.
+  static constexpr std::size_t prefetch_distance = 8;
+
+  /// Prefetches the index slot of block k + prefetch_distance - 1 (all of the first ones when
+  /// k == 0), so a request's probes overlap instead of waiting on memory one by one.
+  [[gnu::always_inline]] void prefetch_ahead(std::span<const block_id> blocks,
+                                             std::size_t k) const noexcept {
+    if (k == 0) {
+      for (std::size_t j = 0; j + 1 < prefetch_distance && j < blocks.size(); ++j)
+        index_.prefetch(blocks[j]);
+      return;
+    }
+    if (k + prefetch_distance - 1 < blocks.size())
+      index_.prefetch(blocks[k + prefetch_distance - 1]);
+  }
+
+  /// Frees one slot in tier t if it is full; requires can_make_room(t). The victim moves to the
+  /// first lower tier that can take it, which may in turn evict its own victim, and so on; the
+  /// last victim is dropped if no tier below can take it. Victims are chosen top-down and land
+  /// bottom-up, at most one per tier.
   void make_room(int t) {
     if (used_[t] < capacity_[t])
       return;
-    const std::uint32_t v = policy_[t].victim(nodes_);
-    INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
-    demote(v, t);
+    std::array<std::uint32_t, num_tiers> moved{};
+    std::array<int, num_tiers> src{}, dst{};
+    int depth = 0;
+    for (;;) {
+      const std::uint32_t v = policy_[t].victim(nodes_);
+      INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
+      policy_[t].erase(nodes_, v); // victims are unpinned
+      --used_[t];
+      ++stats_.demotions[t];
+      int u = t + 1;
+      while (u < num_tiers && !can_make_room(u))
+        ++u;
+      if (u == num_tiers) {
+        drop(v);
+        break;
+      }
+      moved[depth] = v;
+      src[depth] = t;
+      dst[depth] = u;
+      ++depth;
+      if (used_[u] < capacity_[u])
+        break;
+      t = u;
+    }
+    while (depth > 0) {
+      --depth;
+      attach(moved[depth], dst[depth]);
+      count_move(src[depth], dst[depth]);
+    }
   }
 
-  /// Moves unpinned block v out of tier `from` to the first lower tier that can take it, or
-  /// drops it. Recursion depth <= num_tiers.
-  void demote(std::uint32_t v, int from) {
-    detach(v);
-    ++stats_.demotions[from];
-    for (int t = from + 1; t < num_tiers; ++t) {
-      if (can_make_room(t)) {
-        make_room(t);
-        attach(v, t);
-        count_move(from, t);
-        return;
-      }
-    }
+  /// Forgets block v (already detached) and counts it as dropped.
+  void drop(std::uint32_t v) {
     ++stats_.dropped_blocks;
     index_.erase(nodes_[v].id);
     nodes_[v].tier = 0xff;
@@ -440,12 +482,12 @@ private:
       stats_.bytes[static_cast<int>(link::dram_to_ssd)] += cfg_.block_bytes;
   }
 
-  /// Copies block i (in DRAM or SSD) up to HBM if HBM can make room; returns whether it did.
-  bool promote(std::uint32_t i) {
+  /// Copies block i (in tier `from`, DRAM or SSD) up to HBM if HBM can make room; returns whether
+  /// it did.
+  bool promote(std::uint32_t i, int from) {
     if (!can_make_room(0))
       return false;
-    const int from = nodes_[i].tier;
-    detach(i);
+    detach(i, from);
     make_room(0);
     attach(i, 0);
     ++stats_.promotions;
@@ -455,9 +497,8 @@ private:
     return true;
   }
 
-  /// Removes block i from its tier (its node and index entry stay).
-  void detach(std::uint32_t i) noexcept {
-    const int t = nodes_[i].tier;
+  /// Removes block i from its tier t (its node and index entry stay).
+  void detach(std::uint32_t i, int t) noexcept {
     if (nodes_[i].pins == 0)
       policy_[t].erase(nodes_, i);
     --used_[t];
