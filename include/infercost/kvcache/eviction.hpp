@@ -8,6 +8,7 @@
 /// pinned block as victim.
 #pragma once
 
+#include <bit>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -62,9 +63,9 @@ using node_pool = std::vector<block_node>;
   return x;
 }
 
-/// Open-addressing map from block_id to a 32-bit value, linear probing with backward-shift
-/// deletion (Knuth TAOCP 6.4 Algorithm R), load factor <= 1/2. A slot is empty when its value
-/// is npos, so every 64-bit key is usable.
+/// Open-addressing map from block_id to a 32-bit value, Fibonacci hashing, linear probing with
+/// backward-shift deletion (Knuth TAOCP 6.4 Algorithm R), load factor <= 1/2. A slot is empty when
+/// its value is npos, so every 64-bit key is usable.
 class flat_index {
 public:
   flat_index() { rehash(16); }
@@ -142,13 +143,16 @@ private:
     block_id key = 0;
     std::uint32_t value = npos;
   };
+  /// Fibonacci hashing (Knuth TAOCP 6.4): the top bits of key * 2^64 / phi. Spreads runs of
+  /// consecutive ids (trace hash_ids) evenly and costs one multiply.
   [[nodiscard]] std::size_t slot(block_id key) const noexcept {
-    return static_cast<std::size_t>(mix64(key)) & mask_;
+    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> shift_);
   }
   void rehash(std::size_t n) {
     std::vector<entry> old = std::move(slots_);
     slots_.assign(n, entry{});
     mask_ = n - 1;
+    shift_ = 64 - static_cast<int>(std::bit_width(mask_));
     size_ = 0;
     for (const entry& e : old)
       if (e.value != npos)
@@ -156,6 +160,7 @@ private:
   }
   std::vector<entry> slots_;
   std::size_t mask_ = 0;
+  int shift_ = 64;
   std::size_t size_ = 0;
 };
 
@@ -224,6 +229,10 @@ public:
   }
   void erase(detail::node_pool& n, std::uint32_t i) noexcept { list_.remove(n, i); }
   [[nodiscard]] std::uint32_t victim(detail::node_pool&) const noexcept { return list_.tail; }
+  /// The block victim() would name now (a hint for prefetching; no side effects).
+  [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
+    return list_.tail;
+  }
   [[nodiscard]] std::size_t size() const noexcept { return list_.size; }
 
 private:
@@ -259,6 +268,10 @@ public:
   }
   void erase(detail::node_pool& n, std::uint32_t i) noexcept { remove(n, i); }
   [[nodiscard]] std::uint32_t victim(detail::node_pool&) const noexcept {
+    return head_ == detail::npos ? detail::npos : buckets_[head_].items.tail;
+  }
+  /// The block victim() would name now (a hint for prefetching; no side effects).
+  [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
     return head_ == detail::npos ? detail::npos : buckets_[head_].items.tail;
   }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }

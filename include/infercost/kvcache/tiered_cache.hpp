@@ -414,54 +414,78 @@ private:
   /// Blocks ahead of the one being processed whose index slots are fetched early.
   static constexpr std::size_t prefetch_distance = 8;
 
-  /// Prefetches the index slot of block k + prefetch_distance - 1 (all of the first ones when
-  /// k == 0), so a request's probes overlap instead of waiting on memory one by one.
+  /// Software pipeline over a request's blocks: at block k, fetches the index slot of block
+  /// k + prefetch_distance - 1 (all of the first ones when k == 0) and the node of block
+  /// k + prefetch_distance / 2, whose slot is in cache by then, so a request's memory accesses
+  /// overlap instead of waiting one by one.
   [[gnu::always_inline]] void prefetch_ahead(std::span<const block_id> blocks,
                                              std::size_t k) const noexcept {
     if (k == 0) {
       for (std::size_t j = 0; j + 1 < prefetch_distance && j < blocks.size(); ++j)
         index_.prefetch(blocks[j]);
-      return;
-    }
-    if (k + prefetch_distance - 1 < blocks.size())
+    } else if (k + prefetch_distance - 1 < blocks.size()) {
       index_.prefetch(blocks[k + prefetch_distance - 1]);
+    }
+    if (k + prefetch_distance / 2 < blocks.size()) {
+      const std::uint32_t i = index_.find(blocks[k + prefetch_distance / 2]);
+      if (i != detail::npos)
+        detail::prefetch(&nodes_[i]);
+    }
   }
 
-  /// Frees one slot in tier t if it is full; requires can_make_room(t). The victim moves to the
+  /// After a drop from tier t, fetches the index slot of the block that tier would evict next.
+  [[gnu::always_inline]] void prefetch_next_drop(int t) const noexcept {
+    if constexpr (requires(const Eviction& p) { p.next_victim(nodes_); }) {
+      const std::uint32_t w = policy_[t].next_victim(nodes_);
+      if (w != detail::npos)
+        index_.prefetch(nodes_[w].id);
+    }
+  }
+
+  /// Frees one slot in tier t if it is full; requires can_make_room(t).
+  void make_room(int t) {
+    switch (t) {
+    case 0:
+      make_room<0>();
+      break;
+    case 1:
+      make_room<1>();
+      break;
+    default:
+      make_room<2>();
+      break;
+    }
+  }
+
+  /// Frees one slot in tier T if it is full; requires can_make_room(T). The victim moves to the
   /// first lower tier that can take it, which may in turn evict its own victim, and so on; the
   /// last victim is dropped if no tier below can take it. Victims are chosen top-down and land
-  /// bottom-up, at most one per tier.
-  void make_room(int t) {
-    if (used_[t] < capacity_[t])
+  /// bottom-up, at most one per tier (templates unroll the cascade).
+  template <int T> void make_room() {
+    if (used_[T] < capacity_[T])
       return;
-    std::array<std::uint32_t, num_tiers> moved{};
-    std::array<int, num_tiers> src{}, dst{};
-    int depth = 0;
-    for (;;) {
-      const std::uint32_t v = policy_[t].victim(nodes_);
-      INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
-      policy_[t].erase(nodes_, v); // victims are unpinned
-      --used_[t];
-      ++stats_.demotions[t];
-      int u = t + 1;
-      while (u < num_tiers && !can_make_room(u))
-        ++u;
-      if (u == num_tiers) {
-        drop(v);
-        break;
+    const std::uint32_t v = policy_[T].victim(nodes_);
+    INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
+    policy_[T].erase(nodes_, v); // victims are unpinned
+    --used_[T];
+    ++stats_.demotions[T];
+    demote<T, T + 1>(v);
+  }
+
+  /// Moves victim v of tier From (detached) to tier U or the first tier below it that can take
+  /// it, or drops it.
+  template <int From, int U> void demote(std::uint32_t v) {
+    if constexpr (U == num_tiers) {
+      drop(v);
+      prefetch_next_drop(From);
+    } else {
+      if (!can_make_room(U)) {
+        demote<From, U + 1>(v);
+        return;
       }
-      moved[depth] = v;
-      src[depth] = t;
-      dst[depth] = u;
-      ++depth;
-      if (used_[u] < capacity_[u])
-        break;
-      t = u;
-    }
-    while (depth > 0) {
-      --depth;
-      attach(moved[depth], dst[depth]);
-      count_move(src[depth], dst[depth]);
+      make_room<U>();
+      attach(v, U);
+      count_move(From, U);
     }
   }
 
