@@ -100,6 +100,8 @@ void print_savings(double rate) {
   fmt::print("  {:<44} {:>16.0f} {:>16.0f}\n", "domestic total (910B server)",
              article_domestic_3yr.total_3yr, c.domestic_total);
   fmt::print("  {:<44} {:>16} {:>15.1f}%\n", "saving per server", "40-60%", 100.0 * c.saving_ratio);
+  fmt::print("  {:<44} {:>16} {:>15.1f}%\n", "hardware alone (§1.2)", "60%+",
+             100.0 * c.hardware_reduction);
   fmt::print("  {:<44} {:>16} {:>15.1f}%\n", "saving per TFLOPS of server capacity", "",
              100.0 * c.saving_ratio_per_tflops);
   fmt::print("  {:<44} {:>16} {:>15.2f}亿\n", "1000 servers, in 亿 (1e8 yuan)",

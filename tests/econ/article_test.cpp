@@ -95,6 +95,9 @@ TEST_CASE("the article's 3-year savings add up to 7.88 yi, which is 0.788 billio
   CHECK(c.saving_ratio == Approx(788000.0 / 1860000.0)); // 42.4%
   CHECK(c.saving_ratio > article_claimed_saving_low);
   CHECK(c.saving_ratio < article_claimed_saving_high);
+  // Hardware alone: 1 − 720,000 / 1,300,000 = 44.6%, not §1.2's "60%+".
+  CHECK(c.hardware_reduction == Approx(1.0 - 720000.0 / 1300000.0));
+  CHECK(c.hardware_reduction < article_claimed_hardware_reduction);
   CHECK(c.fleet_saving_yi == Approx(article_printed_savings_yi));
   CHECK(c.print_statement_value == Approx(7.88)); // shown as "7.9 billion"
   CHECK(c.fleet_saving_billion_cny == Approx(0.788));

@@ -173,3 +173,14 @@ TEST_CASE("break-even throughput makes device time cost exactly the given price"
                     "econ::price_sheet: usd_per_mtok (0) must be > 0");
   CHECK_THROWS_AS(breakeven_tokens_per_device_s(-1.0, 1.0), config_error);
 }
+
+TEST_CASE("a deployment's device-hour prices a sheet", "[econ][price_sheet]") {
+  // DeepSeek's $2 H800-hour: one device-hour of decode for a million tokens is $2/M, ¥14.50/M at
+  // ¥7.25/$.
+  const deployment d = find_deployment("deepseek_h800_rental");
+  const price_sheet s =
+      make_price_sheet(device_usage{.decode_device_s = 3600.0, .output_tokens = 1e6},
+                       {.usd_per_device_hour = d.usd_per_device_hour()});
+  CHECK(*s.output.price_usd_per_mtok == Approx(2.0));
+  CHECK(*s.cny_per_mtok(article_cny_per_usd).output == Approx(14.5));
+}

@@ -73,7 +73,7 @@ inline constexpr std::array<api_price, 6> api_price_table{{
 /// A usage pattern priced per call: prompt and output tokens per call, the share of prompt tokens
 /// that hit the provider's cache, and the number of calls (§5.1 `calculate_cost`).
 struct usage_scenario {
-  std::string_view name{};
+  std::string_view name{};      ///< display name
   double input_tokens = 0.0;    ///< prompt tokens per call
   double output_tokens = 0.0;   ///< generated tokens per call
   double cache_hit_ratio = 0.0; ///< share of prompt tokens on a cache hit, in [0, 1]

@@ -34,7 +34,7 @@ inline constexpr double article_claimed_ratio_high = 87.0;
 
 /// One scenario priced with the article's table.
 struct scenario_row {
-  usage_scenario scenario;
+  usage_scenario scenario;   ///< the article's scenario
   double deepseek_cny = 0.0; ///< DeepSeek V4-Pro
   double gpt_cny = 0.0;      ///< GPT-5.5
   double claude_cny = 0.0;   ///< Claude Opus 4
@@ -104,8 +104,8 @@ inline constexpr double article_tflops_utilisation = 0.7;
 
 /// One server of §4.1: the printed figure, what the code computes, and the right one.
 struct tflops_cost_row {
-  article_server server;
-  double printed = 0.0; ///< the article's printed output
+  article_server server; ///< the article's server
+  double printed = 0.0;  ///< the article's printed output
   /// What §4.1's code computes: (server + 3 years of maintenance) / (one device's TFLOPS × hours ×
   /// 0.7 × 3600), i.e. ¥ per TFLOPS-second of one device while paying for eight. Printed with
   /// "{:.4f}" this is 0.0001 for all three servers.
@@ -153,10 +153,10 @@ struct tflops_cost_row {
 
 /// A 3-year server cost as §4.2's estimate_cost_saving lists it, yuan.
 struct three_year_cost {
-  double hardware = 0.0;
-  double maintenance_3yr = 0.0;
-  double electricity_3yr = 0.0;
-  double total_3yr = 0.0; ///< as printed by the article
+  double hardware = 0.0;        ///< the server
+  double maintenance_3yr = 0.0; ///< 3 years of maintenance
+  double electricity_3yr = 0.0; ///< 3 years of electricity
+  double total_3yr = 0.0;       ///< as printed by the article
   /// Sum of the parts.
   [[nodiscard]] constexpr double sum() const noexcept {
     return hardware + maintenance_3yr + electricity_3yr;
@@ -171,6 +171,8 @@ inline constexpr three_year_cost article_domestic_3yr{720000.0, 216000.0, 136000
 inline constexpr double article_savings_servers = 1000.0;
 /// §4.2's printed output: "¥7.88亿" (亿 = 10^8).
 inline constexpr double article_printed_savings_yi = 7.88;
+/// §1.2: "Domestic AI Chip Adaptation → Hardware costs reduced by 60%+".
+inline constexpr double article_claimed_hardware_reduction = 0.60;
 /// One 亿 (yi) in yuan.
 inline constexpr double cny_per_yi = 1e8;
 /// §6.3 and §4.1: "the Ascend 910B offers 40-60% lower total cost than the A100".
@@ -180,12 +182,13 @@ inline constexpr double article_claimed_saving_high = 0.60;
 
 /// §4.2's savings recomputed.
 struct savings_check {
-  double overseas_total = 0.0;    ///< sum of §4.2's overseas parts
-  double domestic_total = 0.0;    ///< sum of §4.2's domestic parts
-  double saving_per_server = 0.0; ///< overseas − domestic, yuan
-  double saving_ratio = 0.0;      ///< saving / overseas
-  double fleet_saving_cny = 0.0;  ///< for 1000 servers, yuan
-  double fleet_saving_yi = 0.0;   ///< the same in 亿 (what "¥7.88亿" states)
+  double overseas_total = 0.0;     ///< sum of §4.2's overseas parts
+  double domestic_total = 0.0;     ///< sum of §4.2's domestic parts
+  double saving_per_server = 0.0;  ///< overseas − domestic, yuan
+  double saving_ratio = 0.0;       ///< saving / overseas
+  double hardware_reduction = 0.0; ///< 1 − domestic / overseas hardware (§1.2 claims 60%+)
+  double fleet_saving_cny = 0.0;   ///< for 1000 servers, yuan
+  double fleet_saving_yi = 0.0;    ///< the same in 亿 (what "¥7.88亿" states)
   /// What §4.2's print statement shows: `absolute_saving*1000/1e8` formatted "{:.1f} billion",
   /// i.e. "7.9 billion" — the number is in 亿 (10^8), so the label is ten times too large.
   double print_statement_value = 0.0;
@@ -205,6 +208,7 @@ struct savings_check {
   c.domestic_total = article_domestic_3yr.sum();
   c.saving_per_server = c.overseas_total - c.domestic_total;
   c.saving_ratio = c.saving_per_server / c.overseas_total;
+  c.hardware_reduction = 1.0 - article_domestic_3yr.hardware / article_overseas_3yr.hardware;
   c.fleet_saving_cny = c.saving_per_server * article_savings_servers;
   c.fleet_saving_yi = c.fleet_saving_cny / cny_per_yi;
   c.print_statement_value = c.saving_per_server * 1000.0 / 1e8;

@@ -105,11 +105,11 @@ struct price_line {
 
 /// $ per million tokens (input miss, input hit, output) from device time.
 struct price_sheet {
-  price_line input_miss; ///< prefill device time over prompt tokens computed
-  price_line input_hit;  ///< cache-load device time over prompt tokens from the cache
-  price_line output;     ///< decode device time over generated tokens
-  double usd_per_device_hour = 0.0;
-  double gross_margin = 0.0;
+  price_line input_miss;            ///< prefill device time over prompt tokens computed
+  price_line input_hit;             ///< cache-load device time over prompt tokens from the cache
+  price_line output;                ///< decode device time over generated tokens
+  double usd_per_device_hour = 0.0; ///< the rate device time was priced at
+  double gross_margin = 0.0;        ///< the margin prices include (price_options)
   /// Cost of device time in categories that served no tokens (no per-token price carries it).
   double unattributed_cost_usd = 0.0;
 

@@ -79,7 +79,10 @@ struct server_purchase {
 };
 
 /// How a deployment pays for its devices.
-enum class cost_basis { rental, purchase };
+enum class cost_basis {
+  rental,  ///< a price per device-hour, everything included
+  purchase ///< bought, depreciated, powered and maintained (purchase_tco)
+};
 
 /// A named way of paying for devices: which catalog device, what one device-hour costs and where
 /// the price comes from.
