@@ -30,6 +30,9 @@ TEST_CASE("Llama-3.1 and Mixtral counts match their published sizes", "[model][p
   CHECK(kv_bytes_per_token(presets::llama3_70b(), precision::bf16) == 327680.0);
   CHECK(count_params(presets::llama3_70b()).total() / 1e9 == Approx(70.6).epsilon(0.005));
   CHECK(count_params(presets::llama3_8b()).total() / 1e9 == Approx(8.03).epsilon(0.005));
+  // Meta's model card: 405B; the config gives 405.85B.
+  CHECK(count_params(presets::llama3_405b()).total() / 1e9 == Approx(405.85).epsilon(0.002));
+  CHECK(kv_bytes_per_token(presets::llama3_405b(), precision::bf16) == 126.0 * 2 * 8 * 128 * 2);
   // Mixtral paper: "47B total ... 13B active"; Mistral's model card: 46.7B / 12.9B.
   const auto mx = presets::mixtral_8x7b();
   CHECK(count_params(mx).total() / 1e9 == Approx(46.7).epsilon(0.005));

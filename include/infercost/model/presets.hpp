@@ -136,6 +136,20 @@ namespace infercost::model::presets {
                       .intermediate = 28672};
 }
 
+/// Llama-3.1-405B (meta-llama/Llama-3.1-405B config.json): hidden 16384, 126 layers, 128 heads,
+/// 8 KV heads, FFN 53248, vocab 128256, untied. The dense model DeepSeek-V3's report compares
+/// against (DeepSeek-V3 Technical Report, Table 3: "LLaMA-3.1 405B Base").
+[[nodiscard]] inline model_config llama3_405b() {
+  return model_config{.name = "llama3_405b",
+                      .hidden = 16384,
+                      .num_layers = 126,
+                      .vocab = 128256,
+                      .num_heads = 128,
+                      .num_kv_heads = 8,
+                      .head_dim = 128,
+                      .intermediate = 53248};
+}
+
 /// Mistral-7B-v0.1 (mistralai/Mistral-7B-v0.1 config.json): Llama-like, every layer a 4096-token
 /// sliding window; hidden 4096, 32 layers, 32 heads, 8 KV heads, FFN 14336, vocab 32000.
 [[nodiscard]] inline model_config mistral_7b() {
@@ -186,9 +200,10 @@ inline constexpr double article_v4_pro_claimed_total = 1600e9;
 inline constexpr double article_v4_pro_claimed_active = 48e9;
 
 /// Names accepted by find_model, in display order.
-inline constexpr std::array<std::string_view, 10> names{
-    "deepseek_v3", "deepseek_v32_exp", "qwen3_235b_a22b", "qwen3_30b_a3b", "mixtral_8x7b",
-    "llama3_8b",   "llama3_70b",       "mistral_7b",      "gemma3_12b",    "article_v4_pro"};
+inline constexpr std::array<std::string_view, 11> names{
+    "deepseek_v3",  "deepseek_v32_exp", "qwen3_235b_a22b", "qwen3_30b_a3b",
+    "mixtral_8x7b", "llama3_8b",        "llama3_70b",      "llama3_405b",
+    "mistral_7b",   "gemma3_12b",       "article_v4_pro"};
 
 /// The preset with this name. @throws config_error listing the valid names.
 [[nodiscard]] inline model_config find(std::string_view name) {
@@ -206,6 +221,8 @@ inline constexpr std::array<std::string_view, 10> names{
     return llama3_8b();
   if (name == "llama3_70b")
     return llama3_70b();
+  if (name == "llama3_405b")
+    return llama3_405b();
   if (name == "mistral_7b")
     return mistral_7b();
   if (name == "gemma3_12b")
