@@ -59,6 +59,12 @@ template <class Device, class Attention = attention::full> class basic_step_cost
 } // namespace engine
 
 // serving/
+namespace serving {
+template <class Device, class Attention = attention::full, class Eviction = kvcache::lru>
+class basic_instance;
+template <class Device, class Attention = attention::full, class Eviction = kvcache::lru>
+class basic_cluster;
+} // namespace serving
 
 // econ/
 

@@ -1,0 +1,766 @@
+/// @file
+/// `serving::basic_instance<Device, Attention, Eviction>`: one model instance of a serving
+/// cluster — a step-cost engine (engine/step_cost.hpp), KV memory accounting, an optional tiered
+/// prefix cache (kvcache/) and a continuous-batching scheduler with chunked prefill (vLLM,
+/// Kwon et al. SOSP'23; Sarathi-Serve, Agrawal et al. OSDI'24).
+///
+/// Roles: a `colocated` instance prefills and decodes; a `prefill` instance only prefills and
+/// hands each finished prompt's KV to the cluster for transfer; a `decode` instance decodes
+/// requests whose KV arrives from a prefill instance, and also prefills short prompts locally
+/// (the article's PD rule) exactly as a colocated instance does.
+///
+/// A step (one forward pass) holds every decoding sequence plus prefill chunks up to a token
+/// budget: budget = max_batched_tokens − decoding sequences·(1 + γ); in-progress prefills go
+/// first, then waiting requests are admitted first-come first-served while the budget, the
+/// sequence limit and free KV memory allow (head-of-line: the queue's head blocks the rest).
+///
+/// KV memory is counted in tokens: capacity = (HBM left after weights and activations, summed
+/// over attention groups, minus the prefix cache's HBM share) / KV bytes per token per device.
+/// Groups are assumed balanced, as the step-cost engine assumes. A sliding-window model's token is
+/// counted at its full-context footprint (an upper bound). Admission reserves a request's whole
+/// prompt plus a watermark; decoding sequences grow by their tokens; before every step the
+/// scheduler needs room for each decoding sequence's 1 + γ new tokens and, if there is none,
+/// preempts the youngest running sequence (its KV is dropped and recomputed later, vLLM's
+/// recompute preemption), counting each preemption.
+///
+/// The per-step work does not depend on the batch's size: the decode batch is kept as sums
+/// (sequences, Σ join context, Σ join step), and sequences leave through a min-heap keyed by the
+/// step at which each finishes. Without speculation a sequence that joins at decode step k with r
+/// tokens to go finishes at step k + r − 1. With speculation its number of steps is drawn at
+/// admission from the acceptance model (`speculative::acceptance_model`, emitted tokens per step
+/// until r are reached: exact in distribution, O(r / E[N]) draws), and Σcontext grows by the
+/// expected E[N] per sequence per step; a preempted sequence replays its own draws (a stream
+/// forked by request id and pass) to know how many tokens it had emitted.
+///
+/// Step time = engine step time (with γ verify tokens per decoding sequence; the MTP draft when
+/// the layout has one) + γ draft-model forwards (speculative/cost.hpp) when a separate draft
+/// model is given + the load time of prefix-cache hits from DRAM/SSD of requests admitted this
+/// step (loads are not overlapped with compute: an upper bound).
+///
+/// Device-second attribution (serving::usage): a step's time × the instance's devices is split
+/// into cache loading (the load time), prefill and decode; a mixed step's compute time is split
+/// in proportion to the times its prefill part and its decode part would take alone on the same
+/// engine.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <set>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "infercost/core/error.hpp"
+#include "infercost/core/random.hpp"
+#include "infercost/engine/step_cost.hpp"
+#include "infercost/fwd.hpp"
+#include "infercost/io/workload.hpp"
+#include "infercost/kvcache/tiered_cache.hpp"
+#include "infercost/kvcache/tiers.hpp"
+#include "infercost/serving/metrics.hpp"
+#include "infercost/serving/report.hpp"
+#include "infercost/speculative/analytic.hpp"
+#include "infercost/speculative/cost.hpp"
+
+namespace infercost::serving {
+
+/// Numbers of a continuous-batching scheduler.
+struct scheduler_config {
+  /// Token budget of one step (decode tokens + prefill chunk tokens). Sarathi-Serve's chunk size
+  /// for strict TPOT is 512–2048 (Agrawal et al. OSDI'24 §5); vLLM's chunked-prefill default
+  /// max_num_batched_tokens is 2048.
+  std::int64_t max_batched_tokens = 2048;
+  /// Running sequences per attention group (vLLM's max_num_seqs default is 256).
+  int max_sequences_per_group = 256;
+  /// Share of each device's memory kept for activations (engine::kv_capacity_bytes).
+  double activation_reserve = 0.10;
+  /// Share of KV capacity kept free when admitting (vLLM's watermark default is 0.01).
+  double admission_watermark = 0.01;
+  /// Waiting requests at which an instance rejects arrivals; 0: unbounded.
+  std::int64_t max_queue = 0;
+
+  /// @throws config_error naming the first bad field.
+  void validate() const {
+    constexpr std::string_view c = "serving::scheduler_config";
+    check_positive(c, "max_batched_tokens", max_batched_tokens);
+    check_positive(c, "max_sequences_per_group", max_sequences_per_group);
+    check_in_range(c, "activation_reserve", activation_reserve, 0.0, 0.9);
+    check_in_range(c, "admission_watermark", admission_watermark, 0.0, 0.5);
+    check_non_negative(c, "max_queue", max_queue);
+  }
+};
+
+/// A tiered prefix cache on an instance (kvcache::basic_tiered_cache): HBM share, host DRAM and
+/// NVMe of the instance's node, split evenly over the node's devices.
+struct prefix_cache_config {
+  bool enabled = false;
+  /// Share of the instance's KV HBM given to cached prefixes; running sequences get the rest.
+  double hbm_fraction = 0.2;
+  kvcache::host_config host{}; ///< DRAM and drives of a node (default: DGX H100)
+  bool use_dram = true;        ///< a DRAM tier
+  bool use_ssd = true;         ///< an SSD tier
+
+  /// @throws config_error naming the first bad field.
+  void validate() const {
+    check_in_range("serving::prefix_cache_config", "hbm_fraction", hbm_fraction, 0.0, 0.9);
+    host.validate();
+  }
+};
+
+/// Speculative decoding in decode steps.
+struct speculative_config {
+  int gamma = 0;      ///< draft tokens verified per sequence per step; 0: no speculation
+  double alpha = 0.8; ///< per-token acceptance rate of the i.i.d. acceptance model
+  /// A separate draft model (its γ forwards add to the step); without one the layout must draft
+  /// with the model's MTP module (engine::parallel_layout::mtp_draft).
+  std::optional<model::model_config> draft{};
+
+  /// @throws config_error naming the first bad field.
+  void validate() const {
+    constexpr std::string_view c = "serving::speculative_config";
+    check_non_negative(c, "gamma", gamma);
+    check_in_range(c, "alpha", alpha, 0.0, 1.0);
+    if (draft)
+      draft->validate();
+  }
+};
+
+/// What finishing a step produced.
+struct step_outcome {
+  std::vector<std::int64_t> completed; ///< requests that finished (all tokens generated)
+  std::vector<std::int64_t> prefilled; ///< prefill role: requests whose KV is ready to send
+  std::int64_t preempted = 0;          ///< preemptions when the step was planned
+};
+
+/// One instance: engine, KV accounting, prefix cache and scheduler (see the file comment).
+template <class Device, class Attention, class Eviction> class basic_instance {
+public:
+  using engine_type = engine::basic_step_cost<Device, Attention>;
+  using cache_type = kvcache::basic_tiered_cache<Device, Eviction>;
+
+  /// @param index     the instance's index in its cluster (labels records)
+  /// @param engine    step-cost model; must outlive the instance
+  /// @param requests  the workload's requests, indexed by id; must outlive the instance
+  /// @param records   one record per request, updated as requests progress
+  /// @param block_tokens tokens per prefix-block hash of the workload
+  /// @param seed      seeds the speculative acceptance draws (streams forked by request id)
+  /// @throws config_error for bad configs, a model that does not fit (with the numbers), an
+  /// instance without KV memory, or speculation without a way to draft.
+  basic_instance(int index, instance_role role, const engine_type& engine,
+                 const scheduler_config& sched, const prefix_cache_config& cache,
+                 const speculative_config& spec, std::span<const io::workload_request> requests,
+                 std::vector<request_record>& records, std::int64_t block_tokens,
+                 std::uint64_t seed)
+      : index_(index), role_(role), engine_(&engine), sched_((sched.validate(), sched)),
+        requests_(requests), records_(&records), block_tokens_(block_tokens), base_rng_(seed) {
+    cache.validate();
+    spec.validate();
+    check_positive("serving::instance", "block_tokens", block_tokens);
+    const engine::parallel_layout& l = engine.layout();
+    devices_ = l.devices;
+    max_running_ = static_cast<std::int64_t>(sched.max_sequences_per_group) *
+                   static_cast<std::int64_t>(l.attention_groups());
+    kv_bytes_per_token_ = engine.kv_bytes_per_device(1);
+    const double kv_bytes = engine.kv_capacity_bytes(sched.activation_reserve);
+    const double seq_bytes = cache.enabled ? kv_bytes * (1.0 - cache.hbm_fraction) : kv_bytes;
+    capacity_tokens_ = std::floor(seq_bytes / kv_bytes_per_token_);
+    if (capacity_tokens_ < 1.0)
+      throw config_error("serving::instance", "kv_capacity",
+                         fmt::format("(0 tokens) leaves no KV memory: {:.3g} bytes for sequences "
+                                     "at {:.3g} bytes per token per device",
+                                     seq_bytes, kv_bytes_per_token_));
+    watermark_tokens_ = std::floor(capacity_tokens_ * sched.admission_watermark);
+    if (cache.enabled) {
+      const model::model_config& m = engine.model();
+      // The engine counts per-device (sharded) KV; the cache counts whole blocks.
+      const double whole_per_device =
+          model::kv_bytes_per_sequence(m, 1, l.kv_prec) / kv_bytes_per_token_;
+      const double share = static_cast<double>(devices_) / cache.host.devices_per_node;
+      const double drives = std::max(cache.host.ssd_drives * share, 1.0);
+      kvcache::cache_config cc{
+          .hbm_bytes = kv_bytes * cache.hbm_fraction * whole_per_device,
+          .dram_bytes =
+              cache.use_dram ? cache.host.dram_bytes * cache.host.dram_kv_fraction * share : 0.0,
+          .ssd_bytes = cache.use_ssd ? cache.host.ssd_drives * cache.host.ssd_bytes_per_drive *
+                                           cache.host.ssd_kv_fraction * share
+                                     : 0.0,
+          .block_bytes = model::kv_bytes_per_sequence(m, block_tokens, l.kv_prec),
+          .block_tokens = block_tokens,
+          .write = kvcache::write_policy::write_back,
+          .promote_on_hit = true,
+          .devices = devices_,
+          .ssd_read_bytes_per_s = cache.host.ssd_read_bytes_per_s * drives,
+          .ssd_write_bytes_per_s = cache.host.ssd_write_bytes_per_s * drives,
+          .ssd_latency_s = cache.host.ssd_latency_s};
+      cache_.emplace(cc, engine.device());
+    }
+    gamma_ = role_ == instance_role::prefill ? 0 : spec.gamma;
+    if (gamma_ > 0) {
+      acceptance_.emplace(spec.alpha, gamma_);
+      expected_emitted_ = acceptance_->expected_emitted();
+      if (spec.draft) {
+        const speculative::forward_config target_fwd{.weights = l.weight_prec,
+                                                     .kv = l.kv_prec,
+                                                     .attention = l.attention_prec,
+                                                     .devices = l.tp};
+        draft_.emplace(speculative::step_config{.target = engine.model(),
+                                                .target_forward = target_fwd,
+                                                .draft = *spec.draft,
+                                                .draft_forward = target_fwd},
+                       engine.device());
+      } else if (!l.mtp_draft) {
+        throw config_error("serving::speculative_config", "draft",
+                           fmt::format("(none) is needed for gamma ({}) unless the layout drafts "
+                                       "with the model's MTP module (mtp_draft)",
+                                       gamma_));
+      }
+    }
+  }
+
+  basic_instance(const basic_instance&) = delete;
+  basic_instance& operator=(const basic_instance&) = delete;
+
+  [[nodiscard]] int index() const noexcept { return index_; }
+  [[nodiscard]] instance_role role() const noexcept { return role_; }
+  [[nodiscard]] int devices() const noexcept { return devices_; }
+  [[nodiscard]] const engine_type& engine() const noexcept { return *engine_; }
+  [[nodiscard]] const instance_stats& stats() const noexcept { return stats_; }
+  /// The prefix cache, or nullptr.
+  [[nodiscard]] const cache_type* cache() const noexcept { return cache_ ? &*cache_ : nullptr; }
+  /// KV tokens the running sequences may hold.
+  [[nodiscard]] double capacity_tokens() const noexcept { return capacity_tokens_; }
+  /// KV tokens held now: reservations of prompts being prefilled or sent plus the decoding
+  /// sequences' contexts.
+  [[nodiscard]] double used_tokens() const noexcept { return reserved_ + decode_context_sum(); }
+  /// Whether a request could ever run here alone: its prompt (prefill role) or its whole
+  /// sequence plus a step's speculative tokens, within capacity less the watermark.
+  [[nodiscard]] bool fits(std::int64_t input, std::int64_t output) const noexcept {
+    const double need = role_ == instance_role::prefill
+                            ? static_cast<double>(input)
+                            : static_cast<double>(input + output + gamma_);
+    return need + watermark_tokens_ <= capacity_tokens_;
+  }
+  /// Requests assigned and not yet gone (waiting, running, offered or being sent).
+  [[nodiscard]] std::int64_t load() const noexcept { return live_; }
+  /// Requests waiting for their first (or next) prefill pass.
+  [[nodiscard]] std::int64_t waiting() const noexcept {
+    return static_cast<std::int64_t>(waiting_.size());
+  }
+  /// Prompt tokens still to prefill (waiting and in-progress).
+  [[nodiscard]] std::int64_t queued_prefill_tokens() const noexcept { return queued_tokens_; }
+  /// Whether a step is in flight.
+  [[nodiscard]] bool busy() const noexcept { return busy_; }
+  /// Prompt tokens of `id` the prefix cache holds now (no side effects; 0 without a cache).
+  [[nodiscard]] std::int64_t cached_prefix_tokens(std::int64_t id) const noexcept {
+    if (!cache_)
+      return 0;
+    const io::workload_request& r = requests_[static_cast<std::size_t>(id)];
+    const std::int64_t hit = cache_->match(r.block_hashes) * block_tokens_;
+    return std::min(hit, r.input_tokens - 1);
+  }
+
+  /// Queues request `id` for prefill here.
+  void enqueue(std::int64_t id) {
+    const std::int32_t s = new_slot(id);
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    q.target = q.req->input_tokens;
+    q.ph = phase::waiting;
+    waiting_.push_back(s);
+    queued_tokens_ += q.target;
+    ++live_;
+  }
+
+  /// Decode role: request `id` has its KV ready on a prefill instance and its first token
+  /// emitted; it waits here for KV memory (admit_transfer).
+  void offer(std::int64_t id) {
+    const std::int32_t s = new_slot(id);
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    q.target = q.req->input_tokens;
+    q.emitted = 1;
+    q.counted = true;
+    q.ph = phase::offered;
+    offered_.push_back(s);
+    by_id_[id] = s;
+    ++live_;
+  }
+
+  /// Reserves KV memory for the oldest offered request if it fits, and returns its id (the
+  /// caller starts its transfer); std::nullopt when none is offered or it does not fit.
+  std::optional<std::int64_t> admit_transfer() {
+    if (offered_.empty())
+      return std::nullopt;
+    sequence& q = seqs_[static_cast<std::size_t>(offered_.front())];
+    const double need = static_cast<double>(q.target);
+    if (used_tokens() + need + watermark_tokens_ > capacity_tokens_)
+      return std::nullopt;
+    offered_.pop_front();
+    q.ph = phase::receiving;
+    q.reserved = q.target;
+    reserved_ += need;
+    note_peak();
+    return q.id;
+  }
+
+  /// Decode role: the KV of `id` has arrived; it joins the decode batch at the next step.
+  void receive(std::int64_t id) {
+    const std::int32_t s = take_id(id);
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    INFERCOST_ASSERT(q.ph == phase::receiving, "receive of a request that is not in transfer");
+    ready_.push_back(s);
+    q.ph = phase::ready;
+  }
+
+  /// Prefill role: the KV of `id` has been sent; frees its memory and its cache pins.
+  void release(std::int64_t id) {
+    const std::int32_t s = take_id(id);
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    INFERCOST_ASSERT(q.ph == phase::sending, "release of a request that is not being sent");
+    reserved_ -= static_cast<double>(q.reserved);
+    free_slot(s);
+  }
+
+  /// Plans and starts a step at `now` if idle and there is work that fits; returns its time.
+  std::optional<double> start_step(double now) {
+    if (busy_)
+      return std::nullopt;
+    plan_ = {};
+    // Sequences whose prefill finished (or whose KV arrived) join the decode batch.
+    for (const std::int32_t s : ready_)
+      join_decode(s);
+    ready_.clear();
+    make_room_for_decode(plan_);
+    plan_.decoding = decoding_;
+    plan_.context_sum = decode_context_sum();
+    std::int64_t budget =
+        sched_.max_batched_tokens - decoding_ * static_cast<std::int64_t>(1 + gamma_);
+    for (const std::int32_t s : prefilling_) {
+      if (budget <= 0)
+        break;
+      budget -= add_chunk(s, budget);
+    }
+    while (budget > 0 && !waiting_.empty() && running() < max_running_) {
+      const std::int32_t s = waiting_.front();
+      sequence& q = seqs_[static_cast<std::size_t>(s)];
+      if (used_tokens() + static_cast<double>(q.target) + watermark_tokens_ > capacity_tokens_)
+        break;
+      waiting_.pop_front();
+      admit(s, now);
+      budget -= add_chunk(s, budget);
+    }
+    if (plan_.decoding == 0 && plan_.chunks.empty())
+      return std::nullopt;
+    engine::step_batch b;
+    b.totals.decode_sequences = static_cast<double>(plan_.decoding);
+    b.totals.decode_context_sum = plan_.context_sum;
+    b.speculative_tokens = plan_.decoding > 0 ? gamma_ : 0;
+    for (const chunk& c : plan_.chunks)
+      b.add_prefill(c.tokens, c.cached_before);
+    const double compute_s = engine_->operator()(b).total_s + draft_s(plan_);
+    const double step_s = compute_s + plan_.load_s;
+    // Attribution of the step's device time (see the file comment).
+    const double dev = devices_;
+    double prefill_share = plan_.decoding == 0 ? 1.0 : 0.0;
+    if (plan_.decoding > 0 && !plan_.chunks.empty()) {
+      engine::step_batch p;
+      for (const chunk& c : plan_.chunks)
+        p.add_prefill(c.tokens, c.cached_before);
+      engine::step_batch d;
+      d.totals.decode_sequences = b.totals.decode_sequences;
+      d.totals.decode_context_sum = b.totals.decode_context_sum;
+      d.speculative_tokens = b.speculative_tokens;
+      const double tp = engine_->operator()(p).total_s;
+      const double td = engine_->operator()(d).total_s + draft_s(plan_);
+      prefill_share = tp + td > 0.0 ? tp / (tp + td) : 0.5;
+      ++stats_.mixed_steps;
+    }
+    stats_.prefill_device_s += compute_s * prefill_share * dev;
+    stats_.decode_device_s += compute_s * (1.0 - prefill_share) * dev;
+    stats_.cache_load_device_s += plan_.load_s * dev;
+    stats_.busy_s += step_s;
+    ++stats_.steps;
+    stats_.decode_steps += plan_.decoding > 0 ? 1 : 0;
+    stats_.prefill_steps += plan_.chunks.empty() ? 0 : 1;
+    stats_.max_running = std::max(stats_.max_running, running());
+    note_peak();
+    busy_ = true;
+    return step_s;
+  }
+
+  /// Finishes the step in flight at `now`: advances prefills and decodes, records first tokens
+  /// and completions, and appends what happened to `out`.
+  void finish_step(double now, step_outcome& out) {
+    INFERCOST_ASSERT(busy_, "finish_step without a step in flight");
+    busy_ = false;
+    out.preempted += plan_.preempted;
+    if (plan_.decoding > 0) {
+      const std::int64_t k = decode_step_++;
+      while (!finishing_.empty() && finishing_.top().step <= k) {
+        const finish_entry f = finishing_.top();
+        finishing_.pop();
+        sequence& q = seqs_[static_cast<std::size_t>(f.slot)];
+        if (q.ph != phase::decoding || q.generation != f.generation)
+          continue; // preempted since
+        leave_decode(q);
+        q.emitted = q.req->output_tokens;
+        complete(f.slot, now, out);
+      }
+    }
+    for (const chunk& c : plan_.chunks) {
+      sequence& q = seqs_[static_cast<std::size_t>(c.slot)];
+      q.prefilled += c.tokens;
+      if (q.prefilled == q.target)
+        prefill_done(c.slot, now, out);
+    }
+  }
+
+private:
+  enum class phase : std::uint8_t {
+    free,
+    waiting,    ///< queued for a prefill pass
+    prefilling, ///< admitted; chunks in progress; KV reserved
+    ready,      ///< prefill done or KV received; joins decode at the next step
+    decoding,   ///< in the decode batch
+    sending,    ///< prefill role: KV waiting for / in transfer; reserved
+    offered,    ///< decode role: KV ready elsewhere; waiting for memory here
+    receiving,  ///< decode role: KV in transfer; reserved
+  };
+
+  struct sequence {
+    const io::workload_request* req = nullptr;
+    std::int64_t id = -1;
+    std::int64_t target = 0;    ///< tokens the current prefill pass builds KV for
+    std::int64_t prefilled = 0; ///< of those, done (cached ones included)
+    std::int64_t emitted = 0;   ///< output tokens emitted so far
+    std::int64_t reserved = 0;  ///< KV tokens reserved (prefilling, sending, receiving)
+    std::int64_t join_step = 0; ///< decode step at which it joined the batch
+    std::int64_t join_context = 0;
+    std::int64_t pinned = 0;      ///< leading cache blocks pinned
+    std::uint32_t generation = 0; ///< passes so far; invalidates stale finishing entries
+    phase ph = phase::free;
+    bool counted = false; ///< first admission recorded (queueing, cache hits)
+  };
+  struct chunk {
+    std::int32_t slot = -1;
+    std::int64_t tokens = 0;
+    std::int64_t cached_before = 0;
+  };
+  struct step_plan {
+    std::int64_t decoding = 0;
+    double context_sum = 0.0;
+    std::vector<chunk> chunks;
+    double load_s = 0.0;
+    std::int64_t preempted = 0;
+  };
+  struct finish_entry {
+    std::int64_t step = 0;
+    std::int64_t id = 0;
+    std::int32_t slot = -1;
+    std::uint32_t generation = 0;
+    bool operator>(const finish_entry& o) const noexcept {
+      return step != o.step ? step > o.step : id > o.id;
+    }
+  };
+
+  [[nodiscard]] double decode_context_sum() const noexcept {
+    return static_cast<double>(join_context_sum_) +
+           expected_emitted_ * static_cast<double>(decoding_ * decode_step_ - join_step_sum_);
+  }
+  [[nodiscard]] std::int64_t running() const noexcept {
+    return static_cast<std::int64_t>(running_.size());
+  }
+  void note_peak() noexcept {
+    stats_.peak_kv_tokens = std::max(stats_.peak_kv_tokens, used_tokens());
+  }
+
+  std::int32_t new_slot(std::int64_t id) {
+    std::int32_t s;
+    if (!free_.empty()) {
+      s = free_.back();
+      free_.pop_back();
+    } else {
+      s = static_cast<std::int32_t>(seqs_.size());
+      seqs_.emplace_back();
+    }
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    q = sequence{};
+    q.req = &requests_[static_cast<std::size_t>(id)];
+    q.id = id;
+    return s;
+  }
+  void free_slot(std::int32_t s) {
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    unpin(q);
+    q.ph = phase::free;
+    ++q.generation;
+    free_.push_back(s);
+    --live_;
+  }
+  std::int32_t take_id(std::int64_t id) {
+    const auto it = by_id_.find(id);
+    INFERCOST_ASSERT(it != by_id_.end(), "unknown request id");
+    const std::int32_t s = it->second;
+    by_id_.erase(it);
+    return s;
+  }
+  void unpin(sequence& q) {
+    if (cache_ && q.pinned > 0) {
+      const std::span<const kvcache::block_id> b(q.req->block_hashes);
+      cache_->unpin(b.first(static_cast<std::size_t>(q.pinned)));
+      q.pinned = 0;
+    }
+  }
+
+  /// Starts a prefill pass of waiting sequence s: cache lookup, reservation, running set.
+  void admit(std::int32_t s, double now) {
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    request_record& rec = (*records_)[static_cast<std::size_t>(q.id)];
+    q.prefilled = 0;
+    if (cache_ && !q.req->block_hashes.empty()) {
+      // Only the prompt's blocks can hit; at least one token is computed for the logits.
+      const kvcache::lookup_result l = cache_->lookup(q.req->block_hashes);
+      const std::int64_t hit = std::min(l.hits() * block_tokens_, q.req->input_tokens);
+      q.prefilled = std::min(hit, q.target - 1);
+      plan_.load_s += l.load_time_s;
+      stats_.cache_load_bytes += l.load_bytes;
+    }
+    if (!q.counted) {
+      q.counted = true;
+      rec.first_scheduled_s = now;
+      rec.cached_tokens = q.prefilled;
+      stats_.input_hit_tokens += q.prefilled;
+      stats_.input_miss_tokens += q.req->input_tokens - q.prefilled;
+      if (role_ == instance_role::prefill)
+        rec.prefill_instance = index_;
+      else
+        rec.prefill_instance = rec.decode_instance = index_;
+    }
+    queued_tokens_ -= q.prefilled;
+    q.reserved = q.target;
+    reserved_ += static_cast<double>(q.target);
+    q.ph = phase::prefilling;
+    running_.insert({q.id, s});
+    prefilling_.push_back(s);
+  }
+
+  /// Adds a chunk of sequence s of at most `budget` tokens; returns its size.
+  std::int64_t add_chunk(std::int32_t s, std::int64_t budget) {
+    const sequence& q = seqs_[static_cast<std::size_t>(s)];
+    const std::int64_t n = std::min(q.target - q.prefilled, budget);
+    if (n <= 0)
+      return 0;
+    plan_.chunks.push_back({s, n, q.prefilled});
+    queued_tokens_ -= n;
+    stats_.prefill_tokens += n;
+    return n;
+  }
+
+  /// A prefill pass of slot s finished at `now`.
+  void prefill_done(std::int32_t s, double now, step_outcome& out) {
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    request_record& rec = (*records_)[static_cast<std::size_t>(q.id)];
+    prefilling_.erase(std::find(prefilling_.begin(), prefilling_.end(), s));
+    if (cache_ && !q.req->block_hashes.empty()) {
+      const std::span<const kvcache::block_id> b(q.req->block_hashes);
+      (void)cache_->insert(b);
+      q.pinned = cache_->match(b);
+      cache_->pin(b.first(static_cast<std::size_t>(q.pinned)));
+    }
+    const std::int64_t out_tokens = q.req->output_tokens;
+    if (q.emitted < out_tokens) {
+      if (q.emitted == 0)
+        rec.first_token_s = now;
+      ++q.emitted;
+    }
+    const bool more = q.emitted < out_tokens;
+    if (role_ == instance_role::prefill && more) {
+      running_.erase({q.id, s}); // not preemptible while its KV is sent
+      q.ph = phase::sending;
+      by_id_[q.id] = s;
+      out.prefilled.push_back(q.id);
+      return;
+    }
+    if (!more) {
+      reserved_ -= static_cast<double>(q.reserved);
+      q.reserved = 0;
+      complete(s, now, out);
+      return;
+    }
+    // Joins the decode batch at the next step; the reservation becomes its context then.
+    q.ph = phase::ready;
+    ready_.push_back(s);
+  }
+
+  /// Moves ready slot s into the decode batch at the current decode step.
+  void join_decode(std::int32_t s) {
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    reserved_ -= static_cast<double>(q.reserved);
+    q.reserved = 0;
+    q.join_step = decode_step_;
+    q.join_context = q.target;
+    q.ph = phase::decoding;
+    request_record& rec = (*records_)[static_cast<std::size_t>(q.id)];
+    if (rec.decode_instance < 0)
+      rec.decode_instance = index_;
+    running_.insert({q.id, s});
+    ++decoding_;
+    join_context_sum_ += q.join_context;
+    join_step_sum_ += q.join_step;
+    const std::int64_t steps = steps_to_emit(q, q.req->output_tokens - q.emitted);
+    finishing_.push({q.join_step + steps - 1, q.id, s, q.generation});
+  }
+
+  /// Removes decoding sequence q from the batch sums.
+  void leave_decode(sequence& q) {
+    --decoding_;
+    join_context_sum_ -= q.join_context;
+    join_step_sum_ -= q.join_step;
+  }
+
+  /// Decode steps sequence q needs to emit r more tokens.
+  std::int64_t steps_to_emit(const sequence& q, std::int64_t r) const {
+    if (!acceptance_)
+      return r;
+    rng g = draw_stream(q);
+    std::int64_t emitted = 0, steps = 0;
+    while (emitted < r) {
+      emitted += acceptance_->sample_emitted(g);
+      ++steps;
+    }
+    return steps;
+  }
+  /// Tokens sequence q emitted in its first m decode steps (replays its draws).
+  std::int64_t emitted_in(const sequence& q, std::int64_t m) const {
+    if (!acceptance_)
+      return m;
+    rng g = draw_stream(q);
+    std::int64_t emitted = 0;
+    for (std::int64_t i = 0; i < m; ++i)
+      emitted += acceptance_->sample_emitted(g);
+    return emitted;
+  }
+  [[nodiscard]] rng draw_stream(const sequence& q) const noexcept {
+    return base_rng_.fork(static_cast<std::uint64_t>(q.id)).fork(q.generation);
+  }
+
+  /// Preempts the youngest running sequences until the decode batch has room for its next step.
+  void make_room_for_decode(step_plan& plan) {
+    while (decoding_ > 0 &&
+           used_tokens() + static_cast<double>(decoding_ * (1 + gamma_)) > capacity_tokens_) {
+      INFERCOST_ASSERT(!running_.empty(), "decoding sequences must be running");
+      const auto youngest = std::prev(running_.end());
+      preempt(youngest->second);
+      ++plan.preempted;
+    }
+  }
+
+  /// Drops slot s's KV and puts it back at the head of the waiting queue. Its next pass
+  /// recomputes the prompt and every token emitted so far (vLLM's recompute preemption) and then
+  /// emits the next token.
+  void preempt(std::int32_t s) {
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    running_.erase({q.id, s});
+    if (q.ph == phase::decoding) {
+      const std::int64_t m = decode_step_ - q.join_step; // decode steps it completed
+      q.emitted += std::min(emitted_in(q, m), q.req->output_tokens - q.emitted - 1);
+      leave_decode(q);
+    } else {
+      INFERCOST_ASSERT(q.ph == phase::prefilling, "only running sequences are preempted");
+      prefilling_.erase(std::find(prefilling_.begin(), prefilling_.end(), s));
+      reserved_ -= static_cast<double>(q.reserved);
+      queued_tokens_ -= q.target - q.prefilled;
+    }
+    q.reserved = 0;
+    unpin(q);
+    ++q.generation;
+    q.target = q.req->input_tokens + q.emitted;
+    q.prefilled = 0;
+    queued_tokens_ += q.target;
+    q.ph = phase::waiting;
+    waiting_.push_front(s);
+    ++stats_.preemptions;
+    ++(*records_)[static_cast<std::size_t>(q.id)].preemptions;
+  }
+
+  /// Slot s has emitted all its tokens at `now`.
+  void complete(std::int32_t s, double now, step_outcome& out) {
+    sequence& q = seqs_[static_cast<std::size_t>(s)];
+    request_record& rec = (*records_)[static_cast<std::size_t>(q.id)];
+    rec.completion_s = now;
+    rec.status = request_status::completed;
+    if (rec.decode_instance < 0 && role_ != instance_role::prefill)
+      rec.decode_instance = index_;
+    running_.erase({q.id, s});
+    stats_.output_tokens += q.req->output_tokens;
+    ++stats_.completed;
+    out.completed.push_back(q.id);
+    free_slot(s);
+  }
+
+  /// γ forwards of a separate draft model over the decode batch, per attention group.
+  [[nodiscard]] double draft_s(const step_plan& p) const {
+    if (!draft_ || p.decoding == 0)
+      return 0.0;
+    const double groups = engine_->layout().attention_groups();
+    const auto batch =
+        std::max<std::int64_t>(1, std::llround(static_cast<double>(p.decoding) / groups));
+    const double ctx = p.context_sum / groups;
+    double t = 0.0;
+    for (int i = 0; i < gamma_; ++i)
+      t += draft_->draft_forward(batch, ctx + static_cast<double>(i * batch)).total_s();
+    return t;
+  }
+
+  int index_;
+  instance_role role_;
+  const engine_type* engine_;
+  scheduler_config sched_;
+  std::span<const io::workload_request> requests_;
+  std::vector<request_record>* records_;
+  std::int64_t block_tokens_;
+  rng base_rng_;
+  int devices_ = 1;
+  std::int64_t max_running_ = 1;
+  double kv_bytes_per_token_ = 0.0;
+  double capacity_tokens_ = 0.0;
+  double watermark_tokens_ = 0.0;
+  std::optional<cache_type> cache_;
+  int gamma_ = 0;
+  std::optional<speculative::acceptance_model> acceptance_;
+  double expected_emitted_ = 1.0;
+  std::optional<speculative::basic_step_cost_model<Device>> draft_;
+
+  std::vector<sequence> seqs_;
+  std::vector<std::int32_t> free_;
+  std::unordered_map<std::int64_t, std::int32_t> by_id_; ///< offered / receiving / sending
+  std::deque<std::int32_t> waiting_;
+  std::vector<std::int32_t> prefilling_; ///< admission order
+  std::vector<std::int32_t> ready_;
+  std::deque<std::int32_t> offered_;
+  /// Running sequences (prefilling, decoding) by (request id, slot): the youngest arrival is
+  /// preempted first, as in vLLM's first-come first-served policy.
+  std::set<std::pair<std::int64_t, std::int32_t>> running_;
+  std::priority_queue<finish_entry, std::vector<finish_entry>, std::greater<>> finishing_;
+  std::int64_t decoding_ = 0;
+  std::int64_t join_context_sum_ = 0;
+  std::int64_t join_step_sum_ = 0;
+  std::int64_t decode_step_ = 0; ///< decode steps finished
+  double reserved_ = 0.0;
+  std::int64_t queued_tokens_ = 0;
+  std::int64_t live_ = 0;
+  bool busy_ = false;
+  step_plan plan_;
+  instance_stats stats_;
+};
+
+/// The common case: the default device, full attention, an LRU prefix cache.
+using instance = basic_instance<default_device>;
+
+} // namespace infercost::serving
