@@ -61,6 +61,12 @@
 #include "infercost/engine/step_cost.hpp"
 
 // serving/
+#include "infercost/serving/balancer.hpp"
+#include "infercost/serving/cluster.hpp"
+#include "infercost/serving/event_loop.hpp"
+#include "infercost/serving/instance.hpp"
+#include "infercost/serving/metrics.hpp"
+#include "infercost/serving/report.hpp"
 
 // econ/
 #include "infercost/econ/api_prices.hpp"
