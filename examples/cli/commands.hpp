@@ -20,5 +20,6 @@ struct command {
 command add_devices(CLI::App& app);
 command add_models(CLI::App& app);
 command add_step(CLI::App& app);
+command add_serve(CLI::App& app);
 
 } // namespace infercost::cli

@@ -10,9 +10,10 @@
 /// (the article's PD rule) exactly as a colocated instance does.
 ///
 /// A step (one forward pass) holds every decoding sequence plus prefill chunks up to a token
-/// budget: budget = max_batched_tokens − decoding sequences·(1 + γ); in-progress prefills go
-/// first, then waiting requests are admitted first-come first-served while the budget, the
-/// sequence limit and free KV memory allow (head-of-line: the queue's head blocks the rest).
+/// budget: budget = max_batched_tokens·attention groups − decoding sequences·(1 + γ); in-progress
+/// prefills go first, then waiting requests are admitted first-come first-served while the
+/// budget, the sequence limit and free KV memory allow (head-of-line: the queue's head blocks
+/// the rest).
 ///
 /// KV memory is counted in tokens: capacity = (HBM left after weights and activations, summed
 /// over attention groups, minus the prefix cache's HBM share) / KV bytes per token per device.
@@ -74,7 +75,8 @@ namespace infercost::serving {
 
 /// Numbers of a continuous-batching scheduler.
 struct scheduler_config {
-  /// Token budget of one step (decode tokens + prefill chunk tokens). Sarathi-Serve's chunk size
+  /// Token budget of one step per attention group (decode tokens + prefill chunk tokens; an
+  /// instance with data-parallel attention groups batches each group's). Sarathi-Serve's chunk size
   /// for strict TPOT is 512–2048 (Agrawal et al. OSDI'24 §5); vLLM's chunked-prefill default
   /// max_num_batched_tokens is 2048.
   std::int64_t max_batched_tokens = 2048;
@@ -168,6 +170,7 @@ public:
     devices_ = l.devices;
     max_running_ = static_cast<std::int64_t>(sched.max_sequences_per_group) *
                    static_cast<std::int64_t>(l.attention_groups());
+    budget_tokens_ = sched.max_batched_tokens * static_cast<std::int64_t>(l.attention_groups());
     kv_bytes_per_token_ = engine.kv_bytes_per_device(1);
     const double kv_bytes = engine.kv_capacity_bytes(sched.activation_reserve);
     const double seq_bytes = cache.enabled ? kv_bytes * (1.0 - cache.hbm_fraction) : kv_bytes;
@@ -339,8 +342,7 @@ public:
     make_room_for_decode(plan_);
     plan_.decoding = decoding_;
     plan_.context_sum = decode_context_sum();
-    std::int64_t budget =
-        sched_.max_batched_tokens - decoding_ * static_cast<std::int64_t>(1 + gamma_);
+    std::int64_t budget = budget_tokens_ - decoding_ * static_cast<std::int64_t>(1 + gamma_);
     for (const std::int32_t s : prefilling_) {
       if (budget <= 0)
         break;
@@ -728,6 +730,7 @@ private:
   rng base_rng_;
   int devices_ = 1;
   std::int64_t max_running_ = 1;
+  std::int64_t budget_tokens_ = 1; ///< step token budget of the whole instance
   double kv_bytes_per_token_ = 0.0;
   double capacity_tokens_ = 0.0;
   double watermark_tokens_ = 0.0;

@@ -1,0 +1,326 @@
+// `infercost serve`: replays a request trace (or a synthetic workload) on a simulated cluster,
+// colocated or prefill/decode-disaggregated, and prints latency, goodput under SLOs,
+// throughput per device, utilisation and device time by category (table or JSON; per-request
+// CSV on request).
+#include "commands.hpp"
+
+#include <infercost/device/catalog.hpp>
+#include <infercost/io/workload.hpp>
+#include <infercost/model/presets.hpp>
+#include <infercost/serving/cluster.hpp>
+
+#include <fmt/core.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace infercost::cli {
+namespace {
+
+struct serve_options {
+  std::string model = "llama3_70b";
+  std::string device = "h800_sxm";
+  std::string trace;
+  std::string format = "synthetic";
+  std::string arrival = "poisson";
+  double rate = 1.0;
+  double cv = 1.0;
+  double time_scale = 1.0;
+  long long max_requests = 0;
+  long long requests = 1000;
+  long long input_tokens = 1024;
+  long long output_tokens = 128;
+  std::string mode = "colocated";
+  int instances = 4;
+  int prefill_instances = 1;
+  int decode_instances = 3;
+  int devices_per_instance = 8;
+  int devices_per_node = 8;
+  int tp = 0;
+  int ep = 0;
+  bool dp_attention = false;
+  int micro_batches = 1;
+  std::string precision = "fp8";
+  std::string kv_precision = "bf16";
+  long long max_batched_tokens = 2048;
+  long long prefill_max_batched_tokens = 16384;
+  long long pd_threshold = 0;
+  std::string balancer = "least_loaded";
+  bool prefix_cache = false;
+  double cache_hbm_fraction = 0.2;
+  int speculative_tokens = 0;
+  double acceptance = 0.8;
+  std::string draft_model;
+  bool mtp = false;
+  std::vector<double> slo_ttft_s{1.0};
+  std::vector<double> slo_tpot_s{0.05};
+  unsigned long long seed = 1;
+  bool json = false;
+  bool requests_json = false;
+  std::string csv;
+  bool progress = false;
+};
+
+io::workload load_workload(const serve_options& o) {
+  const io::arrival_config arrivals{.process = o.arrival == "gamma" ? io::arrival_process::gamma
+                                                                    : io::arrival_process::poisson,
+                                    .rate_per_s = o.rate,
+                                    .cv = o.cv};
+  if (o.arrival != "poisson" && o.arrival != "gamma")
+    throw config_error("cli::serve", "arrival",
+                       fmt::format("('{}') must be poisson or gamma", o.arrival));
+  io::workload w;
+  if (o.format == "synthetic") {
+    w = io::synthetic_workload({.requests = static_cast<std::size_t>(std::max(o.requests, 0LL)),
+                                .arrivals = arrivals,
+                                .input_tokens = o.input_tokens,
+                                .output_tokens = o.output_tokens},
+                               o.seed);
+  } else {
+    if (o.trace.empty())
+      throw config_error("cli::serve", "trace",
+                         fmt::format("(none) is needed with --format {}", o.format));
+    if (o.format == "mooncake")
+      w = io::read_mooncake_workload(o.trace);
+    else if (o.format == "azure")
+      w = io::read_azure_workload(o.trace);
+    else if (o.format == "lengths")
+      w = io::read_lengths_workload(o.trace, arrivals, o.seed);
+    else
+      throw config_error(
+          "cli::serve", "format",
+          fmt::format("('{}') must be mooncake, azure, lengths or synthetic", o.format));
+  }
+  if (o.max_requests > 0)
+    w = io::take(std::move(w), static_cast<std::size_t>(o.max_requests));
+  if (o.time_scale != 1.0)
+    w = io::scale_time(std::move(w), o.time_scale);
+  return w;
+}
+
+engine::parallel_layout layout_of(const serve_options& o, const model::model_config& m) {
+  const precision p = parse_precision(o.precision);
+  const int k = o.devices_per_instance;
+  return {.devices = k,
+          .devices_per_node = o.devices_per_node,
+          .tp = o.tp > 0 ? o.tp : (o.dp_attention ? 1 : k),
+          .dp_attention = o.dp_attention,
+          .ep = o.ep > 0 ? o.ep : (m.is_moe() ? k : 1),
+          .micro_batches = o.micro_batches,
+          .weight_prec = p,
+          .attention_prec = p == precision::fp8 ? precision::bf16 : p,
+          .kv_prec = parse_precision(o.kv_precision),
+          .dispatch_prec = p,
+          .combine_prec = precision::bf16,
+          .mtp_draft = o.mtp};
+}
+
+serving::cluster_config config_of(const serve_options& o, const model::model_config& m) {
+  if (o.slo_ttft_s.empty() || o.slo_tpot_s.empty())
+    throw config_error("cli::serve", "slo", "(none) needs at least one TTFT and one TPOT value");
+  const engine::parallel_layout l = layout_of(o, m);
+  serving::cluster_config c{
+      .mode = serving::parse_serving_mode(o.mode),
+      .colocated = {.instances = o.instances,
+                    .layout = l,
+                    .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
+      .prefill = {.instances = o.prefill_instances,
+                  .layout = l,
+                  .scheduler = {.max_batched_tokens = o.prefill_max_batched_tokens}},
+      .decode = {.instances = o.decode_instances,
+                 .layout = l,
+                 .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
+      .pd_threshold_tokens = o.pd_threshold,
+      .balancer = serving::parse_balancer(o.balancer),
+      .cache = {.enabled = o.prefix_cache, .hbm_fraction = o.cache_hbm_fraction},
+      .speculative = {.gamma = o.speculative_tokens, .alpha = o.acceptance},
+      .objective = {.ttft_s = o.slo_ttft_s.front(), .tpot_s = o.slo_tpot_s.front()}};
+  if (!o.draft_model.empty())
+    c.speculative.draft = model::presets::find(o.draft_model);
+  return c;
+}
+
+/// A text progress bar on stderr.
+serving::progress_callback progress_bar() {
+  return [](std::size_t done, std::size_t total) {
+    constexpr int width = 40;
+    const double f = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+    const int filled = static_cast<int>(f * width);
+    fmt::print(stderr, "\r[{}{}] {:5.1f}% {}/{} requests", std::string(filled, '#'),
+               std::string(width - filled, '.'), 100.0 * f, done, total);
+    if (done == total)
+      fmt::print(stderr, "\n");
+    std::fflush(stderr);
+  };
+}
+
+void print_summary(const stats::summary& s, const char* name, double scale, const char* unit) {
+  fmt::print("  {:<10} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f}  {}\n", name, s.mean * scale,
+             s.p50 * scale, s.p90 * scale, s.p99 * scale, s.max * scale, unit);
+}
+
+void print_report(const serving::report& r, const serve_options& o) {
+  fmt::print("{} on {} x {} ({}, {} balancer): {} requests of '{}'\n", r.model, r.devices, r.device,
+             r.mode, r.balancer, r.arrived, r.workload);
+  fmt::print("  completed {}  rejected {}", r.completed, r.rejected);
+  for (const serving::rejection_reason why : serving::all_rejection_reasons)
+    if (const auto n = r.rejected_by[static_cast<std::size_t>(why)]; n > 0)
+      fmt::print(" ({} {})", n, serving::to_string(why));
+  fmt::print("  preemptions {}\n", r.preemptions);
+  fmt::print("  makespan {:.1f} s  ({} steps, {} events)\n\n", r.makespan_s, r.steps, r.events);
+  fmt::print("  {:<10} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "latency", "mean", "p50", "p90", "p99",
+             "max");
+  print_summary(r.latency.ttft_s, "TTFT", 1.0, "s");
+  print_summary(r.latency.tpot_s, "TPOT", 1e3, "ms");
+  print_summary(r.latency.e2e_s, "E2E", 1.0, "s");
+  print_summary(r.latency.queue_s, "queueing", 1.0, "s");
+  fmt::print("\n  goodput (requests/s meeting both SLOs, share of all requests)\n");
+  fmt::print("  {:>9} {:>9} {:>12} {:>10}\n", "TTFT s", "TPOT ms", "requests/s", "attained");
+  for (const double ttft : o.slo_ttft_s)
+    for (const double tpot : o.slo_tpot_s) {
+      const serving::goodput_result g =
+          serving::goodput(r.requests, {.ttft_s = ttft, .tpot_s = tpot}, r.makespan_s);
+      fmt::print("  {:>9.3f} {:>9.1f} {:>12.3f} {:>9.1f}%\n", ttft, tpot * 1e3, g.requests_per_s,
+                 100.0 * g.attainment);
+    }
+  fmt::print("\n  throughput per device   input {:.0f} tok/s, output {:.1f} tok/s",
+             r.input_tokens_per_s_per_device, r.output_tokens_per_s_per_device);
+  if (r.mode == "pd")
+    fmt::print("  (prefill pool {:.0f} in, decode pool {:.1f} out)",
+               r.prefill_input_tokens_per_s_per_device, r.decode_output_tokens_per_s_per_device);
+  fmt::print("\n  utilisation {:.1f}%   mean requests in system {:.1f}\n",
+             100.0 * r.mean_utilisation, r.mean_in_system);
+  if (r.kv_transfers > 0)
+    fmt::print("  KV transfers {}  {:.2f} GB  time p50 {:.2f} ms p99 {:.2f} ms\n", r.kv_transfers,
+               r.kv_bytes_transferred / 1e9, r.transfer_s.p50 * 1e3, r.transfer_s.p99 * 1e3);
+  if (r.cache.enabled)
+    fmt::print("  prefix cache: block hit rate {:.1f}% (HBM {:.1f}%, DRAM {:.1f}%, SSD {:.1f}%), "
+               "loaded {:.2f} GB\n",
+               100.0 * r.cache.block_hit_rate(), 100.0 * r.cache.block_hit_rate(0),
+               100.0 * r.cache.block_hit_rate(1), 100.0 * r.cache.block_hit_rate(2),
+               r.cache.load_bytes / 1e9);
+  const serving::usage& u = r.use;
+  fmt::print("\n  device-hours  prefill {:.2f}  cache load {:.2f}  decode {:.2f}  idle {:.2f}\n",
+             u.prefill_device_s / 3600, u.cache_load_device_s / 3600, u.decode_device_s / 3600,
+             u.idle_device_s / 3600);
+  fmt::print("  tokens        input hit {}  input miss {}  output {}\n", u.input_hit_tokens,
+             u.input_miss_tokens, u.output_tokens);
+}
+
+template <class Device> int run_serve(const serve_options& o, const Device& device) {
+  const model::model_config m = model::presets::find(o.model);
+  serving::basic_cluster<Device> cluster(m, config_of(o, m), {}, device);
+  const io::workload w = load_workload(o);
+  const bool bar = o.progress || (!o.json && isatty(fileno(stderr)) && w.size() >= 5000);
+  const serving::report r = cluster.run(w, o.seed, bar ? progress_bar() : nullptr);
+  if (!o.csv.empty()) {
+    std::ofstream out(o.csv);
+    if (!out)
+      throw config_error("cli::serve", "csv", fmt::format("('{}') cannot be written", o.csv));
+    out << serving::requests_csv(r);
+  }
+  if (o.json) {
+    std::cout << serving::to_json(r, o.requests_json) << '\n';
+    return 0;
+  }
+  print_report(r, o);
+  return 0;
+}
+
+} // namespace
+
+command add_serve(CLI::App& app) {
+  auto* sub = app.add_subcommand("serve", "Simulate a serving cluster replaying a request trace");
+  auto o = std::make_shared<serve_options>();
+  sub->add_option("--model", o->model, "Model preset (see `infercost models`)")
+      ->capture_default_str();
+  sub->add_option("--device", o->device, "Device (see `infercost devices`)")->capture_default_str();
+  sub->add_option("--trace", o->trace, "Trace file (Mooncake JSONL, Azure CSV or lengths CSV)");
+  sub->add_option("--format", o->format, "mooncake, azure, lengths or synthetic")
+      ->capture_default_str();
+  sub->add_option("--arrival", o->arrival, "lengths/synthetic: poisson or gamma arrivals")
+      ->capture_default_str();
+  sub->add_option("--rate", o->rate, "lengths/synthetic: requests per second")
+      ->capture_default_str();
+  sub->add_option("--cv", o->cv, "gamma arrivals: coefficient of variation of the gaps")
+      ->capture_default_str();
+  sub->add_option("--time-scale", o->time_scale, "Replay at this many times the trace's rate")
+      ->capture_default_str();
+  sub->add_option("--max-requests", o->max_requests, "Keep only the first N requests (0: all)")
+      ->capture_default_str();
+  sub->add_option("--requests", o->requests, "synthetic: number of requests")
+      ->capture_default_str();
+  sub->add_option("--input-tokens", o->input_tokens, "synthetic: prompt tokens")
+      ->capture_default_str();
+  sub->add_option("--output-tokens", o->output_tokens, "synthetic: output tokens")
+      ->capture_default_str();
+  sub->add_option("--mode", o->mode, "colocated or pd")->capture_default_str();
+  sub->add_option("--instances", o->instances, "colocated: instances")->capture_default_str();
+  sub->add_option("--prefill-instances", o->prefill_instances, "pd: prefill instances")
+      ->capture_default_str();
+  sub->add_option("--decode-instances", o->decode_instances, "pd: decode instances")
+      ->capture_default_str();
+  sub->add_option("--devices-per-instance", o->devices_per_instance, "Devices per instance")
+      ->capture_default_str();
+  sub->add_option("--devices-per-node", o->devices_per_node, "Devices per node")
+      ->capture_default_str();
+  sub->add_option("--tp", o->tp,
+                  "Tensor-parallel degree (default: devices per instance, or 1 "
+                  "with --dp-attention)");
+  sub->add_option("--ep", o->ep, "Expert-parallel degree (default: devices for MoE models)");
+  sub->add_flag("--dp-attention", o->dp_attention, "Data-parallel attention groups");
+  sub->add_option("--micro-batches", o->micro_batches, "Micro-batches overlapping communication")
+      ->capture_default_str();
+  sub->add_option("--precision", o->precision, "Weight precision: bf16, fp8, int8, fp4")
+      ->capture_default_str();
+  sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
+  sub->add_option("--max-batched-tokens", o->max_batched_tokens,
+                  "Step token budget per attention group (colocated and decode instances)")
+      ->capture_default_str();
+  sub->add_option("--prefill-max-batched-tokens", o->prefill_max_batched_tokens,
+                  "Step token budget per attention group of prefill instances")
+      ->capture_default_str();
+  sub->add_option("--pd-threshold", o->pd_threshold,
+                  "pd: prompts longer than this go to the prefill pool, shorter ones are "
+                  "prefilled on a decode instance (the article uses 4096)")
+      ->capture_default_str();
+  sub->add_option("--balancer", o->balancer,
+                  "round_robin, least_loaded, power_of_two or cache_aware")
+      ->capture_default_str();
+  sub->add_flag("--prefix-cache", o->prefix_cache, "Tiered prefix cache (HBM, DRAM, SSD)");
+  sub->add_option("--cache-hbm-fraction", o->cache_hbm_fraction,
+                  "Share of KV HBM given to cached prefixes")
+      ->capture_default_str();
+  sub->add_option("--speculative-tokens", o->speculative_tokens,
+                  "Draft tokens verified per step (0: off)")
+      ->capture_default_str();
+  sub->add_option("--acceptance", o->acceptance, "Per-token acceptance rate of drafts")
+      ->capture_default_str();
+  sub->add_option("--draft-model", o->draft_model, "Draft model preset (or use --mtp)");
+  sub->add_flag("--mtp", o->mtp, "Draft with the model's MTP module");
+  sub->add_option("--slo-ttft-s", o->slo_ttft_s,
+                  "TTFT objective(s) in seconds; the first is the report's")
+      ->capture_default_str();
+  sub->add_option("--slo-tpot-s", o->slo_tpot_s,
+                  "TPOT objective(s) in seconds; the first is the report's")
+      ->capture_default_str();
+  sub->add_option("--seed", o->seed, "Seed of every random choice")->capture_default_str();
+  sub->add_flag("--json", o->json, "Print the report as JSON");
+  sub->add_flag("--json-requests", o->requests_json, "Include per-request records in the JSON");
+  sub->add_option("--csv", o->csv, "Write per-request records to this CSV file");
+  sub->add_flag("--progress", o->progress, "Progress bar on stderr (default: on a terminal)");
+  return {sub, [o] {
+            return visit_device(o->device, [&](const auto& d) {
+              return run_serve<std::decay_t<decltype(d)>>(*o, d);
+            });
+          }};
+}
+
+} // namespace infercost::cli
