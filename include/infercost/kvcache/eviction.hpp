@@ -8,11 +8,11 @@
 /// pinned block as victim.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <string_view>
 #include <utility>
@@ -87,13 +87,27 @@ public:
   }
 
   /// The value stored for `key`, or npos.
-  [[nodiscard]] std::uint32_t find(block_id key) const noexcept {
-    for (std::size_t i = slot(key);; i = (i + 1) & mask_) {
-      if (slots_[i].value == npos)
-        return npos;
-      if (slots_[i].key == key)
-        return slots_[i].value;
+  [[nodiscard]] std::uint32_t find(block_id key) const noexcept { return slots_[probe(key)].value; }
+
+  /// The slot holding `key`, or the empty slot where it would be inserted.
+  [[nodiscard]] std::size_t probe(block_id key) const noexcept {
+    std::size_t i = slot(key);
+    while (slots_[i].value != npos && slots_[i].key != key)
+      i = (i + 1) & mask_;
+    return i;
+  }
+  /// The value in slot `i` (npos if empty).
+  [[nodiscard]] std::uint32_t value_at(std::size_t i) const noexcept { return slots_[i].value; }
+
+  /// Inserts absent `key` with `value` (!= npos) at slot `i`, which probe(key) returned with no
+  /// change to the map since.
+  void insert_at(std::size_t i, block_id key, std::uint32_t value) {
+    if (2 * (size_ + 1) > slots_.size()) {
+      rehash(slots_.size() * 2);
+      i = probe(key);
     }
+    slots_[i] = {key, value};
+    ++size_;
   }
 
   /// Sets `key` to `value` (value != npos), inserting it if absent.
@@ -114,7 +128,11 @@ public:
   }
 
   /// Removes `key`; returns whether it was present.
-  bool erase(block_id key) noexcept {
+  bool erase(block_id key) noexcept { return erase_if(key, npos); }
+
+  /// Removes `key` if its value is `value` (any value when `value` is npos); returns whether it
+  /// removed it.
+  bool erase_if(block_id key, std::uint32_t value) noexcept {
     std::size_t i = slot(key);
     for (;; i = (i + 1) & mask_) {
       if (slots_[i].value == npos)
@@ -122,6 +140,8 @@ public:
       if (slots_[i].key == key)
         break;
     }
+    if (value != npos && slots_[i].value != value)
+      return false;
     // Backward shift: move later entries of the probe run into the hole when their home slot
     // does not lie cyclically in (hole, j].
     std::size_t hole = i;
@@ -162,6 +182,158 @@ private:
   std::size_t mask_ = 0;
   int shift_ = 64;
   std::size_t size_ = 0;
+};
+
+/// A FIFO queue in a growable circular buffer (capacity a power of two).
+template <class T> class ring {
+public:
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  /// The k-th oldest element (k < size()).
+  [[nodiscard]] const T& operator[](std::size_t k) const noexcept {
+    return buf_[(head_ + k) & (buf_.size() - 1)];
+  }
+  [[nodiscard]] T& operator[](std::size_t k) noexcept {
+    return buf_[(head_ + k) & (buf_.size() - 1)];
+  }
+  [[nodiscard]] const T& front() const noexcept { return buf_[head_]; }
+  void push_back(const T& x) {
+    if (size_ == buf_.size())
+      grow();
+    buf_[(head_ + size_) & (buf_.size() - 1)] = x;
+    ++size_;
+  }
+  void pop_front() noexcept {
+    head_ = (head_ + 1) & (buf_.size() - 1);
+    --size_;
+  }
+  /// Allocates room for `n` elements.
+  void reserve(std::size_t n) {
+    while (buf_.size() < n)
+      grow();
+  }
+
+private:
+  void grow() {
+    std::vector<T> b(buf_.empty() ? 16 : 2 * buf_.size());
+    for (std::size_t k = 0; k < size_; ++k)
+      b[k] = (*this)[k];
+    buf_ = std::move(b);
+    head_ = 0;
+  }
+  std::vector<T> buf_;
+  std::size_t head_ = 0, size_ = 0;
+};
+
+/// The ghost of S3-FIFO: the ids most recently forgotten, at most `capacity` of them, oldest
+/// forgotten first. An id forgotten again moves to the young end; an id recalled (consume) leaves.
+///
+/// Each forget gets the next stamp; a FIFO holds the forgotten ids in stamp order with a flag that
+/// is cleared when the entry stops being current (forgotten again, or recalled). While more than
+/// `capacity` ids are current, or the FIFO holds more than 2·capacity + 16 entries, the oldest
+/// entry leaves. A hash table maps each id to its last stamp; an id is in the ghost exactly when
+/// its stamp is still in the FIFO's window and current, so entries leaving the FIFO need no table
+/// access: their table entries expire and are swept out when the table is rebuilt (when half
+/// full; amortised O(1)).
+class ghost_queue {
+public:
+  /// @param capacity  most ids remembered at once (>= 1)
+  explicit ghost_queue(std::size_t capacity) : capacity_(capacity) {
+    const std::size_t reserved = std::min<std::size_t>(capacity, std::size_t{1} << 16);
+    std::size_t slots = 16;
+    while (slots < 4 * reserved)
+      slots *= 2;
+    rebuild(slots);
+    fifo_.reserve(reserved);
+  }
+
+  /// Ids currently remembered.
+  [[nodiscard]] std::size_t size() const noexcept { return live_; }
+
+  /// Whether `id` is remembered; if so, forgets it.
+  bool consume(block_id id) noexcept {
+    entry& e = slots_[probe(id)];
+    if (e.stamp < front_)
+      return false; // absent (empty slot), recalled, or expired
+    fifo_[e.stamp - front_].current = false;
+    --live_;
+    e.stamp = dead;
+    return true;
+  }
+
+  /// Remembers `id` as the most recently forgotten id, then drops the oldest over capacity.
+  void remember(block_id id) {
+    const std::uint64_t stamp = next_++;
+    std::size_t i = probe(id);
+    if (slots_[i].stamp == empty) {
+      if (2 * (used_ + 1) > slots_.size()) {
+        rebuild(4 * (live_ + 1) > slots_.size() ? 2 * slots_.size() : slots_.size());
+        i = probe(id);
+      }
+      slots_[i].key = id;
+      ++used_;
+    } else if (slots_[i].stamp >= front_) {
+      fifo_[slots_[i].stamp - front_].current = false; // forgotten again: the old entry is stale
+      --live_;
+    }
+    slots_[i].stamp = stamp;
+    fifo_.push_back({id, true});
+    ++live_;
+    while (live_ > capacity_ || fifo_.size() > 2 * capacity_ + 16) {
+      live_ -= fifo_.front().current ? 1 : 0;
+      fifo_.pop_front();
+      ++front_;
+    }
+  }
+
+  /// Starts fetching the slot `id` probes first.
+  [[gnu::always_inline]] void prefetch(block_id id) const noexcept {
+    detail::prefetch(&slots_[slot(id)]);
+  }
+
+private:
+  static constexpr std::uint64_t empty = 0; ///< stamp of an unused slot
+  static constexpr std::uint64_t dead = 1;  ///< stamp of a recalled id; stamps start at 2
+  struct entry {
+    block_id key = 0;
+    std::uint64_t stamp = empty;
+  };
+  struct fifo_entry {
+    block_id id = 0;
+    bool current = false;
+  };
+  [[nodiscard]] std::size_t slot(block_id key) const noexcept {
+    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> shift_);
+  }
+  /// The slot holding `key`, or the empty slot where it would go.
+  [[nodiscard]] std::size_t probe(block_id key) const noexcept {
+    std::size_t i = slot(key);
+    while (slots_[i].stamp != empty && slots_[i].key != key)
+      i = (i + 1) & mask_;
+    return i;
+  }
+  /// Rehashes into `n` slots, keeping only remembered ids.
+  void rebuild(std::size_t n) {
+    std::vector<entry> old = std::move(slots_);
+    slots_.assign(n, entry{});
+    mask_ = n - 1;
+    shift_ = 64 - static_cast<int>(std::bit_width(mask_));
+    used_ = 0;
+    for (const entry& e : old)
+      if (e.stamp >= front_) {
+        slots_[probe(e.key)] = e;
+        ++used_;
+      }
+  }
+  std::size_t capacity_;
+  std::vector<entry> slots_;
+  std::size_t mask_ = 0;
+  int shift_ = 64;
+  std::size_t used_ = 0; ///< occupied slots: remembered ids and expired ones
+  std::size_t live_ = 0; ///< remembered ids
+  ring<fifo_entry> fifo_;
+  std::uint64_t front_ = 2; ///< stamp of fifo_.front() (next_ when empty)
+  std::uint64_t next_ = 2;
 };
 
 /// A doubly linked list threaded through block_node::prev/next; head is most recent.
@@ -261,22 +433,34 @@ public:
     if (f == std::numeric_limits<std::uint32_t>::max())
       return;
     std::uint32_t nb = buckets_[b].next;
-    if (nb == detail::npos || buckets_[nb].freq != f + 1)
+    if (nb == detail::npos || buckets_[nb].freq != f + 1) {
+      // Alone in its bucket, with no bucket f + 1 yet: relabelling the bucket moves the block.
+      if (buckets_[b].items.size == 1) {
+        buckets_[b].freq = f + 1;
+        return;
+      }
       nb = new_bucket(f + 1, b, nb);
+    }
     remove(n, i);
     add(n, i, nb);
   }
   void erase(detail::node_pool& n, std::uint32_t i) noexcept { remove(n, i); }
-  [[nodiscard]] std::uint32_t victim(detail::node_pool&) const noexcept {
-    return head_ == detail::npos ? detail::npos : buckets_[head_].items.tail;
-  }
+  [[nodiscard]] std::uint32_t victim(detail::node_pool&) const noexcept { return lowest_tail(); }
   /// The block victim() would name now (a hint for prefetching; no side effects).
   [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
-    return head_ == detail::npos ? detail::npos : buckets_[head_].items.tail;
+    return lowest_tail();
   }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
 private:
+  /// Oldest block of the lowest non-empty bucket. Buckets are in increasing frequency and
+  /// non-empty, except that the head may be an empty frequency-1 bucket kept for reuse.
+  [[nodiscard]] std::uint32_t lowest_tail() const noexcept {
+    std::uint32_t b = head_;
+    if (b != detail::npos && buckets_[b].items.size == 0)
+      b = buckets_[b].next;
+    return b == detail::npos ? detail::npos : buckets_[b].items.tail;
+  }
   struct bucket {
     std::uint32_t freq = 0;
     std::uint32_t prev = detail::npos, next = detail::npos;
@@ -310,7 +494,8 @@ private:
     buckets_[b].items.remove(n, i);
     n[i].aux = detail::npos;
     --size_;
-    if (buckets_[b].items.size == 0) {
+    // An emptied frequency-1 bucket at the head stays for the next insert (see victim()).
+    if (buckets_[b].items.size == 0 && (b != head_ || buckets_[b].freq != 1)) {
       const std::uint32_t p = buckets_[b].prev, x = buckets_[b].next;
       if (p != detail::npos)
         buckets_[p].next = x;
@@ -341,13 +526,11 @@ public:
   /// @param capacity  the tier's capacity in blocks; sizes S (10%) and G (the size of M)
   explicit s3fifo(std::size_t capacity)
       : small_target_(capacity / 10 > 0 ? capacity / 10 : 1),
-        ghost_capacity_(capacity > small_target_ ? capacity - small_target_ : 1) {}
+        ghost_(capacity > small_target_ ? capacity - small_target_ : 1) {}
 
   void insert(detail::node_pool& n, std::uint32_t i) {
     n[i].freq = 0;
-    const std::uint32_t g = ghost_.find(n[i].id);
-    if (g != detail::npos) {
-      ghost_.erase(n[i].id);
+    if (ghost_.consume(n[i].id)) {
       n[i].queue = 1;
       main_.push_front(n, i);
     } else {
@@ -360,7 +543,15 @@ public:
       ++n[i].freq;
   }
   void erase(detail::node_pool& n, std::uint32_t i) noexcept {
-    (n[i].queue == 0 ? small_ : main_).remove(n, i);
+    if (n[i].queue != 0) {
+      main_.remove(n, i);
+      return;
+    }
+    const bool tail = small_.tail == i;
+    small_.remove(n, i);
+    // The new tail of S (just written by the removal) is the next block S may forget.
+    if (tail && small_.tail != detail::npos)
+      ghost_.prefetch(n[small_.tail].id);
   }
   [[nodiscard]] std::uint32_t victim(detail::node_pool& n) {
     while (small_.size + main_.size > 0) {
@@ -373,7 +564,7 @@ public:
           main_.push_front(n, t);
           continue;
         }
-        remember(n[t].id);
+        ghost_.remember(n[t].id);
         return t;
       }
       const std::uint32_t t = main_.tail;
@@ -387,29 +578,22 @@ public:
     }
     return detail::npos;
   }
+  /// The block victim() would look at first (a hint for prefetching; no side effects).
+  [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
+    if (small_.size > 0 && (small_.size >= small_target_ || main_.size == 0))
+      return small_.tail;
+    return main_.tail;
+  }
+  /// Starts fetching what insert() of block `id` will read (its ghost slot).
+  [[gnu::always_inline]] void prefetch_insert(block_id id) const noexcept { ghost_.prefetch(id); }
   [[nodiscard]] std::size_t size() const noexcept { return small_.size + main_.size; }
   /// Ids currently remembered in the ghost queue.
   [[nodiscard]] std::size_t ghost_size() const noexcept { return ghost_.size(); }
 
 private:
-  void remember(block_id id) {
-    const std::uint32_t stamp = next_stamp_;
-    next_stamp_ = next_stamp_ + 1 == detail::npos ? 0 : next_stamp_ + 1;
-    ghost_.set(id, stamp);
-    ghost_fifo_.emplace_back(id, stamp);
-    while (ghost_.size() > ghost_capacity_ || ghost_fifo_.size() > 2 * ghost_capacity_ + 16) {
-      const auto [old, s] = ghost_fifo_.front();
-      ghost_fifo_.pop_front();
-      if (ghost_.find(old) == s)
-        ghost_.erase(old);
-    }
-  }
   std::size_t small_target_;
-  std::size_t ghost_capacity_;
   detail::intrusive_list small_, main_;
-  detail::flat_index ghost_;
-  std::deque<std::pair<block_id, std::uint32_t>> ghost_fifo_;
-  std::uint32_t next_stamp_ = 0;
+  detail::ghost_queue ghost_;
 };
 
 } // namespace infercost::kvcache

@@ -182,8 +182,8 @@ public:
     // grows.
     const std::int64_t total = capacity_[0] + capacity_[1] + capacity_[2];
     if (total > 0 && total <= (std::int64_t{1} << 22)) {
-      nodes_.reserve(static_cast<std::size_t>(total));
-      index_.reserve(static_cast<std::size_t>(total));
+      nodes_.reserve(static_cast<std::size_t>(total) + 1);
+      index_.reserve(static_cast<std::size_t>(total) + 1);
     }
   }
 
@@ -277,7 +277,8 @@ public:
     for (std::size_t k = 0; k < blocks.size(); ++k) {
       prefetch_ahead(blocks, k + 1);
       const block_id b = blocks[k];
-      const std::uint32_t i = index_.find(b);
+      const std::size_t slot = index_.probe(b);
+      const std::uint32_t i = index_.value_at(slot);
       if (i != detail::npos) {
         ++r.present_blocks;
         const int t = nodes_[i].tier;
@@ -298,8 +299,10 @@ public:
         ++r.dropped;
         continue;
       }
+      // Indexed before room is made, so the probe's slot is still valid; the pool holds one node
+      // more than the tiers for this.
+      const std::uint32_t n = new_node(b, slot);
       make_room(t);
-      const std::uint32_t n = new_node(b);
       attach(n, t);
       if (t == 0 && cfg_.write == write_policy::write_through) {
         stats_.bytes[static_cast<int>(link::hbm_to_dram)] += cfg_.block_bytes;
@@ -415,8 +418,8 @@ private:
   static constexpr std::size_t prefetch_distance = 8;
 
   /// Software pipeline over a request's blocks: at block k, fetches the index slot of block
-  /// k + prefetch_distance - 1 (all of the first ones when k == 0) and the node of block
-  /// k + prefetch_distance / 2, whose slot is in cache by then, so a request's memory accesses
+  /// k + prefetch_distance - 1 (all of the first ones when k == 0), and lets the HBM policy fetch
+  /// what inserting block k + prefetch_distance / 2 reads, so a request's memory accesses
   /// overlap instead of waiting one by one.
   [[gnu::always_inline]] void prefetch_ahead(std::span<const block_id> blocks,
                                              std::size_t k) const noexcept {
@@ -426,11 +429,15 @@ private:
     } else if (k + prefetch_distance - 1 < blocks.size()) {
       index_.prefetch(blocks[k + prefetch_distance - 1]);
     }
-    if (k + prefetch_distance / 2 < blocks.size()) {
-      const std::uint32_t i = index_.find(blocks[k + prefetch_distance / 2]);
-      if (i != detail::npos)
-        detail::prefetch(&nodes_[i]);
-    }
+    if (k + prefetch_distance / 2 < blocks.size())
+      prefetch_insert(0, blocks[k + prefetch_distance / 2]); // new blocks and promoted hits
+                                                             // enter HBM
+  }
+
+  /// Lets tier t's policy fetch what inserting block `id` will read (if it has such a hook).
+  [[gnu::always_inline]] void prefetch_insert(int t, block_id id) const noexcept {
+    if constexpr (requires(const Eviction& p) { p.prefetch_insert(id); })
+      policy_[t].prefetch_insert(id);
   }
 
   /// After a drop from tier t, fetches the index slot of the block that tier would evict next.
@@ -483,6 +490,7 @@ private:
         demote<From, U + 1>(v);
         return;
       }
+      prefetch_insert(U, nodes_[v].id);
       make_room<U>();
       attach(v, U);
       count_move(From, U);
@@ -536,7 +544,8 @@ private:
       policy_[t].insert(nodes_, i);
   }
 
-  std::uint32_t new_node(block_id id) {
+  /// A fresh node for absent block `id`, indexed at `slot` (from index_.probe(id)).
+  std::uint32_t new_node(block_id id, std::size_t slot) {
     std::uint32_t i;
     if (free_ != detail::npos) {
       i = free_;
@@ -548,7 +557,7 @@ private:
       nodes_.emplace_back();
     }
     nodes_[i].id = id;
-    index_.set(id, i);
+    index_.insert_at(slot, id, i);
     return i;
   }
 
