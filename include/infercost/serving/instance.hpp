@@ -54,6 +54,7 @@
 #include <queue>
 #include <set>
 #include <span>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -389,6 +390,7 @@ public:
     stats_.busy_s += step_s;
     ++stats_.steps;
     stats_.decode_steps += plan_.decoding > 0 ? 1 : 0;
+    stats_.decode_sequence_steps += plan_.decoding;
     stats_.prefill_steps += plan_.chunks.empty() ? 0 : 1;
     stats_.max_running = std::max(stats_.max_running, running());
     note_peak();
@@ -423,6 +425,71 @@ public:
     }
   }
 
+  /// Checks the batch sums, reservations, queues and finishing entries against a full scan of
+  /// the sequences (for tests); returns "" or the first violation.
+  [[nodiscard]] std::string check_invariants() const {
+    std::int64_t decoding = 0, context = 0, steps = 0, live = 0, queued = 0, running = 0;
+    double reserved = 0.0;
+    std::vector<int> entries(seqs_.size(), 0);
+    auto heap = finishing_;
+    while (!heap.empty()) {
+      const finish_entry f = heap.top();
+      heap.pop();
+      const sequence& q = seqs_[static_cast<std::size_t>(f.slot)];
+      if (q.ph == phase::decoding && q.generation == f.generation) {
+        ++entries[static_cast<std::size_t>(f.slot)];
+        if (f.step < decode_step_)
+          return fmt::format("request {} should have finished at decode step {}", q.id, f.step);
+      }
+    }
+    for (std::size_t i = 0; i < seqs_.size(); ++i) {
+      const sequence& q = seqs_[i];
+      if (q.ph == phase::free)
+        continue;
+      ++live;
+      reserved += static_cast<double>(q.reserved);
+      const bool in_running = running_.contains({q.id, static_cast<std::int32_t>(i)});
+      switch (q.ph) {
+      case phase::decoding:
+        ++decoding;
+        ++running;
+        context += q.join_context;
+        steps += q.join_step;
+        if (entries[i] != 1)
+          return fmt::format("request {} has {} finishing entries", q.id, entries[i]);
+        if (!in_running)
+          return fmt::format("decoding request {} is not running", q.id);
+        break;
+      case phase::prefilling:
+        ++running;
+        queued += q.target - q.prefilled;
+        if (!in_running)
+          return fmt::format("prefilling request {} is not running", q.id);
+        break;
+      case phase::waiting:
+        queued += q.target;
+        [[fallthrough]];
+      default:
+        if (in_running)
+          return fmt::format("request {} is running in phase {}", q.id, static_cast<int>(q.ph));
+      }
+    }
+    if (decoding != decoding_ || context != join_context_sum_ || steps != join_step_sum_)
+      return fmt::format("decode sums ({}, {}, {}) != scan ({}, {}, {})", decoding_,
+                         join_context_sum_, join_step_sum_, decoding, context, steps);
+    if (reserved != reserved_)
+      return fmt::format("reserved {} != scan {}", reserved_, reserved);
+    if (live != live_)
+      return fmt::format("load {} != scan {}", live_, live);
+    if (queued != queued_tokens_)
+      return fmt::format("queued tokens {} != scan {}", queued_tokens_, queued);
+    if (running != this->running())
+      return fmt::format("running {} != scan {}", this->running(), running);
+    if (!busy_ && used_tokens() > capacity_tokens_)
+      return fmt::format("KV tokens {} over capacity {}", used_tokens(), capacity_tokens_);
+    return {};
+  }
+
 private:
   enum class phase : std::uint8_t {
     free,
@@ -445,7 +512,8 @@ private:
     std::int64_t join_step = 0; ///< decode step at which it joined the batch
     std::int64_t join_context = 0;
     std::int64_t pinned = 0;      ///< leading cache blocks pinned
-    std::uint32_t generation = 0; ///< passes so far; invalidates stale finishing entries
+    std::uint32_t generation = 0; ///< of the slot; invalidates stale finishing entries
+    std::uint32_t pass = 0;       ///< prefill passes started before this one (preemptions)
     phase ph = phase::free;
     bool counted = false; ///< first admission recorded (queueing, cache hits)
   };
@@ -492,7 +560,11 @@ private:
       seqs_.emplace_back();
     }
     sequence& q = seqs_[static_cast<std::size_t>(s)];
+    // The slot's generation survives reuse, so entries left in the finishing heap by earlier
+    // occupants never match the new one.
+    const std::uint32_t generation = q.generation;
     q = sequence{};
+    q.generation = generation;
     q.req = &requests_[static_cast<std::size_t>(id)];
     q.id = id;
     return s;
@@ -580,6 +652,7 @@ private:
       if (q.emitted == 0)
         rec.first_token_s = now;
       ++q.emitted;
+      ++stats_.prefill_emitted_tokens;
     }
     const bool more = q.emitted < out_tokens;
     if (role_ == instance_role::prefill && more) {
@@ -596,6 +669,7 @@ private:
       return;
     }
     // Joins the decode batch at the next step; the reservation becomes its context then.
+    running_.erase({q.id, s});
     q.ph = phase::ready;
     ready_.push_back(s);
   }
@@ -649,7 +723,7 @@ private:
     return emitted;
   }
   [[nodiscard]] rng draw_stream(const sequence& q) const noexcept {
-    return base_rng_.fork(static_cast<std::uint64_t>(q.id)).fork(q.generation);
+    return base_rng_.fork(static_cast<std::uint64_t>(q.id)).fork(q.pass);
   }
 
   /// Preempts the youngest running sequences until the decode batch has room for its next step.
@@ -682,6 +756,7 @@ private:
     q.reserved = 0;
     unpin(q);
     ++q.generation;
+    ++q.pass;
     q.target = q.req->input_tokens + q.emitted;
     q.prefilled = 0;
     queued_tokens_ += q.target;

@@ -39,23 +39,25 @@ enum class instance_role : std::uint8_t { colocated, prefill, decode };
 
 /// Running totals of one instance.
 struct instance_stats {
-  std::int64_t steps = 0;             ///< forward passes
-  std::int64_t decode_steps = 0;      ///< of which with decoding sequences
-  std::int64_t prefill_steps = 0;     ///< of which with prefill chunks
-  std::int64_t mixed_steps = 0;       ///< of which with both
-  double busy_s = 0.0;                ///< Σ step times
-  double prefill_device_s = 0.0;      ///< device-seconds attributed to prefill
-  double decode_device_s = 0.0;       ///< device-seconds attributed to decode
-  double cache_load_device_s = 0.0;   ///< device-seconds loading prefix-cache hits
-  std::int64_t prefill_tokens = 0;    ///< prompt tokens computed (recomputation included)
-  std::int64_t input_hit_tokens = 0;  ///< first-pass prompt tokens from the prefix cache
-  std::int64_t input_miss_tokens = 0; ///< first-pass prompt tokens computed
-  std::int64_t output_tokens = 0;     ///< tokens of requests that completed here
-  std::int64_t preemptions = 0;       ///< sequences evicted and recomputed
-  std::int64_t completed = 0;         ///< requests that completed here
-  std::int64_t max_running = 0;       ///< peak running sequences
-  double peak_kv_tokens = 0.0;        ///< peak KV tokens held (reserved + decoding)
-  double cache_load_bytes = 0.0;      ///< bytes loaded from DRAM/SSD for prefix hits
+  std::int64_t steps = 0;                  ///< forward passes
+  std::int64_t decode_steps = 0;           ///< of which with decoding sequences
+  std::int64_t prefill_steps = 0;          ///< of which with prefill chunks
+  std::int64_t mixed_steps = 0;            ///< of which with both
+  double busy_s = 0.0;                     ///< Σ step times
+  double prefill_device_s = 0.0;           ///< device-seconds attributed to prefill
+  double decode_device_s = 0.0;            ///< device-seconds attributed to decode
+  double cache_load_device_s = 0.0;        ///< device-seconds loading prefix-cache hits
+  std::int64_t decode_sequence_steps = 0;  ///< Σ over steps of the decoding sequences
+  std::int64_t prefill_emitted_tokens = 0; ///< tokens emitted by the end of a prefill pass
+  std::int64_t prefill_tokens = 0;         ///< prompt tokens computed (recomputation included)
+  std::int64_t input_hit_tokens = 0;       ///< first-pass prompt tokens from the prefix cache
+  std::int64_t input_miss_tokens = 0;      ///< first-pass prompt tokens computed
+  std::int64_t output_tokens = 0;          ///< tokens of requests that completed here
+  std::int64_t preemptions = 0;            ///< sequences evicted and recomputed
+  std::int64_t completed = 0;              ///< requests that completed here
+  std::int64_t max_running = 0;            ///< peak running sequences
+  double peak_kv_tokens = 0.0;             ///< peak KV tokens held (reserved + decoding)
+  double cache_load_bytes = 0.0;           ///< bytes loaded from DRAM/SSD for prefix hits
 };
 
 /// Device time and tokens of a run, by category, for pricing (econ::price_sheet reads the six
