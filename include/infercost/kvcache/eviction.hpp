@@ -63,12 +63,15 @@ using node_pool = std::vector<block_node>;
   return x;
 }
 
-/// Open-addressing map from block_id to a 32-bit value, Fibonacci hashing, linear probing with
+/// Open-addressing map from block_id to an unsigned value, Fibonacci hashing, linear probing with
 /// backward-shift deletion (Knuth TAOCP 6.4 Algorithm R), load factor <= 1/2. A slot is empty when
-/// its value is npos, so every 64-bit key is usable.
-class flat_index {
+/// its value is `none` (the largest Value), so every 64-bit key is usable.
+template <class Value> class basic_flat_index {
 public:
-  flat_index() { rehash(16); }
+  /// The value find() returns for an absent key; not storable.
+  static constexpr Value none = std::numeric_limits<Value>::max();
+
+  basic_flat_index() { rehash(16); }
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
@@ -86,22 +89,22 @@ public:
     detail::prefetch(&slots_[slot(key)]);
   }
 
-  /// The value stored for `key`, or npos.
-  [[nodiscard]] std::uint32_t find(block_id key) const noexcept { return slots_[probe(key)].value; }
+  /// The value stored for `key`, or none.
+  [[nodiscard]] Value find(block_id key) const noexcept { return slots_[probe(key)].value; }
 
   /// The slot holding `key`, or the empty slot where it would be inserted.
   [[nodiscard]] std::size_t probe(block_id key) const noexcept {
     std::size_t i = slot(key);
-    while (slots_[i].value != npos && slots_[i].key != key)
+    while (slots_[i].value != none && slots_[i].key != key)
       i = (i + 1) & mask_;
     return i;
   }
-  /// The value in slot `i` (npos if empty).
-  [[nodiscard]] std::uint32_t value_at(std::size_t i) const noexcept { return slots_[i].value; }
+  /// The value in slot `i` (none if empty).
+  [[nodiscard]] Value value_at(std::size_t i) const noexcept { return slots_[i].value; }
 
-  /// Inserts absent `key` with `value` (!= npos) at slot `i`, which probe(key) returned with no
+  /// Inserts absent `key` with `value` (!= none) at slot `i`, which probe(key) returned with no
   /// change to the map since.
-  void insert_at(std::size_t i, block_id key, std::uint32_t value) {
+  void insert_at(std::size_t i, block_id key, Value value) {
     if (2 * (size_ + 1) > slots_.size()) {
       rehash(slots_.size() * 2);
       i = probe(key);
@@ -110,12 +113,12 @@ public:
     ++size_;
   }
 
-  /// Sets `key` to `value` (value != npos), inserting it if absent.
-  void set(block_id key, std::uint32_t value) {
+  /// Sets `key` to `value` (value != none), inserting it if absent.
+  void set(block_id key, Value value) {
     if (2 * (size_ + 1) > slots_.size())
       rehash(slots_.size() * 2);
     for (std::size_t i = slot(key);; i = (i + 1) & mask_) {
-      if (slots_[i].value == npos) {
+      if (slots_[i].value == none) {
         slots_[i] = {key, value};
         ++size_;
         return;
@@ -128,24 +131,24 @@ public:
   }
 
   /// Removes `key`; returns whether it was present.
-  bool erase(block_id key) noexcept { return erase_if(key, npos); }
+  bool erase(block_id key) noexcept { return erase_if(key, none); }
 
-  /// Removes `key` if its value is `value` (any value when `value` is npos); returns whether it
+  /// Removes `key` if its value is `value` (any value when `value` is none); returns whether it
   /// removed it.
-  bool erase_if(block_id key, std::uint32_t value) noexcept {
+  bool erase_if(block_id key, Value value) noexcept {
     std::size_t i = slot(key);
     for (;; i = (i + 1) & mask_) {
-      if (slots_[i].value == npos)
+      if (slots_[i].value == none)
         return false;
       if (slots_[i].key == key)
         break;
     }
-    if (value != npos && slots_[i].value != value)
+    if (value != none && slots_[i].value != value)
       return false;
     // Backward shift: move later entries of the probe run into the hole when their home slot
     // does not lie cyclically in (hole, j].
     std::size_t hole = i;
-    for (std::size_t j = (i + 1) & mask_; slots_[j].value != npos; j = (j + 1) & mask_) {
+    for (std::size_t j = (i + 1) & mask_; slots_[j].value != none; j = (j + 1) & mask_) {
       const std::size_t home = slot(slots_[j].key);
       const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
       if (!stays) {
@@ -153,7 +156,7 @@ public:
         hole = j;
       }
     }
-    slots_[hole].value = npos;
+    slots_[hole].value = none;
     --size_;
     return true;
   }
@@ -161,7 +164,7 @@ public:
 private:
   struct entry {
     block_id key = 0;
-    std::uint32_t value = npos;
+    Value value = none;
   };
   /// Fibonacci hashing (Knuth TAOCP 6.4): the top bits of key * 2^64 / phi. Spreads runs of
   /// consecutive ids (trace hash_ids) evenly and costs one multiply.
@@ -175,7 +178,7 @@ private:
     shift_ = 64 - static_cast<int>(std::bit_width(mask_));
     size_ = 0;
     for (const entry& e : old)
-      if (e.value != npos)
+      if (e.value != none)
         set(e.key, e.value);
   }
   std::vector<entry> slots_;
@@ -183,6 +186,9 @@ private:
   int shift_ = 64;
   std::size_t size_ = 0;
 };
+
+/// The cache's index: block id to node.
+using flat_index = basic_flat_index<std::uint32_t>;
 
 /// A FIFO queue in a growable circular buffer (capacity a power of two).
 template <class T> class ring {
@@ -214,7 +220,7 @@ public:
   }
 
 private:
-  void grow() {
+  [[gnu::noinline]] void grow() {
     std::vector<T> b(buf_.empty() ? 16 : 2 * buf_.size());
     for (std::size_t k = 0; k < size_; ++k)
       b[k] = (*this)[k];
@@ -225,115 +231,221 @@ private:
   std::size_t head_ = 0, size_ = 0;
 };
 
-/// The ghost of S3-FIFO: the ids most recently forgotten, at most `capacity` of them, oldest
-/// forgotten first. An id forgotten again moves to the young end; an id recalled (consume) leaves.
+/// The ghost of S3-FIFO: the ids most recently forgotten by one tier, at most `capacity` of them,
+/// oldest forgotten first. An id forgotten again moves to the young end; an id that re-enters the
+/// tier (consume) leaves.
 ///
-/// Each forget gets the next stamp; a FIFO holds the forgotten ids in stamp order with a flag that
-/// is cleared when the entry stops being current (forgotten again, or recalled). While more than
-/// `capacity` ids are current, or the FIFO holds more than 2·capacity + 16 entries, the oldest
-/// entry leaves. A hash table maps each id to its last stamp; an id is in the ghost exactly when
-/// its stamp is still in the FIFO's window and current, so entries leaving the FIFO need no table
-/// access: their table entries expire and are swept out when the table is rebuilt (when half
-/// full; amortised O(1)).
+/// Each forget takes the next stamp; a FIFO holds one entry per stamp, flagged current until the
+/// id is forgotten again or re-enters. While more than `capacity` ids are current, or the FIFO
+/// holds more than 2·capacity + 16 entries, the oldest entry leaves. Where an id's current stamp
+/// lives: while the id's block is cached, in a per-node array (the low 32 bits; an id is
+/// remembered exactly when that stamp falls in the FIFO's window); once the block is dropped, in
+/// a hash table keyed by id, until the block is cached again or its entry leaves the FIFO. So the
+/// common operations index arrays by node and never hash. The cache calls on_new() and on_drop()
+/// as nodes take and lose blocks.
 class ghost_queue {
 public:
   /// @param capacity  most ids remembered at once (>= 1)
   explicit ghost_queue(std::size_t capacity) : capacity_(capacity) {
-    const std::size_t reserved = std::min<std::size_t>(capacity, std::size_t{1} << 16);
-    std::size_t slots = 16;
-    while (slots < 4 * reserved)
-      slots *= 2;
-    rebuild(slots);
-    fifo_.reserve(reserved);
+    fifo_.reserve(std::min<std::size_t>(capacity, std::size_t{1} << 16));
   }
 
   /// Ids currently remembered.
   [[nodiscard]] std::size_t size() const noexcept { return live_; }
 
-  /// Whether `id` is remembered; if so, forgets it.
-  bool consume(block_id id) noexcept {
-    entry& e = slots_[probe(id)];
-    if (e.stamp < front_)
-      return false; // absent (empty slot), recalled, or expired
-    fifo_[e.stamp - front_].current = false;
+  /// Whether the block of node i is remembered; if so, forgets it (the block re-enters the tier).
+  bool consume(std::uint32_t i) noexcept {
+    if (i >= stamps_.size() || !current(stamps_[i]))
+      return false;
+    fifo_[offset(stamps_[i])].current = false;
     --live_;
-    e.stamp = dead;
+    stamps_[i] = stale();
     return true;
   }
 
-  /// Remembers `id` as the most recently forgotten id, then drops the oldest over capacity.
-  void remember(block_id id) {
-    const std::uint64_t stamp = next_++;
-    std::size_t i = probe(id);
-    if (slots_[i].stamp == empty) {
-      if (2 * (used_ + 1) > slots_.size()) {
-        rebuild(4 * (live_ + 1) > slots_.size() ? 2 * slots_.size() : slots_.size());
-        i = probe(id);
-      }
-      slots_[i].key = id;
-      ++used_;
-    } else if (slots_[i].stamp >= front_) {
-      fifo_[slots_[i].stamp - front_].current = false; // forgotten again: the old entry is stale
+  /// Remembers the block of node i as the most recently forgotten, then drops the oldest entries
+  /// over the bounds.
+  void remember(std::uint32_t i) {
+    if (i >= stamps_.size())
+      grow(i);
+    if (current(stamps_[i])) {
+      fifo_[offset(stamps_[i])].current = false; // forgotten again: the old entry is stale
       --live_;
     }
-    slots_[i].stamp = stamp;
-    fifo_.push_back({id, true});
+    stamps_[i] = static_cast<std::uint32_t>(next_);
+    fifo_.push_back({0, true, false});
+    ++next_;
     ++live_;
     while (live_ > capacity_ || fifo_.size() > 2 * capacity_ + 16) {
-      live_ -= fifo_.front().current ? 1 : 0;
+      const fifo_entry& e = fifo_.front();
+      if (e.current) {
+        --live_;
+        if (e.in_table)
+          table_.erase(e.id);
+      }
       fifo_.pop_front();
       ++front_;
     }
+    if ((next_ & 0x7fffffffULL) == 0)
+      restale();
   }
 
-  /// Starts fetching the slot `id` probes first.
-  [[gnu::always_inline]] void prefetch(block_id id) const noexcept {
-    detail::prefetch(&slots_[slot(id)]);
+  /// Node i now holds block n[i].id, new to the cache: takes back the id's stamp, if remembered.
+  void on_new(const node_pool& n, std::uint32_t i) {
+    if (table_.size() == 0)
+      return;
+    const std::uint64_t s = table_.find(n[i].id);
+    if (s == stamp_table::none)
+      return;
+    table_.erase(n[i].id);
+    fifo_[static_cast<std::size_t>(s - front_)].in_table = false;
+    if (i >= stamps_.size())
+      grow(i);
+    stamps_[i] = static_cast<std::uint32_t>(s);
+  }
+
+  /// Block n[i].id leaves the cache and node i is freed: keeps the id's stamp by id.
+  void on_drop(const node_pool& n, std::uint32_t i) {
+    if (i >= stamps_.size() || !current(stamps_[i]))
+      return;
+    const std::size_t k = offset(stamps_[i]);
+    fifo_[k].in_table = true;
+    fifo_[k].id = n[i].id;
+    table_.set(n[i].id, front_ + k);
+    stamps_[i] = stale();
+  }
+
+  /// Starts fetching node i's stamp.
+  [[gnu::always_inline]] void prefetch_node(std::uint32_t i) const noexcept {
+    if (i < stamps_.size())
+      detail::prefetch(&stamps_[i]);
+  }
+  /// Starts fetching what on_new() of block `id` reads.
+  [[gnu::always_inline]] void prefetch_new(block_id id) const noexcept {
+    if (table_.size() != 0)
+      table_.prefetch(id);
   }
 
 private:
-  static constexpr std::uint64_t empty = 0; ///< stamp of an unused slot
-  static constexpr std::uint64_t dead = 1;  ///< stamp of a recalled id; stamps start at 2
-  struct entry {
-    block_id key = 0;
-    std::uint64_t stamp = empty;
-  };
+  using stamp_table = basic_flat_index<std::uint64_t>;
   struct fifo_entry {
-    block_id id = 0;
-    bool current = false;
+    block_id id = 0;      ///< the id, while its stamp is kept in the table
+    bool current = false; ///< the id's current stamp
+    bool in_table = false;
   };
-  [[nodiscard]] std::size_t slot(block_id key) const noexcept {
-    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> shift_);
+  /// Position in the FIFO of the stamp whose low 32 bits are `s` (>= size() if outside).
+  [[nodiscard]] std::size_t offset(std::uint32_t s) const noexcept {
+    return static_cast<std::uint32_t>(s - static_cast<std::uint32_t>(front_));
   }
-  /// The slot holding `key`, or the empty slot where it would go.
-  [[nodiscard]] std::size_t probe(block_id key) const noexcept {
-    std::size_t i = slot(key);
-    while (slots_[i].stamp != empty && slots_[i].key != key)
-      i = (i + 1) & mask_;
-    return i;
+  [[nodiscard]] bool current(std::uint32_t s) const noexcept { return offset(s) < fifo_.size(); }
+  /// A stamp outside the window, and outside it for the next 2^31 stamps at least.
+  [[nodiscard]] std::uint32_t stale() const noexcept {
+    return static_cast<std::uint32_t>(front_ - 1);
   }
-  /// Rehashes into `n` slots, keeping only remembered ids.
-  void rebuild(std::size_t n) {
-    std::vector<entry> old = std::move(slots_);
-    slots_.assign(n, entry{});
-    mask_ = n - 1;
-    shift_ = 64 - static_cast<int>(std::bit_width(mask_));
-    used_ = 0;
-    for (const entry& e : old)
-      if (e.stamp >= front_) {
-        slots_[probe(e.key)] = e;
-        ++used_;
-      }
+  void grow(std::uint32_t i) {
+    stamps_.resize(std::max<std::size_t>(std::size_t{i} + 1, 2 * stamps_.size()), stale());
+  }
+  /// Every 2^31 stamps, re-marks stale stamps so that the 32-bit window never wraps onto them.
+  void restale() noexcept {
+    for (std::uint32_t& s : stamps_)
+      if (!current(s))
+        s = stale();
   }
   std::size_t capacity_;
-  std::vector<entry> slots_;
-  std::size_t mask_ = 0;
-  int shift_ = 64;
-  std::size_t used_ = 0; ///< occupied slots: remembered ids and expired ones
-  std::size_t live_ = 0; ///< remembered ids
+  std::vector<std::uint32_t> stamps_; ///< by node: low 32 bits of the block's last stamp
+  stamp_table table_;                 ///< dropped blocks' ids to their current stamps
   ring<fifo_entry> fifo_;
-  std::uint64_t front_ = 2; ///< stamp of fifo_.front() (next_ when empty)
-  std::uint64_t next_ = 2;
+  std::size_t live_ = 0;    ///< ids remembered
+  std::uint64_t front_ = 0; ///< stamp of fifo_.front() (next_ when empty)
+  std::uint64_t next_ = 0;
+};
+
+/// A FIFO of node indices in a circular buffer, with O(1) removal from the middle: a removed
+/// entry leaves a hole that the front skips. A queued node keeps its position in
+/// block_node::prev. When the buffer is full it is rebuilt without holes at twice the live size,
+/// so each push costs amortised O(1).
+class node_fifo {
+public:
+  node_fifo() : buf_(16, npos), mask_(15) {}
+
+  /// Queued nodes.
+  [[nodiscard]] std::size_t size() const noexcept { return live_; }
+
+  /// Appends node i at the young end.
+  void push(node_pool& n, std::uint32_t i) {
+    if (tail_ - head_ == buf_.size())
+      rebuild(n);
+    buf_[tail_ & mask_] = i;
+    n[i].prev = static_cast<std::uint32_t>(tail_);
+    ++tail_;
+    ++live_;
+  }
+  /// The oldest node (size() > 0).
+  [[nodiscard]] std::uint32_t front() noexcept {
+    while (buf_[head_ & mask_] == npos)
+      ++head_;
+    return buf_[head_ & mask_];
+  }
+  /// The oldest node without skipping holes for good (npos if empty).
+  [[nodiscard]] std::uint32_t peek() const noexcept {
+    if (live_ == 0)
+      return npos;
+    std::uint64_t h = head_;
+    while (buf_[h & mask_] == npos)
+      ++h;
+    return buf_[h & mask_];
+  }
+  /// Starts fetching the node k places behind the front (holes count as places).
+  [[gnu::always_inline]] void prefetch_behind(const node_pool& n, std::uint64_t k) const noexcept {
+    if (head_ + k < tail_) {
+      const std::uint32_t i = buf_[(head_ + k) & mask_];
+      if (i != npos)
+        detail::prefetch(&n[i]);
+    }
+  }
+  /// Lets `g` fetch the stamp of the node behind the front.
+  template <class Ghost>
+  [[gnu::always_inline]] void prefetch_next_stamp(const Ghost& g) const noexcept {
+    if (head_ + 1 < tail_) {
+      const std::uint32_t i = buf_[(head_ + 1) & mask_];
+      if (i != npos)
+        g.prefetch_node(i);
+    }
+  }
+  /// Removes queued node i.
+  void remove(node_pool& n, std::uint32_t i) noexcept {
+    const std::uint64_t pos = n[i].prev;
+    buf_[pos & mask_] = npos;
+    if (pos == (head_ & 0xffffffffULL))
+      ++head_;
+    --live_;
+  }
+
+private:
+  [[gnu::noinline]] void rebuild(node_pool& n) {
+    std::size_t cap = 16;
+    while (cap < 2 * (live_ + 1))
+      cap *= 2;
+    spare_.assign(cap, npos);
+    std::uint64_t t = 0;
+    for (std::uint64_t p = head_; p != tail_; ++p) {
+      const std::uint32_t i = buf_[p & mask_];
+      if (i == npos)
+        continue;
+      spare_[t] = i;
+      n[i].prev = static_cast<std::uint32_t>(t);
+      ++t;
+    }
+    buf_.swap(spare_);
+    mask_ = cap - 1;
+    head_ = 0;
+    tail_ = t;
+  }
+  std::vector<std::uint32_t> buf_;
+  std::vector<std::uint32_t> spare_;
+  std::uint64_t mask_;
+  std::uint64_t head_ = 0, tail_ = 0; ///< positions of the oldest entry and one past the newest
+  std::size_t live_ = 0;
 };
 
 /// A doubly linked list threaded through block_node::prev/next; head is most recent.
@@ -530,12 +642,12 @@ public:
 
   void insert(detail::node_pool& n, std::uint32_t i) {
     n[i].freq = 0;
-    if (ghost_.consume(n[i].id)) {
+    if (ghost_.consume(i)) {
       n[i].queue = 1;
-      main_.push_front(n, i);
+      main_.push(n, i);
     } else {
       n[i].queue = 0;
-      small_.push_front(n, i);
+      small_.push(n, i);
     }
   }
   void touch(detail::node_pool& n, std::uint32_t i) noexcept {
@@ -543,35 +655,30 @@ public:
       ++n[i].freq;
   }
   void erase(detail::node_pool& n, std::uint32_t i) noexcept {
-    if (n[i].queue != 0) {
-      main_.remove(n, i);
-      return;
-    }
-    const bool tail = small_.tail == i;
-    small_.remove(n, i);
-    // The new tail of S (just written by the removal) is the next block S may forget.
-    if (tail && small_.tail != detail::npos)
-      ghost_.prefetch(n[small_.tail].id);
+    (n[i].queue == 0 ? small_ : main_).remove(n, i);
   }
   [[nodiscard]] std::uint32_t victim(detail::node_pool& n) {
-    while (small_.size + main_.size > 0) {
-      if (small_.size > 0 && (small_.size >= small_target_ || main_.size == 0)) {
-        const std::uint32_t t = small_.tail;
+    while (small_.size() + main_.size() > 0) {
+      if (small_.size() > 0 && (small_.size() >= small_target_ || main_.size() == 0)) {
+        const std::uint32_t t = small_.front();
+        small_.prefetch_behind(n, 2);
         if (n[t].freq > 0) {
           small_.remove(n, t);
           n[t].queue = 1;
           n[t].freq = 0;
-          main_.push_front(n, t);
+          main_.push(n, t);
           continue;
         }
-        ghost_.remember(n[t].id);
+        ghost_.remember(t);
+        small_.prefetch_next_stamp(ghost_);
         return t;
       }
-      const std::uint32_t t = main_.tail;
+      const std::uint32_t t = main_.front();
+      main_.prefetch_behind(n, 2);
       if (n[t].freq > 0) {
         --n[t].freq;
         main_.remove(n, t);
-        main_.push_front(n, t);
+        main_.push(n, t);
         continue;
       }
       return t;
@@ -580,19 +687,28 @@ public:
   }
   /// The block victim() would look at first (a hint for prefetching; no side effects).
   [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
-    if (small_.size > 0 && (small_.size >= small_target_ || main_.size == 0))
-      return small_.tail;
-    return main_.tail;
+    if (small_.size() > 0 && (small_.size() >= small_target_ || main_.size() == 0))
+      return small_.peek();
+    return main_.peek();
   }
-  /// Starts fetching what insert() of block `id` will read (its ghost slot).
-  [[gnu::always_inline]] void prefetch_insert(block_id id) const noexcept { ghost_.prefetch(id); }
-  [[nodiscard]] std::size_t size() const noexcept { return small_.size + main_.size; }
+  /// Node i's block is new to the cache (called by the cache for every tier).
+  void on_new(detail::node_pool& n, std::uint32_t i) { ghost_.on_new(n, i); }
+  /// Node i's block leaves the cache (called by the cache for every tier).
+  void on_drop(detail::node_pool& n, std::uint32_t i) { ghost_.on_drop(n, i); }
+  /// Starts fetching what insert() of node i reads.
+  [[gnu::always_inline]] void prefetch_insert(const detail::node_pool&,
+                                              std::uint32_t i) const noexcept {
+    ghost_.prefetch_node(i);
+  }
+  /// Starts fetching what on_new() of block `id` reads.
+  [[gnu::always_inline]] void prefetch_new(block_id id) const noexcept { ghost_.prefetch_new(id); }
+  [[nodiscard]] std::size_t size() const noexcept { return small_.size() + main_.size(); }
   /// Ids currently remembered in the ghost queue.
   [[nodiscard]] std::size_t ghost_size() const noexcept { return ghost_.size(); }
 
 private:
   std::size_t small_target_;
-  detail::intrusive_list small_, main_;
+  detail::node_fifo small_, main_;
   detail::ghost_queue ghost_;
 };
 

@@ -429,15 +429,17 @@ private:
     } else if (k + prefetch_distance - 1 < blocks.size()) {
       index_.prefetch(blocks[k + prefetch_distance - 1]);
     }
-    if (k + prefetch_distance / 2 < blocks.size())
-      prefetch_insert(0, blocks[k + prefetch_distance / 2]); // new blocks and promoted hits
-                                                             // enter HBM
+    if constexpr (requires(const Eviction& p) { p.prefetch_new(block_id{}); }) {
+      if (k + prefetch_distance / 2 < blocks.size())
+        for (const Eviction& p : policy_)
+          p.prefetch_new(blocks[k + prefetch_distance / 2]);
+    }
   }
 
-  /// Lets tier t's policy fetch what inserting block `id` will read (if it has such a hook).
-  [[gnu::always_inline]] void prefetch_insert(int t, block_id id) const noexcept {
-    if constexpr (requires(const Eviction& p) { p.prefetch_insert(id); })
-      policy_[t].prefetch_insert(id);
+  /// Lets tier t's policy fetch what inserting node i will read (if it has such a hook).
+  [[gnu::always_inline]] void prefetch_insert(int t, std::uint32_t i) const noexcept {
+    if constexpr (requires(const Eviction& p) { p.prefetch_insert(nodes_, i); })
+      policy_[t].prefetch_insert(nodes_, i);
   }
 
   /// After a drop from tier t, fetches the index slot of the block that tier would evict next.
@@ -490,7 +492,7 @@ private:
         demote<From, U + 1>(v);
         return;
       }
-      prefetch_insert(U, nodes_[v].id);
+      prefetch_insert(U, v);
       make_room<U>();
       attach(v, U);
       count_move(From, U);
@@ -499,6 +501,9 @@ private:
 
   /// Forgets block v (already detached) and counts it as dropped.
   void drop(std::uint32_t v) {
+    if constexpr (requires(Eviction & p) { p.on_drop(nodes_, v); })
+      for (Eviction& p : policy_)
+        p.on_drop(nodes_, v);
     ++stats_.dropped_blocks;
     index_.erase(nodes_[v].id);
     nodes_[v].tier = 0xff;
@@ -558,6 +563,9 @@ private:
     }
     nodes_[i].id = id;
     index_.insert_at(slot, id, i);
+    if constexpr (requires(Eviction & p) { p.on_new(nodes_, i); })
+      for (Eviction& p : policy_)
+        p.on_new(nodes_, i);
     return i;
   }
 
