@@ -526,21 +526,30 @@ private:
 /// Least frequently used, O(1) (Shah, Mitra & Matani 2010, "An O(1) algorithm for implementing
 /// the LFU cache eviction scheme"): a list of frequency buckets in increasing order, each with a
 /// list of its blocks. A block's frequency counts hits since it entered this tier (it starts at
-/// 1); ties go to the block that reached its frequency first.
+/// 1); ties go to the block that reached its frequency first. Blocks of frequency 1 -- every
+/// block of a tier whose hits are promoted away -- live in a list of their own, so that entering
+/// and leaving such a tier costs what LRU does.
 class lfu {
 public:
   static constexpr std::string_view name = "lfu";
   /// @param capacity  the tier's capacity in blocks (unused by LFU)
   explicit lfu(std::size_t capacity = 0) { (void)capacity; }
 
-  void insert(detail::node_pool& n, std::uint32_t i) {
-    std::uint32_t b = head_;
-    if (b == detail::npos || buckets_[b].freq != 1)
-      b = new_bucket(1, detail::npos, head_);
-    add(n, i, b);
+  void insert(detail::node_pool& n, std::uint32_t i) noexcept {
+    ones_.push_front(n, i);
+    n[i].aux = ones;
+    ++size_;
   }
   void touch(detail::node_pool& n, std::uint32_t i) {
     const std::uint32_t b = n[i].aux;
+    if (b == ones) {
+      std::uint32_t nb = head_;
+      if (nb == detail::npos || buckets_[nb].freq != 2)
+        nb = new_bucket(2, detail::npos, head_);
+      ones_.remove(n, i);
+      add(n, i, nb);
+      return;
+    }
     const std::uint32_t f = buckets_[b].freq;
     if (f == std::numeric_limits<std::uint32_t>::max())
       return;
@@ -553,10 +562,16 @@ public:
       }
       nb = new_bucket(f + 1, b, nb);
     }
-    remove(n, i);
+    remove_from_bucket(n, i);
     add(n, i, nb);
   }
-  void erase(detail::node_pool& n, std::uint32_t i) noexcept { remove(n, i); }
+  void erase(detail::node_pool& n, std::uint32_t i) noexcept {
+    if (n[i].aux == ones)
+      ones_.remove(n, i);
+    else
+      remove_from_bucket(n, i);
+    --size_;
+  }
   [[nodiscard]] std::uint32_t victim(detail::node_pool&) const noexcept { return lowest_tail(); }
   /// The block victim() would name now (a hint for prefetching; no side effects).
   [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
@@ -565,13 +580,13 @@ public:
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
 private:
-  /// Oldest block of the lowest non-empty bucket. Buckets are in increasing frequency and
-  /// non-empty, except that the head may be an empty frequency-1 bucket kept for reuse.
+  /// block_node::aux of a block of frequency 1 (others hold their bucket).
+  static constexpr std::uint32_t ones = detail::npos - 1;
+  /// Oldest block of the lowest frequency.
   [[nodiscard]] std::uint32_t lowest_tail() const noexcept {
-    std::uint32_t b = head_;
-    if (b != detail::npos && buckets_[b].items.size == 0)
-      b = buckets_[b].next;
-    return b == detail::npos ? detail::npos : buckets_[b].items.tail;
+    if (ones_.size != 0)
+      return ones_.tail;
+    return head_ == detail::npos ? detail::npos : buckets_[head_].items.tail;
   }
   struct bucket {
     std::uint32_t freq = 0;
@@ -599,15 +614,12 @@ private:
   void add(detail::node_pool& n, std::uint32_t i, std::uint32_t b) noexcept {
     buckets_[b].items.push_front(n, i);
     n[i].aux = b;
-    ++size_;
   }
-  void remove(detail::node_pool& n, std::uint32_t i) noexcept {
+  /// Takes block i out of its bucket (frequency >= 2), freeing the bucket if it empties.
+  void remove_from_bucket(detail::node_pool& n, std::uint32_t i) noexcept {
     const std::uint32_t b = n[i].aux;
     buckets_[b].items.remove(n, i);
-    n[i].aux = detail::npos;
-    --size_;
-    // An emptied frequency-1 bucket at the head stays for the next insert (see victim()).
-    if (buckets_[b].items.size == 0 && (b != head_ || buckets_[b].freq != 1)) {
+    if (buckets_[b].items.size == 0) {
       const std::uint32_t p = buckets_[b].prev, x = buckets_[b].next;
       if (p != detail::npos)
         buckets_[p].next = x;
@@ -619,7 +631,8 @@ private:
       free_ = b;
     }
   }
-  std::vector<bucket> buckets_;
+  detail::intrusive_list ones_;       ///< blocks of frequency 1, newest first
+  std::vector<bucket> buckets_;       ///< frequencies >= 2
   std::uint32_t head_ = detail::npos; ///< lowest-frequency bucket
   std::uint32_t free_ = detail::npos; ///< free bucket slots, linked through `next`
   std::size_t size_ = 0;
