@@ -21,5 +21,6 @@ command add_devices(CLI::App& app);
 command add_models(CLI::App& app);
 command add_step(CLI::App& app);
 command add_serve(CLI::App& app);
+command add_price(CLI::App& app);
 
 } // namespace infercost::cli

@@ -1,0 +1,672 @@
+// `infercost price`: what a million tokens cost when a model is served on a simulated cluster,
+// per device, beside public API prices, and the waterfall of the levers that bring the cost down
+// (dense → MoE → sparse attention → PD disaggregation → tiered prefix cache → MTP speculative
+// decoding → device choice), each step a full serving simulation of the same workload on the
+// same number of devices.
+#include "commands.hpp"
+
+#include <infercost/attention/policies.hpp>
+#include <infercost/device/catalog.hpp>
+#include <infercost/econ/api_prices.hpp>
+#include <infercost/econ/price_sheet.hpp>
+#include <infercost/econ/tco.hpp>
+#include <infercost/io/mooncake_trace.hpp>
+#include <infercost/io/workload.hpp>
+#include <infercost/kvcache/replay.hpp>
+#include <infercost/kvcache/tiered_cache.hpp>
+#include <infercost/model/presets.hpp>
+#include <infercost/serving/cluster.hpp>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace infercost::cli {
+namespace {
+
+constexpr std::string_view area = "cli::price";
+
+struct price_options {
+  std::string model = "deepseek_v3";
+  std::string dense_model = "llama3_405b";
+  std::vector<std::string> devices{"ascend_910b", "h800_sxm", "h200_sxm"};
+  std::string waterfall_device = "h800_sxm";
+  std::string trace = INFERCOST_EXAMPLES_DIR "/data/mooncake_conversation_2000.jsonl";
+  std::string format = "mooncake";
+  long long max_requests = 0;
+  double time_scale = 1.0;
+  int devices_total = 32;
+  int devices_per_node = 8;
+  int instance_devices = 16;
+  int dense_tp = 8;
+  int prefill_devices = 16;
+  long long pd_threshold = 4096;
+  long long max_batched_tokens = 2048;
+  std::string precision = "fp8";
+  std::string kv_precision = "bf16";
+  std::vector<std::string> levers{"moe", "sparse", "pd", "cache", "mtp"};
+  bool no_moe = false;
+  bool no_sparse = false;
+  bool no_pd = false;
+  bool no_cache = false;
+  bool no_mtp = false;
+  double cache_hbm_fraction = 0.2;
+  double acceptance = 0.85;
+  int mtp_tokens = 1;
+  std::vector<std::string> usd_per_hour;
+  double cny_per_usd = econ::article_cny_per_usd;
+  double margin = 0.0;
+  unsigned long long seed = 1;
+  bool json = false;
+  std::string csv;
+  std::string plot_dir;
+};
+
+/// Which levers a simulation uses.
+struct lever_set {
+  bool moe = false;
+  bool sparse = false;
+  bool pd = false;
+  bool cache = false;
+  bool mtp = false;
+};
+
+/// One simulated configuration and what it cost.
+struct run_result {
+  std::string step;   ///< waterfall step name or device name
+  std::string device; ///< catalog device
+  std::string model;  ///< model preset simulated
+  std::string layout; ///< one-line layout description
+  double usd_per_hour = 0.0;
+  std::string rate_source;
+  serving::report rep;
+  econ::price_sheet sheet;
+  double usd_per_mtok_out = 0.0; ///< all busy device time / output tokens
+  double usd_per_mtok_all = 0.0; ///< all busy device time / (input + output tokens)
+};
+
+lever_set enabled_levers(const price_options& o) {
+  lever_set l;
+  for (const std::string& name : o.levers) {
+    if (name == "moe")
+      l.moe = true;
+    else if (name == "sparse")
+      l.sparse = true;
+    else if (name == "pd")
+      l.pd = true;
+    else if (name == "cache")
+      l.cache = true;
+    else if (name == "mtp")
+      l.mtp = true;
+    else if (name != "none")
+      throw config_error(area, "levers",
+                         fmt::format("('{}') must be moe, sparse, pd, cache, mtp or none", name));
+  }
+  l.moe = l.moe && !o.no_moe;
+  l.sparse = l.sparse && !o.no_sparse;
+  l.pd = l.pd && !o.no_pd;
+  l.cache = l.cache && !o.no_cache;
+  l.mtp = l.mtp && !o.no_mtp;
+  return l;
+}
+
+io::workload load_workload(const price_options& o) {
+  io::workload w;
+  if (o.format == "mooncake")
+    w = io::read_mooncake_workload(o.trace);
+  else if (o.format == "azure")
+    w = io::read_azure_workload(o.trace);
+  else
+    throw config_error(area, "format", fmt::format("('{}') must be mooncake or azure", o.format));
+  if (o.max_requests > 0)
+    w = io::take(std::move(w), static_cast<std::size_t>(o.max_requests));
+  if (o.time_scale != 1.0)
+    w = io::scale_time(std::move(w), o.time_scale);
+  return w;
+}
+
+/// $/device-hour of a device: an override `device=usd`, else the first econ deployment preset of
+/// that device (DeepSeek's $2 H800 rental, an H200 cloud rate, a 910B purchase TCO, ...).
+std::pair<double, std::string> rate_of(const price_options& o, const std::string& device) {
+  for (const std::string& kv : o.usd_per_hour) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos)
+      throw config_error(area, "usd-per-hour", fmt::format("('{}') must be DEVICE=USD", kv));
+    if (kv.substr(0, eq) != device)
+      continue;
+    double v = 0.0;
+    try {
+      v = std::stod(kv.substr(eq + 1));
+    } catch (const std::exception&) {
+      throw config_error(area, "usd-per-hour", fmt::format("('{}') must be DEVICE=USD", kv));
+    }
+    check_positive(area, "usd-per-hour", v);
+    return {v, "--usd-per-hour"};
+  }
+  for (const std::string_view name : econ::deployment_names) {
+    const econ::deployment d = econ::find_deployment(name);
+    if (d.device == device)
+      return {d.usd_per_device_hour(), fmt::format("{}: {}", d.name, d.source)};
+  }
+  throw config_error(area, "usd-per-hour",
+                     fmt::format("(none) is needed for '{}': no econ deployment preset prices it; "
+                                 "pass --usd-per-hour {}=USD",
+                                 device, device));
+}
+
+/// The model a lever set serves: the dense model without MoE; with DSA, the model's
+/// DeepSeek-V3.2-Exp variant (the same weights plus the lightning indexer) for deepseek_v3.
+model::model_config model_of(const price_options& o, const lever_set& l) {
+  if (!l.moe)
+    return model::presets::find(o.dense_model);
+  if (l.sparse && o.model == "deepseek_v3")
+    return model::presets::deepseek_v32_exp();
+  return model::presets::find(o.model);
+}
+
+/// A layout of `devices` devices: dense models tensor-parallel, MoE models DP attention + EP.
+engine::parallel_layout layout_of(const price_options& o, const model::model_config& m, int devices,
+                                  bool mtp) {
+  const precision p = parse_precision(o.precision);
+  return {.devices = devices,
+          .devices_per_node = o.devices_per_node,
+          .tp = m.is_moe() ? 1 : devices,
+          .dp_attention = m.is_moe(),
+          .ep = m.is_moe() ? devices : 1,
+          .weight_prec = p,
+          .attention_prec = p == precision::fp8 ? precision::bf16 : p,
+          .kv_prec = parse_precision(o.kv_precision),
+          .dispatch_prec = p,
+          .combine_prec = precision::bf16,
+          .mtp_draft = mtp};
+}
+
+struct planned {
+  model::model_config model;
+  serving::cluster_config config;
+  std::string layout;
+};
+
+planned plan(const price_options& o, const lever_set& l) {
+  const model::model_config m = model_of(o, l);
+  const int per = m.is_moe() ? o.instance_devices : o.dense_tp;
+  check_positive(area, "devices-total", o.devices_total);
+  check_positive(area, "instance-devices", per);
+  if (l.mtp && m.mtp_layers <= 0)
+    throw config_error(area, "levers",
+                       fmt::format("(mtp) needs a model with an MTP module; '{}' has none "
+                                   "(use --no-mtp)",
+                                   m.name));
+  const engine::parallel_layout lay = layout_of(o, m, per, l.mtp);
+  const std::string par =
+      m.is_moe() ? fmt::format("DP attention + EP{}", per) : fmt::format("TP{}", per);
+  serving::cluster_config c{
+      .colocated = {.instances = 1,
+                    .layout = lay,
+                    .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
+      .decode = {.instances = 1,
+                 .layout = lay,
+                 .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
+      .pd_threshold_tokens = o.pd_threshold,
+      .cache = {.enabled = l.cache, .hbm_fraction = o.cache_hbm_fraction},
+      .speculative = {.gamma = l.mtp ? o.mtp_tokens : 0, .alpha = o.acceptance}};
+  std::string layout;
+  if (l.pd) {
+    check_divides(area, "instance-devices", per, "prefill-devices", o.prefill_devices);
+    check_divides(area, "instance-devices", per, "devices-total", o.devices_total);
+    const int p = o.prefill_devices / per;
+    const int d = (o.devices_total - o.prefill_devices) / per;
+    if (d <= 0)
+      throw config_error(area, "prefill-devices",
+                         fmt::format("({}) must leave decode devices out of {}", o.prefill_devices,
+                                     o.devices_total));
+    c.mode = serving::serving_mode::pd;
+    c.prefill.instances = p;
+    c.prefill.layout = layout_of(o, m, per, l.mtp);
+    c.decode.instances = d;
+    layout =
+        fmt::format("PD: {} prefill + {} decode instance(s) of {} devices, {}", p, d, per, par);
+  } else {
+    check_divides(area, "instance-devices", per, "devices-total", o.devices_total);
+    c.colocated.instances = o.devices_total / per;
+    layout =
+        fmt::format("colocated: {} instance(s) of {} devices, {}", c.colocated.instances, per, par);
+  }
+  layout += fmt::format(", {} weights", o.precision);
+  if (l.sparse)
+    layout += m.index_topk > 0 ? fmt::format(", DSA top-{}", m.index_topk) : ", DSA top-2048";
+  if (l.cache)
+    layout += fmt::format(", prefix cache HBM {:.0f}%+DRAM+SSD", 100.0 * o.cache_hbm_fraction);
+  if (l.mtp)
+    layout += fmt::format(", MTP {} token(s) α={}", o.mtp_tokens, o.acceptance);
+  return {m, c, layout};
+}
+
+template <class Device, class Attention>
+serving::report simulate(const planned& p, const typename Attention::config& a,
+                         const Device& device, const io::workload& w, std::uint64_t seed) {
+  serving::basic_cluster<Device, Attention> cluster(p.model, p.config, a, device);
+  return cluster.run(w, seed);
+}
+
+run_result run_config(const price_options& o, const lever_set& l, const std::string& device,
+                      const io::workload& w, std::string step) {
+  const planned p = plan(o, l);
+  run_result r;
+  r.step = std::move(step);
+  r.device = device;
+  r.model = p.model.name;
+  r.layout = p.layout;
+  std::tie(r.usd_per_hour, r.rate_source) = rate_of(o, device);
+  r.rep = visit_device(device, [&](const auto& d) {
+    using D = std::decay_t<decltype(d)>;
+    if (l.sparse) {
+      const attention::topk_config a = p.model.index_topk > 0
+                                           ? attention::topk_config::from_model(p.model)
+                                           : attention::topk_config{};
+      return simulate<D, attention::topk_sparse>(p, a, d, w, o.seed);
+    }
+    return simulate<D, attention::full>(p, {}, d, w, o.seed);
+  });
+  const serving::usage& u = r.rep.use;
+  if (r.rep.completed == 0 || u.output_tokens <= 0)
+    throw config_error(area, "workload",
+                       fmt::format("('{}') completed no request on {} ({} rejected)", w.name,
+                                   device, r.rep.rejected));
+  r.sheet =
+      econ::make_price_sheet(u, {.usd_per_device_hour = r.usd_per_hour, .gross_margin = o.margin});
+  const double busy_usd = u.busy_device_s() / units::hour_s * r.usd_per_hour / (1.0 - o.margin);
+  r.usd_per_mtok_out = busy_usd / static_cast<double>(u.output_tokens) * units::mega;
+  r.usd_per_mtok_all =
+      busy_usd / static_cast<double>(u.output_tokens + u.input_hit_tokens + u.input_miss_tokens) *
+      units::mega;
+  return r;
+}
+
+std::string opt(const std::optional<double>& v, int width, int prec = 3) {
+  return v ? fmt::format("{:>{}.{}f}", *v, width, prec) : fmt::format("{:>{}}", "n/a", width);
+}
+
+/// One line of the waterfall.
+struct step_result {
+  run_result run;
+  double factor = 1.0; ///< previous metric / this metric
+};
+
+struct hit_point {
+  double capacity_gb = 0.0;
+  double hit_rate = 0.0;
+};
+
+/// Block hit rate of the trace against one HBM-only cache of each capacity (kvcache replays).
+std::vector<hit_point> hit_rate_curve(const price_options& o, const model::model_config& m) {
+  std::vector<hit_point> out;
+  if (o.format != "mooncake")
+    return out;
+  std::vector<io::mooncake_request> trace = io::read_mooncake_trace(o.trace);
+  if (o.max_requests > 0 && trace.size() > static_cast<std::size_t>(o.max_requests))
+    trace.resize(static_cast<std::size_t>(o.max_requests));
+  const precision kv = parse_precision(o.kv_precision);
+  const double block = model::kv_bytes_per_sequence(m, io::mooncake_block_tokens, kv);
+  for (const double gb : {4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0}) {
+    kvcache::basic_tiered_cache<h800_sxm> cache(
+        {.hbm_bytes = gb * 1e9, .dram_bytes = 0.0, .ssd_bytes = 0.0, .block_bytes = block});
+    const kvcache::replay_report r =
+        kvcache::replay(cache, trace, {.model = m, .kv_precision = kv});
+    out.push_back({gb, r.block_hit_rate()});
+  }
+  return out;
+}
+
+void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream f(p);
+  if (!f)
+    throw config_error(area, "plot", fmt::format("('{}') cannot be written", p.string()));
+  f << text;
+}
+
+void plot(const price_options& o, const std::vector<step_result>& steps, const run_result& final,
+          const std::vector<hit_point>& hits) {
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    fmt::print(stderr, "infercost price: gnuplot is not on PATH; skipping --plot (install "
+                       "gnuplot-nox)\n");
+    return;
+  }
+  namespace fs = std::filesystem;
+  const fs::path dir(o.plot_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw config_error(area, "plot", fmt::format("('{}') cannot be created", o.plot_dir));
+  std::string wf;
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    wf += fmt::format("{} \"{}\" {}\n", i, steps[i].run.step, steps[i].run.usd_per_mtok_out);
+  write_file(dir / "waterfall.dat", wf);
+  std::vector<double> ttft, tpot;
+  for (const serving::request_record& q : final.rep.requests) {
+    if (q.completed() && std::isfinite(q.ttft_s()))
+      ttft.push_back(q.ttft_s());
+    if (q.completed() && std::isfinite(q.tpot_s()))
+      tpot.push_back(q.tpot_s() * 1e3);
+  }
+  const auto cdf = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    std::string s;
+    for (std::size_t i = 0; i < v.size(); ++i)
+      s += fmt::format("{} {}\n", v[i], static_cast<double>(i + 1) / static_cast<double>(v.size()));
+    return s;
+  };
+  write_file(dir / "ttft.dat", cdf(ttft));
+  write_file(dir / "tpot.dat", cdf(tpot));
+  std::string hr;
+  for (const hit_point& h : hits)
+    hr += fmt::format("{} {}\n", h.capacity_gb, 100.0 * h.hit_rate);
+  write_file(dir / "hit_rate.dat", hr);
+  const std::string title =
+      fmt::format("{} on {} x {}", final.model, o.devices_total, final.device);
+  std::string gp = "set terminal pngcairo size 900,540 noenhanced\n";
+  gp += "set output 'waterfall.png'\nset title '$ per million output tokens (busy device time), "
+        "each lever simulated'\nset style fill solid 0.7\nset boxwidth 0.6\nset logscale y\n"
+        "set xtics rotate by -25\nset ylabel 'USD / M output tokens'\nunset key\n"
+        "plot 'waterfall.dat' using 1:3:xtic(2) with boxes, '' using 1:3:(sprintf('%.2f',$3)) "
+        "with labels offset 0,1\n";
+  gp += "unset logscale y\nset xtics norotate\n";
+  gp += fmt::format("set output 'latency_cdf.png'\nset multiplot layout 1,2 title '{}'\n"
+                    "set key bottom right\nset ylabel 'share of requests'\n"
+                    "set title 'TTFT'\nset xlabel 's'\nplot 'ttft.dat' using 1:2 with lines "
+                    "title 'TTFT'\nset title 'TPOT'\nset xlabel 'ms'\nplot 'tpot.dat' using "
+                    "1:2 with lines title 'TPOT'\nunset multiplot\n",
+                    title);
+  if (!hits.empty())
+    gp += fmt::format("set output 'hit_rate.png'\nset title 'Prefix-cache block hit rate vs "
+                      "capacity ({}, LRU, kvcache replay)'\nset logscale x 2\nset xlabel "
+                      "'cache capacity (GB)'\nset ylabel 'block hit rate (%)'\nset yrange [0:100]\n"
+                      "unset key\nplot 'hit_rate.dat' using 1:2 with linespoints\n",
+                      final.model);
+  write_file(dir / "plots.gp", gp);
+  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp", dir.string());
+  if (std::system(cmd.c_str()) != 0)
+    throw config_error(area, "plot", fmt::format("(gnuplot) failed in '{}'", o.plot_dir));
+  fmt::print(stderr, "infercost price: wrote waterfall.png, latency_cdf.png{} to {}\n",
+             hits.empty() ? "" : ", hit_rate.png", o.plot_dir);
+}
+
+nlohmann::json to_json(const run_result& r) {
+  const auto j = [](const std::optional<double>& v) -> nlohmann::json {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  const econ::token_prices p = r.sheet.usd_per_mtok();
+  const serving::usage& u = r.rep.use;
+  return {{"step", r.step},
+          {"device", r.device},
+          {"model", r.model},
+          {"layout", r.layout},
+          {"usd_per_device_hour", r.usd_per_hour},
+          {"rate_source", r.rate_source},
+          {"usd_per_mtok_input_hit", j(p.input_hit)},
+          {"usd_per_mtok_input_miss", j(p.input_miss)},
+          {"usd_per_mtok_output", j(p.output)},
+          {"usd_per_mtok_output_all_busy", r.usd_per_mtok_out},
+          {"usd_per_mtok_all_tokens", r.usd_per_mtok_all},
+          {"busy_device_s", u.busy_device_s()},
+          {"idle_device_s", u.idle_device_s},
+          {"input_hit_tokens", u.input_hit_tokens},
+          {"input_miss_tokens", u.input_miss_tokens},
+          {"output_tokens", u.output_tokens},
+          {"completed", r.rep.completed},
+          {"rejected", r.rep.rejected},
+          {"ttft_p50_s", r.rep.latency.ttft_s.p50},
+          {"tpot_p50_s", r.rep.latency.tpot_s.p50}};
+}
+
+int run_price(const price_options& o) {
+  check_positive(area, "cny-per-usd", o.cny_per_usd);
+  if (!(o.margin >= 0.0 && o.margin < 1.0))
+    throw config_error(area, "margin", fmt::format("({}) must be in [0, 1)", o.margin));
+  if (o.devices.empty())
+    throw config_error(area, "devices", "(none) needs at least one device");
+  const lever_set all = enabled_levers(o);
+  const io::workload w = load_workload(o);
+
+  // 1. The full lever set on every device.
+  std::vector<run_result> per_device;
+  for (const std::string& d : o.devices)
+    per_device.push_back(run_config(o, all, d, w, d));
+
+  // 2. The waterfall on one device, each step adding one lever.
+  std::vector<step_result> steps;
+  const auto add = [&](const lever_set& l, std::string name) {
+    step_result s{run_config(o, l, o.waterfall_device, w, std::move(name))};
+    if (!steps.empty())
+      s.factor = steps.back().run.usd_per_mtok_out / s.run.usd_per_mtok_out;
+    steps.push_back(std::move(s));
+  };
+  lever_set l;
+  add(l, "dense");
+  if (all.moe)
+    add(l = {.moe = true}, "+ MoE");
+  if (all.sparse) {
+    l.sparse = true;
+    add(l, "+ sparse attention");
+  }
+  if (all.pd) {
+    l.pd = true;
+    add(l, "+ PD disaggregation");
+  }
+  if (all.cache) {
+    l.cache = true;
+    add(l, "+ tiered KV cache");
+  }
+  if (all.mtp) {
+    l.mtp = true;
+    add(l, "+ MTP speculation");
+  }
+  const auto cheapest = std::min_element(per_device.begin(), per_device.end(),
+                                         [](const run_result& a, const run_result& b) {
+                                           return a.usd_per_mtok_out < b.usd_per_mtok_out;
+                                         });
+  {
+    step_result s{*cheapest};
+    s.run.step = "+ device choice";
+    s.factor = steps.back().run.usd_per_mtok_out / s.run.usd_per_mtok_out;
+    steps.push_back(std::move(s));
+  }
+
+  if (!o.csv.empty()) {
+    std::ofstream f(o.csv);
+    if (!f)
+      throw config_error(area, "csv", fmt::format("('{}') cannot be written", o.csv));
+    f << "section,name,device,model,usd_per_device_hour,usd_per_mtok_input_hit,"
+         "usd_per_mtok_input_miss,usd_per_mtok_output,usd_per_mtok_output_all_busy,"
+         "usd_per_mtok_all_tokens,factor\n";
+    const auto c = [](const std::optional<double>& v) { return v ? fmt::format("{}", *v) : ""; };
+    for (const run_result& r : per_device) {
+      const econ::token_prices p = r.sheet.usd_per_mtok();
+      f << fmt::format("device,{},{},{},{},{},{},{},{},{},\n", r.step, r.device, r.model,
+                       r.usd_per_hour, c(p.input_hit), c(p.input_miss), c(p.output),
+                       r.usd_per_mtok_out, r.usd_per_mtok_all);
+    }
+    for (const step_result& s : steps) {
+      const econ::token_prices p = s.run.sheet.usd_per_mtok();
+      f << fmt::format("waterfall,\"{}\",{},{},{},{},{},{},{},{},{}\n", s.run.step, s.run.device,
+                       s.run.model, s.run.usd_per_hour, c(p.input_hit), c(p.input_miss),
+                       c(p.output), s.run.usd_per_mtok_out, s.run.usd_per_mtok_all, s.factor);
+    }
+  }
+  std::vector<hit_point> hits;
+  if (!o.plot_dir.empty()) {
+    hits = hit_rate_curve(o, model_of(o, all));
+    plot(o, steps, *cheapest, hits);
+  }
+
+  if (o.json) {
+    nlohmann::json j;
+    j["workload"] = {{"name", w.name},
+                     {"requests", w.size()},
+                     {"input_tokens", w.input_tokens()},
+                     {"devices_total", o.devices_total}};
+    j["metric"] = "usd_per_mtok_output_all_busy: USD of all busy device-seconds (prefill, cache "
+                  "load, decode; idle excluded) per million output tokens";
+    for (const run_result& r : per_device)
+      j["devices"].push_back(to_json(r));
+    for (const econ::api_price& a : econ::api_price_table) {
+      const econ::token_prices p = a.usd_per_mtok(o.cny_per_usd);
+      j["api_prices"].push_back({{"name", a.name},
+                                 {"usd_per_mtok_input_hit", *p.input_hit},
+                                 {"usd_per_mtok_input_miss", *p.input_miss},
+                                 {"usd_per_mtok_output", *p.output},
+                                 {"source", a.source}});
+    }
+    for (const step_result& s : steps) {
+      nlohmann::json e = to_json(s.run);
+      e["factor"] = s.factor;
+      j["waterfall"].push_back(e);
+    }
+    std::cout << j.dump(2) << '\n';
+    return 0;
+  }
+
+  const run_result& f0 = per_device.front();
+  fmt::print("infercost price: {} ({}), {} requests, {:.1f}M prompt / {:.2f}M output tokens, "
+             "{} devices per configuration\n\n",
+             w.name.substr(w.name.find_last_of('/') + 1), o.format, w.size(),
+             static_cast<double>(w.input_tokens()) / 1e6,
+             static_cast<double>(f0.rep.use.output_tokens) / 1e6, o.devices_total);
+  fmt::print("1. $ per million tokens at cost{}: {} with every lever{}\n",
+             o.margin > 0 ? fmt::format(" + {:.0f}% margin", 100 * o.margin) : "", f0.model,
+             all.sparse && all.moe ? " (DeepSeek-V3 + DeepSeek-V3.2-Exp's DSA sparse attention)"
+                                   : "");
+  fmt::print("   layout: {}\n", f0.layout);
+  fmt::print("   device time of prefill → input miss, of cache loads → input hit, of decode → "
+             "output; 'out busy' charges all busy time to output tokens (see 2.)\n");
+  fmt::print("   {:<16} {:>6} {:>9} {:>9} {:>8} {:>9} {:>8} {:>8}  {}\n", "device", "$/h", "in hit",
+             "in miss", "output", "out busy", "TTFT p50", "TPOT p50", "$/device-hour source");
+  for (const run_result& r : per_device) {
+    const econ::token_prices p = r.sheet.usd_per_mtok();
+    fmt::print("   {:<16} {:>6.2f} {} {} {} {:>9.3f} {:>7.2f}s {:>6.1f}ms  {}\n", r.device,
+               r.usd_per_hour, opt(p.input_hit, 9, 4), opt(p.input_miss, 9, 4), opt(p.output, 8, 3),
+               r.usd_per_mtok_out, r.rep.latency.ttft_s.p50, 1e3 * r.rep.latency.tpot_s.p50,
+               r.rate_source);
+  }
+  fmt::print("   public API prices (article's table, ¥{}/$):\n", o.cny_per_usd);
+  for (const econ::api_price& a : econ::api_price_table) {
+    const econ::token_prices p = a.usd_per_mtok(o.cny_per_usd);
+    fmt::print("   {:<16} {:>6} {:>9.4f} {:>9.4f} {:>8.3f} {:>9} {:>8} {:>8}  {}{}\n", a.name, "",
+               *p.input_hit, *p.input_miss, *p.output, "", "", "", a.source,
+               a.lists_cache_hit_price ? "" : " (hit = miss)");
+  }
+  fmt::print("\n2. Waterfall on {} x {}: $ per million output tokens with all busy device time "
+             "charged\n",
+             o.devices_total, o.waterfall_device);
+  fmt::print("   (prefill + cache load + decode device-seconds × $/h ÷ output tokens: each "
+             "request's input is amortised over its output; idle time excluded)\n");
+  fmt::print("   {:<22} {:>10} {:>7} {:>10} {:>8} {:>8}  {}\n", "step", "$/M out", "factor",
+             "$/M all", "TTFT p50", "TPOT p50", "layout");
+  for (const step_result& s : steps)
+    fmt::print("   {:<22} {:>10.3f} {:>6.2f}x {:>10.4f} {:>7.2f}s {:>6.1f}ms  {} on {}, {}\n",
+               s.run.step, s.run.usd_per_mtok_out, s.factor, s.run.usd_per_mtok_all,
+               s.run.rep.latency.ttft_s.p50, 1e3 * s.run.rep.latency.tpot_s.p50, s.run.model,
+               s.run.device, s.run.layout);
+  fmt::print("   total: {:.1f}x ({:.3f} → {:.3f} $/M output tokens); '$/M all' divides the same "
+             "cost by prompt + output tokens\n",
+             steps.front().run.usd_per_mtok_out / steps.back().run.usd_per_mtok_out,
+             steps.front().run.usd_per_mtok_out, steps.back().run.usd_per_mtok_out);
+  fmt::print("   busy time counts a step whatever its batch: where a pool runs below saturation "
+             "(TTFT p50 well under a second),\n   a lever that shortens steps buys latency more "
+             "than cost; --time-scale N replays the trace N times faster\n");
+  return 0;
+}
+
+} // namespace
+
+command add_price(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "price", "$ per million tokens per device beside API prices, and the waterfall of levers "
+               "(dense → MoE → sparse attention → PD → tiered KV cache → MTP → device choice)");
+  auto o = std::make_shared<price_options>();
+  sub->add_option("--model", o->model, "MoE model preset (see `infercost models`)")
+      ->capture_default_str();
+  sub->add_option("--dense-model", o->dense_model,
+                  "Dense model of comparable quality, the waterfall's first step")
+      ->capture_default_str();
+  sub->add_option("--devices", o->devices,
+                  "Devices priced with every lever (see `infercost "
+                  "devices`)")
+      ->capture_default_str();
+  sub->add_option("--waterfall-device", o->waterfall_device, "Device the waterfall runs on")
+      ->capture_default_str();
+  sub->add_option("--trace", o->trace, "Request trace (default: the shipped Mooncake sample)")
+      ->capture_default_str();
+  sub->add_option("--format", o->format, "Trace format: mooncake or azure")->capture_default_str();
+  sub->add_option("--max-requests", o->max_requests, "Keep only the first N requests (0: all)")
+      ->capture_default_str();
+  sub->add_option("--time-scale", o->time_scale, "Replay at this many times the trace's rate")
+      ->capture_default_str();
+  sub->add_option("--devices-total", o->devices_total, "Devices of every configuration")
+      ->capture_default_str();
+  sub->add_option("--devices-per-node", o->devices_per_node, "Devices per scale-up domain")
+      ->capture_default_str();
+  sub->add_option("--instance-devices", o->instance_devices,
+                  "Devices per MoE instance (DP attention + EP over all of them)")
+      ->capture_default_str();
+  sub->add_option("--dense-tp", o->dense_tp, "Tensor-parallel devices per dense instance")
+      ->capture_default_str();
+  sub->add_option("--prefill-devices", o->prefill_devices,
+                  "PD: devices of the prefill pool (the rest decode)")
+      ->capture_default_str();
+  sub->add_option("--pd-threshold", o->pd_threshold,
+                  "PD: prompts longer than this go to the prefill pool, shorter ones are prefilled "
+                  "on a decode "
+                  "instance (the article's rule, 4096; 0: all)")
+      ->capture_default_str();
+  sub->add_option("--max-batched-tokens", o->max_batched_tokens,
+                  "Step token budget per attention group")
+      ->capture_default_str();
+  sub->add_option("--precision", o->precision, "Weight precision: bf16, fp8, int8, fp4")
+      ->capture_default_str();
+  sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
+  sub->add_option("--levers", o->levers,
+                  "Levers to use: moe, sparse (DeepSeek-V3.2 DSA), pd, cache, mtp (or none)")
+      ->capture_default_str();
+  sub->add_flag("--no-moe", o->no_moe, "Serve the dense model only");
+  sub->add_flag("--no-sparse", o->no_sparse, "Full attention instead of DSA");
+  sub->add_flag("--no-pd", o->no_pd, "Colocated prefill and decode");
+  sub->add_flag("--no-cache", o->no_cache, "No prefix cache");
+  sub->add_flag("--no-mtp", o->no_mtp, "No MTP speculative decoding");
+  sub->add_option("--cache-hbm-fraction", o->cache_hbm_fraction,
+                  "Share of KV HBM given to cached prefixes (DRAM and SSD tiers below it)")
+      ->capture_default_str();
+  sub->add_option("--acceptance", o->acceptance,
+                  "MTP per-token acceptance (DeepSeek-V3 report §5.4.3: 85-90%)")
+      ->capture_default_str();
+  sub->add_option("--mtp-tokens", o->mtp_tokens, "Draft tokens verified per step")
+      ->capture_default_str();
+  sub->add_option("--usd-per-hour", o->usd_per_hour,
+                  "Override a device's rate: DEVICE=USD per device-hour (repeatable)");
+  sub->add_option("--cny-per-usd", o->cny_per_usd, "Exchange rate for the API prices")
+      ->capture_default_str();
+  sub->add_option("--margin", o->margin, "Gross margin added to the simulated prices, in [0, 1)")
+      ->capture_default_str();
+  sub->add_option("--seed", o->seed, "Seed of every random choice")->capture_default_str();
+  sub->add_flag("--json", o->json, "Print everything as JSON");
+  sub->add_option("--csv", o->csv, "Write the per-device prices and the waterfall to this CSV");
+  sub->add_option("--plot", o->plot_dir,
+                  "Write PNG charts here through gnuplot: waterfall, TTFT/TPOT CDFs of the "
+                  "cheapest final configuration, hit rate vs cache capacity");
+  return {sub, [o] { return run_price(*o); }};
+}
+
+} // namespace infercost::cli

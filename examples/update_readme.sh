@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Regenerates the `infercost price` output shown in README.md. Builds nothing: run it after
+#   cmake --preset dev && cmake --build build/dev
+# The output replaces the block between <!-- infercost-price:begin --> and
+# <!-- infercost-price:end -->; without those markers the block (markers included) is added at the
+# end of the "Quick start" section. Nothing else in README.md changes.
+# Usage: examples/update_readme.sh [path/to/infercost] [README.md]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="${1:-$root/build/dev/examples/infercost}"
+readme="${2:-$root/README.md}"
+begin='<!-- infercost-price:begin -->'
+end='<!-- infercost-price:end -->'
+
+if [[ ! -x "$bin" ]]; then
+  echo "update_readme.sh: $bin not found; build it first (cmake --build build/dev)" >&2
+  exit 1
+fi
+if [[ ! -f "$readme" ]]; then
+  echo "update_readme.sh: $readme not found" >&2
+  exit 1
+fi
+
+block="$(mktemp)"
+out="$(mktemp)"
+trap 'rm -f "$block" "$out"' EXIT
+{
+  echo "$begin"
+  echo '```text'
+  echo '$ infercost price'
+  "$bin" price
+  echo '```'
+  echo "$end"
+} >"$block"
+
+has_begin=$(grep -cxF -- "$begin" "$readme" || true)
+has_end=$(grep -cxF -- "$end" "$readme" || true)
+if [[ "$has_begin" == 1 && "$has_end" == 1 ]]; then
+  # Replace the lines from the begin marker to the end marker, inclusive.
+  awk -v b="$begin" -v e="$end" -v f="$block" '
+    $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+    $0 == e { skip = 0; next }
+    !skip { print }' "$readme" >"$out"
+elif [[ "$has_begin" == 0 && "$has_end" == 0 ]]; then
+  # Insert before the first heading of level <= 2 after "Quick start" (outside code fences),
+  # or at the end of the file.
+  if ! grep -qE '^##? .*Quick start' "$readme"; then
+    echo "update_readme.sh: no markers and no \"Quick start\" section in $readme" >&2
+    exit 1
+  fi
+  awk -v f="$block" '
+    function emit() { while ((getline l < f) > 0) print l; print ""; done = 1 }
+    /^```/ { fence = !fence }
+    !fence && !done && in_qs && /^##? / { emit(); in_qs = 0 }
+    !fence && /^##? .*Quick start/ { in_qs = 1 }
+    { print }
+    END { if (!done) { print ""; emit() } }' "$readme" >"$out"
+else
+  echo "update_readme.sh: $readme has unbalanced infercost-price markers" >&2
+  exit 1
+fi
+cat "$out" >"$readme"
+echo "update_readme.sh: updated $readme" >&2
