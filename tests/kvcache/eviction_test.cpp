@@ -1,7 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "infercost/core/random.hpp"
@@ -125,4 +130,232 @@ TEST_CASE("s3fifo keeps a hot working set through a one-time scan that flushes l
   INFO("s3fifo kept " << kept_s3 << ", lru kept " << kept_lru);
   CHECK(kept_s3 >= 45);
   CHECK(kept_lru < kept_s3);
+}
+
+TEST_CASE("flat index with 64-bit values agrees with std::unordered_map, probe and erase_if "
+          "included",
+          "[kvcache][eviction]") {
+  const std::uint64_t seed = 19;
+  INFO("seed " << seed);
+  rng g(seed);
+  kvcache::detail::basic_flat_index<std::uint64_t> idx;
+  std::unordered_map<block_id, std::uint64_t> ref;
+  for (int op = 0; op < 100000; ++op) {
+    const block_id k = g.uniform_int(2000) << 20; // low bits equal: probing and shifting
+    const std::uint64_t kind = g.uniform_int(4);
+    if (kind == 0) {
+      CHECK(idx.erase(k) == (ref.erase(k) == 1));
+    } else if (kind == 1) {
+      const std::uint64_t v = g.uniform_int(4);
+      const auto it = ref.find(k);
+      const bool hit = it != ref.end() && it->second == v;
+      CHECK(idx.erase_if(k, v) == hit);
+      if (hit)
+        ref.erase(it);
+    } else {
+      const std::uint64_t v = g.uniform_int(4);
+      const std::size_t slot = idx.probe(k);
+      if (idx.value_at(slot) == idx.none) {
+        idx.insert_at(slot, k, v);
+        CHECK(ref.emplace(k, v).second);
+      } else {
+        idx.set(k, v);
+        ref[k] = v;
+      }
+    }
+    if (op % 1000 == 0) {
+      REQUIRE(idx.size() == ref.size());
+      for (block_id q = 0; q < 2000; ++q) {
+        const auto it = ref.find(q << 20);
+        REQUIRE(idx.find(q << 20) == (it == ref.end() ? idx.none : it->second));
+      }
+    }
+  }
+}
+
+TEST_CASE("node fifo keeps queue order through removals from the middle and rebuilds",
+          "[kvcache][eviction]") {
+  const std::uint64_t seed = 23;
+  INFO("seed " << seed);
+  rng g(seed);
+  auto n = make_nodes(300);
+  kvcache::detail::node_fifo q;
+  std::deque<std::uint32_t> ref;
+  std::vector<bool> queued(n.size(), false);
+  for (int op = 0; op < 60000; ++op) {
+    const std::uint64_t kind = g.uniform_int(3);
+    const auto i = static_cast<std::uint32_t>(g.uniform_int(n.size()));
+    if (kind == 0 && !queued[i]) {
+      q.push(n, i);
+      ref.push_back(i);
+      queued[i] = true;
+    } else if (kind == 1 && queued[i]) {
+      q.remove(n, i); // anywhere, the front included
+      ref.erase(std::find(ref.begin(), ref.end(), i));
+      queued[i] = false;
+    } else if (kind == 2 && !ref.empty()) {
+      REQUIRE(q.front() == ref.front());
+      REQUIRE(q.peek() == ref.front());
+      q.remove(n, ref.front());
+      queued[ref.front()] = false;
+      ref.pop_front();
+    }
+    REQUIRE(q.size() == ref.size());
+    if (!ref.empty())
+      REQUIRE(q.peek() == ref.front());
+    else
+      REQUIRE(q.peek() == kvcache::detail::npos);
+  }
+}
+
+namespace {
+/// S3-FIFO written the plain way, on block ids: std::list queues (front = newest), a ghost map
+/// of id -> stamp with a FIFO of (id, stamp) trimmed as the ghost overflows.
+class reference_s3fifo {
+public:
+  explicit reference_s3fifo(std::size_t capacity)
+      : small_target_(capacity / 10 > 0 ? capacity / 10 : 1),
+        ghost_capacity_(capacity > small_target_ ? capacity - small_target_ : 1) {}
+  void insert(block_id id) {
+    freq_[id] = 0;
+    if (ghost_.erase(id) == 1) {
+      main_.push_front(id);
+      in_main_[id] = true;
+    } else {
+      small_.push_front(id);
+      in_main_[id] = false;
+    }
+  }
+  void touch(block_id id) { freq_[id] = std::min(freq_[id] + 1, 3); }
+  void erase(block_id id) { (in_main_[id] ? main_ : small_).remove(id); }
+  block_id victim() {
+    for (;;) {
+      if (!small_.empty() && (small_.size() >= small_target_ || main_.empty())) {
+        const block_id t = small_.back();
+        if (freq_[t] > 0) {
+          small_.pop_back();
+          freq_[t] = 0;
+          main_.push_front(t);
+          in_main_[t] = true;
+          continue;
+        }
+        remember(t);
+        return t;
+      }
+      const block_id t = main_.back();
+      if (freq_[t] > 0) {
+        --freq_[t];
+        main_.pop_back();
+        main_.push_front(t);
+        continue;
+      }
+      return t;
+    }
+  }
+  std::size_t size() const { return small_.size() + main_.size(); }
+  std::size_t ghost_size() const { return ghost_.size(); }
+
+private:
+  void remember(block_id id) {
+    const std::uint64_t stamp = next_++;
+    ghost_[id] = stamp;
+    fifo_.emplace_back(id, stamp);
+    while (ghost_.size() > ghost_capacity_ || fifo_.size() > 2 * ghost_capacity_ + 16) {
+      const auto [old, s] = fifo_.front();
+      fifo_.pop_front();
+      const auto it = ghost_.find(old);
+      if (it != ghost_.end() && it->second == s)
+        ghost_.erase(it);
+    }
+  }
+  std::size_t small_target_, ghost_capacity_;
+  std::list<block_id> small_, main_;
+  std::map<block_id, int> freq_;
+  std::map<block_id, bool> in_main_;
+  std::map<block_id, std::uint64_t> ghost_;
+  std::deque<std::pair<block_id, std::uint64_t>> fifo_;
+  std::uint64_t next_ = 0;
+};
+} // namespace
+
+TEST_CASE("s3fifo matches a plain list-and-map S3-FIFO as blocks come, go and come back",
+          "[kvcache][eviction]") {
+  // Drives the policy the way the cache does: nodes are reused for new blocks (on_new), blocks
+  // leave the tier as victims or detached (pins, promotions) and may come back, or leave the
+  // cache (on_drop). Ids come from a small hot set, so ghost hits are common, and 1% are fresh
+  // ids never seen again; with 16 hot ids for 12 slots the ghost FIFO fills with entries made
+  // stale by ghost hits, so its length bound, not its capacity, forgets the fresh ids.
+  for (const auto& [capacity, hot] :
+       {std::pair<std::size_t, std::uint64_t>{1, 60}, {3, 60}, {12, 60}, {40, 60}, {12, 16}}) {
+    const std::uint64_t seed = 31 + capacity + hot;
+    INFO("seed " << seed << ", capacity " << capacity << ", hot ids " << hot);
+    block_id fresh = 1000;
+    rng g(seed);
+    kvcache::detail::node_pool n;
+    std::vector<std::uint32_t> free_nodes;
+    std::map<block_id, std::uint32_t> node_of; // cached blocks: in the tier or detached
+    std::map<block_id, bool> in_tier;
+    std::size_t tier_size = 0;
+    s3fifo p(capacity);
+    reference_s3fifo ref(capacity);
+    auto drop = [&](block_id id) {
+      const std::uint32_t i = node_of.at(id);
+      p.on_drop(n, i);
+      free_nodes.push_back(i);
+      node_of.erase(id);
+      in_tier.erase(id);
+    };
+    for (int op = 0; op < 20000; ++op) {
+      const block_id id = g.uniform_int(100) == 0 ? fresh++ : g.uniform_int(hot);
+      const std::uint64_t kind = g.uniform_int(8);
+      const auto it = node_of.find(id);
+      if (kind < 3 && (it == node_of.end() || !in_tier[id])) {
+        if (tier_size == capacity) { // make room as the cache does
+          const std::uint32_t v = p.victim(n);
+          const block_id rv = ref.victim();
+          REQUIRE(v != kvcache::detail::npos);
+          REQUIRE(n[v].id == rv);
+          p.erase(n, v);
+          ref.erase(rv);
+          --tier_size;
+          in_tier[rv] = false;
+          if (g.uniform_int(2) == 0 && rv != id)
+            drop(rv); // demoted out of the cache; else it waits in a lower tier
+        }
+        std::uint32_t i;
+        if (it == node_of.end()) {
+          if (free_nodes.empty()) {
+            i = static_cast<std::uint32_t>(n.size());
+            n.emplace_back();
+          } else {
+            i = free_nodes.back();
+            free_nodes.pop_back();
+          }
+          n[i] = kvcache::detail::block_node{};
+          n[i].id = id;
+          node_of[id] = i;
+          p.on_new(n, i);
+        } else {
+          i = it->second;
+        }
+        p.insert(n, i);
+        ref.insert(id);
+        in_tier[id] = true;
+        ++tier_size;
+      } else if (kind < 6 && it != node_of.end() && in_tier[id]) {
+        p.touch(n, it->second);
+        ref.touch(id);
+      } else if (kind == 6 && it != node_of.end() && in_tier[id]) {
+        p.erase(n, it->second); // pinned, or promoted up
+        ref.erase(id);
+        in_tier[id] = false;
+        --tier_size;
+      } else if (kind == 7 && it != node_of.end() && !in_tier[id]) {
+        drop(id); // a detached block leaves the cache from a lower tier
+      }
+      REQUIRE(p.size() == ref.size());
+      REQUIRE(p.size() == tier_size);
+      REQUIRE(p.ghost_size() == ref.ghost_size());
+    }
+  }
 }

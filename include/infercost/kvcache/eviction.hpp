@@ -1,7 +1,8 @@
 /// @file
 /// Eviction policies of one cache tier: `lru`, `lfu` and the scan-resistant `s3fifo`. Each is
-/// O(1) per operation (amortised for s3fifo), with intrusive links stored in the cache's block
-/// nodes, so no operation scans the tier.
+/// O(1) per operation (amortised for s3fifo), with links stored in the cache's block nodes (lru,
+/// lfu) or queues of 32-bit node indices (s3fifo), so no operation scans the tier and none
+/// allocates per block.
 ///
 /// A policy holds only the tier's *evictable* blocks: the cache removes a block from its policy
 /// while the block is pinned and re-inserts it when it is unpinned, so a policy can never name a
@@ -487,6 +488,12 @@ struct intrusive_list {
 /// The interface the cache needs from an eviction policy over one tier of `capacity` blocks.
 /// `victim` names the block the cache evicts next (npos if none is evictable) and may reorder
 /// the policy's internal queues; the cache then calls `erase` on it.
+///
+/// Optional members the cache uses when present: `next_victim(const node_pool&)` (the block
+/// victim() would name, without side effects; for prefetching), `on_new(n, i)` and
+/// `on_drop(n, i)` (called on every tier's policy when node i takes a block new to the cache or
+/// its block leaves the cache), and prefetch hints `prefetch_insert(n, i)`, `prefetch_new(id)`,
+/// `prefetch_drop(n, i)`, which must not change results.
 template <class P>
 concept eviction_policy = std::constructible_from<P, std::size_t> &&
     requires(P p, const P& cp, detail::node_pool& n, std::uint32_t i) {
@@ -644,7 +651,8 @@ private:
 /// S moves a block that was hit while in S to M, otherwise evicts it and remembers its id in G;
 /// evicting from M reinserts a block with a non-zero counter at M's head with the counter
 /// decremented. One-time scans pass through S without flushing M. Amortised O(1): each
-/// reinsertion consumes a counter increment made by a hit.
+/// reinsertion consumes a counter increment made by a hit. S and M are node_fifo queues; G is a
+/// ghost_queue, which needs the cache's on_new/on_drop calls.
 class s3fifo {
 public:
   static constexpr std::string_view name = "s3fifo";
