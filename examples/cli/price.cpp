@@ -439,6 +439,10 @@ int run_price(const price_options& o) {
   if (o.devices.empty())
     throw config_error(area, "devices", "(none) needs at least one device");
   const lever_set all = enabled_levers(o);
+  // Unknown device names fail here, listing the valid ones.
+  for (const std::string& d : o.devices)
+    visit_device(d, [](const auto&) { return 0; });
+  visit_device(o.waterfall_device, [](const auto&) { return 0; });
   const io::workload w = load_workload(o);
 
   // 1. The full lever set on every device.
@@ -603,8 +607,9 @@ command add_price(CLI::App& app) {
                   "Dense model of comparable quality, the waterfall's first step")
       ->capture_default_str();
   sub->add_option("--devices", o->devices,
-                  "Devices priced with every lever (see `infercost "
-                  "devices`)")
+                  "Devices priced with every lever (see `infercost devices`); space- or "
+                  "comma-separated")
+      ->delimiter(',')
       ->capture_default_str();
   sub->add_option("--waterfall-device", o->waterfall_device, "Device the waterfall runs on")
       ->capture_default_str();
@@ -639,7 +644,9 @@ command add_price(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
   sub->add_option("--levers", o->levers,
-                  "Levers to use: moe, sparse (DeepSeek-V3.2 DSA), pd, cache, mtp (or none)")
+                  "Levers to use: moe, sparse (DeepSeek-V3.2 DSA), pd, cache, mtp (or none); "
+                  "space- or comma-separated")
+      ->delimiter(',')
       ->capture_default_str();
   sub->add_flag("--no-moe", o->no_moe, "Serve the dense model only");
   sub->add_flag("--no-sparse", o->no_sparse, "Full attention instead of DSA");
