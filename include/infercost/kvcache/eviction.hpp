@@ -248,7 +248,7 @@ class ghost_queue {
 public:
   /// @param capacity  most ids remembered at once (>= 1)
   explicit ghost_queue(std::size_t capacity) : capacity_(capacity) {
-    fifo_.reserve(std::min<std::size_t>(capacity, std::size_t{1} << 16));
+    fifo_.reserve(std::min<std::size_t>(capacity, std::size_t{1} << 14));
   }
 
   /// Ids currently remembered.

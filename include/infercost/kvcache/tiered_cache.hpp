@@ -178,13 +178,14 @@ public:
                   detail::capacity_blocks(cfg.ssd_bytes, cfg.block_bytes)},
         policy_{Eviction(policy_capacity(0)), Eviction(policy_capacity(1)),
                 Eviction(policy_capacity(2))} {
-    // Bounded caches allocate their nodes and index up front (up to 2^22), so steady state never
-    // grows.
+    // Bounded caches allocate their nodes (up to 2^22) and index (up to 2^20 blocks, 32 MB) up
+    // front, so steady state does not grow them. The pool has one node more than the tiers: a
+    // new block is given its node before room is made for it.
     const std::int64_t total = capacity_[0] + capacity_[1] + capacity_[2];
-    if (total > 0 && total <= (std::int64_t{1} << 22)) {
+    if (total > 0 && total <= (std::int64_t{1} << 22))
       nodes_.reserve(static_cast<std::size_t>(total) + 1);
+    if (total > 0 && total <= (std::int64_t{1} << 20))
       index_.reserve(static_cast<std::size_t>(total) + 1);
-    }
   }
 
   [[nodiscard]] const cache_config& config() const noexcept { return cfg_; }
@@ -299,8 +300,7 @@ public:
         ++r.dropped;
         continue;
       }
-      // Indexed before room is made, so the probe's slot is still valid; the pool holds one node
-      // more than the tiers for this.
+      // Indexed before room is made, while the probe's slot is still valid.
       const std::uint32_t n = new_node(b, slot);
       make_room(t);
       attach(n, t);
