@@ -26,6 +26,7 @@
 #include "infercost/device/work.hpp"
 #include "infercost/fwd.hpp"
 #include "infercost/model/model_config.hpp"
+#include "infercost/moe/balance.hpp"
 #include "infercost/speculative/analytic.hpp"
 
 namespace infercost::speculative {
@@ -59,15 +60,6 @@ struct forward_time {
   /// Step time: the three parts run one after another.
   [[nodiscard]] double total_s() const noexcept { return linear_s + attention_s + comm_s; }
 };
-
-/// Expected distinct experts T tokens touch when each picks k of E uniformly:
-/// E·(1 − (1 − k/E)^T).
-[[nodiscard]] inline double expected_distinct_experts(int experts, int top_k, double tokens) {
-  if (experts <= 0)
-    return 0.0;
-  const double miss = 1.0 - static_cast<double>(top_k) / experts;
-  return experts * (1.0 - std::pow(miss, tokens));
-}
 
 namespace detail {
 /// decode_token_work at a fractional context, interpolated linearly between the neighbouring
@@ -112,7 +104,7 @@ inline layer_work forward_layer_work(const model::model_config& m, const forward
   if (m.is_moe()) {
     const double e = model::expert_params(m);
     weight_params += static_cast<double>(m.num_moe_layers()) * e *
-                     (expected_distinct_experts(m.num_experts, m.top_k, t) - m.top_k);
+                     (moe::expected_distinct_experts_uniform(m.num_experts, m.top_k, t) - m.top_k);
   }
   // Queries of one sequence sit at positions c .. c+n−1: the mean position is c̄ + (n−1)/2.
   const model::token_work mid = token_work_at(m, mean_ctx + (n - 1.0) / 2.0, f.kv);
