@@ -4,16 +4,28 @@
 /// `basic_layer<Device, Expert, Scalar>` holds E routed experts and S shared experts, each an FFN
 /// hidden → width → hidden: `swiglu_expert` (down(silu(x·W_gate) ∘ (x·W_up)); DeepSeek, Qwen,
 /// Mixtral) or `relu_expert` (the article's two-layer expert, relu(x·W1)·W2). `forward` groups
-/// the kept assignments by expert (a counting sort), runs one GEMM chain per expert over its
-/// gathered tokens, scatter-adds the outputs scaled by the combine weights, and adds the shared
-/// experts over all tokens. `forward_per_token` is the article's per-token loop, kept as the
-/// reference the grouped pass is tested against. Dropped assignments contribute nothing: the
-/// caller's residual connection carries those tokens.
+/// the kept assignments by expert (a counting sort: expert e owns rows [start_e, start_{e+1}) of
+/// the sorted assignments, tokens ascending), runs one GEMM chain per expert over its gathered
+/// tokens into those rows, then gives each token the sum of its kept rows scaled by the combine
+/// weights, in ascending expert order, and adds the shared experts over all tokens. Dropped
+/// assignments contribute nothing: the caller's residual connection carries those tokens.
+///
+/// Threading (`forward_options::threads`, std::thread, no OpenMP): the experts are dealt to the
+/// threads longest-first (each to the least-loaded thread); then the tokens are split across the
+/// threads for the combine and the shared experts, whose GEMMs run over fixed blocks of
+/// `shared_row_block` token rows (one block below 2·shared_row_block tokens). Every output
+/// element is computed by the same operations in the same order whatever the thread count, so
+/// the result is bit-identical for every thread count. `forward_per_token` is the article's
+/// per-token loop (single-threaded), kept as the reference the grouped pass is tested against.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -55,6 +67,80 @@ struct relu_expert {
     act = in.cwiseMax(Scalar(0));
   }
 };
+
+/// Options of `basic_layer::forward`.
+struct forward_options {
+  /// Worker threads: 1 runs on the caller's thread, 0 means std::thread::hardware_concurrency().
+  /// Must be >= 0. The result does not depend on it, bit for bit.
+  int threads = 1;
+};
+
+/// Token rows per block of the shared experts' GEMMs. A multiple of 48 (Eigen 3.4's register
+/// blocks: nr = 4 columns, mr = 3 packets of up to 16 lanes), so a GEMM over a block of rows
+/// computes each row exactly as the GEMM over all rows does.
+inline constexpr std::int64_t shared_row_block = 96;
+
+namespace detail {
+
+/// Runs fn(0), ..., fn(n−1) on n threads (fn(0) on the caller's), waits for all, and rethrows
+/// the exception of the lowest-numbered worker that threw, if any.
+inline void run_workers(int n, const std::function<void(int)>& fn) {
+  if (n <= 1) {
+    fn(0);
+    return;
+  }
+  std::vector<std::exception_ptr> error(static_cast<std::size_t>(n));
+  auto guarded = [&](int i) {
+    try {
+      fn(i);
+    } catch (...) {
+      error[static_cast<std::size_t>(i)] = std::current_exception();
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    pool.reserve(static_cast<std::size_t>(n) - 1);
+    for (int i = 1; i < n; ++i)
+      pool.emplace_back(guarded, i);
+    guarded(0);
+  } // jthreads join here
+  for (const std::exception_ptr& e : error)
+    if (e)
+      std::rethrow_exception(e);
+}
+
+/// Deals items 0..load.size()−1 to `workers` lists, heaviest first (ties: lower index), each to
+/// the least-loaded list (ties: lower index); items with zero load are left out. Greedy
+/// longest-processing-time scheduling: the makespan is at most 4/3 of the optimum.
+inline std::vector<std::vector<int>> deal_longest_first(const std::vector<std::int64_t>& load,
+                                                        int workers) {
+  std::vector<int> order;
+  for (std::size_t i = 0; i < load.size(); ++i)
+    if (load[i] > 0)
+      order.push_back(static_cast<int>(i));
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return load[static_cast<std::size_t>(a)] > load[static_cast<std::size_t>(b)];
+  });
+  std::vector<std::vector<int>> out(static_cast<std::size_t>(workers));
+  std::vector<std::int64_t> total(static_cast<std::size_t>(workers), 0);
+  for (int item : order) {
+    const auto w =
+        static_cast<std::size_t>(std::min_element(total.begin(), total.end()) - total.begin());
+    out[w].push_back(item);
+    total[w] += load[static_cast<std::size_t>(item)];
+  }
+  return out;
+}
+
+/// Worker threads for `requested` (0 = hardware concurrency). @throws config_error if < 0.
+inline int resolve_threads(int requested) {
+  check_non_negative(std::string_view("moe::layer"), "threads", requested);
+  if (requested == 0)
+    return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  return requested;
+}
+
+} // namespace detail
 
 /// Shape of an MoE layer.
 struct layer_config {
@@ -151,64 +237,112 @@ public:
     return shared_.at(static_cast<std::size_t>(s));
   }
 
-  /// Grouped forward pass: out = Σ_kept w·expert(x) + Σ_shared shared(x), tokens × hidden.
-  /// @throws config_error on a shape mismatch between x, the routing and the layer, or a
-  /// non-finite token.
-  [[nodiscard]] matrix forward(const matrix& x, const routing& r) const {
+  /// Grouped forward pass: out = Σ_kept w·expert(x) + Σ_shared shared(x), tokens × hidden, on
+  /// `opt.threads` threads; bit-identical for every thread count.
+  /// @throws config_error on a shape mismatch between x, the routing and the layer, a
+  /// non-finite token, or opt.threads < 0.
+  [[nodiscard]] matrix forward(const matrix& x, const routing& r, forward_options opt = {}) const {
+    const int threads = detail::resolve_threads(opt.threads);
     check_inputs(x, r);
     const std::int64_t t_count = x.rows();
     const int k = r.top_k;
+    const auto experts = static_cast<std::size_t>(cfg_.num_experts);
     matrix out = matrix::Zero(t_count, cfg_.hidden);
-    // Counting sort of kept assignments by expert, tokens in order within an expert.
-    std::vector<std::int64_t> start(static_cast<std::size_t>(cfg_.num_experts) + 1, 0);
+    // Counting sort of kept assignments by expert, tokens in order within an expert; slot s of
+    // the routing lands in row pos[s] of the sorted assignments (−1 when dropped).
+    std::vector<std::int64_t> start(experts + 1, 0);
     for (std::size_t s = 0; s < r.expert.size(); ++s)
       if (r.kept[s])
         ++start[static_cast<std::size_t>(r.expert[s]) + 1];
-    for (std::size_t e = 0; e < static_cast<std::size_t>(cfg_.num_experts); ++e)
+    for (std::size_t e = 0; e < experts; ++e)
       start[e + 1] += start[e];
     std::vector<std::int64_t> fill(start.begin(), start.end() - 1);
     std::vector<std::int64_t> token(static_cast<std::size_t>(start.back()));
+    std::vector<std::int64_t> pos(r.expert.size(), -1);
     std::vector<Scalar> weight(token.size());
     for (std::int64_t t = 0; t < t_count; ++t)
       for (int j = 0; j < k; ++j) {
         const auto s = static_cast<std::size_t>(t * k + j);
         if (!r.kept[s])
           continue;
-        const auto pos = static_cast<std::size_t>(fill[static_cast<std::size_t>(r.expert[s])]++);
-        token[pos] = t;
-        weight[pos] = static_cast<Scalar>(r.weight[s]);
+        const std::int64_t p = fill[static_cast<std::size_t>(r.expert[s])]++;
+        pos[s] = p;
+        token[static_cast<std::size_t>(p)] = t;
+        weight[static_cast<std::size_t>(p)] = static_cast<Scalar>(r.weight[s]);
       }
-    matrix xe, h, a, y;
-    for (int e = 0; e < cfg_.num_experts; ++e) {
-      const std::int64_t b = start[static_cast<std::size_t>(e)],
-                         n = start[static_cast<std::size_t>(e) + 1] - b;
-      if (n == 0)
-        continue;
-      xe.resize(n, cfg_.hidden);
-      for (std::int64_t i = 0; i < n; ++i)
-        xe.row(i) = x.row(token[static_cast<std::size_t>(b + i)]);
-      const expert_weights<Scalar>& w = experts_[static_cast<std::size_t>(e)];
-      h.resize(n, w.in.cols());
-      h.noalias() = xe * w.in;
-      Expert::activate(h, a);
-      y.resize(n, cfg_.hidden);
-      y.noalias() = a * w.out;
-      for (std::int64_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::size_t>(b + i);
-        out.row(token[pos]) += weight[pos] * y.row(i);
+
+    // Phase 1: expert e's outputs into rows [start_e, start_{e+1}) of ys.
+    matrix ys(start.back(), cfg_.hidden);
+    std::vector<std::int64_t> load(experts);
+    for (std::size_t e = 0; e < experts; ++e)
+      load[e] = start[e + 1] - start[e];
+    const std::vector<std::vector<int>> dealt =
+        detail::deal_longest_first(load, std::max(1, threads));
+    int busy = 0;
+    for (const std::vector<int>& d : dealt)
+      busy += d.empty() ? 0 : 1;
+    detail::run_workers(busy, [&](int worker) {
+      matrix xe, h, a, y;
+      for (int e : dealt[static_cast<std::size_t>(worker)]) {
+        const std::int64_t b = start[static_cast<std::size_t>(e)],
+                           n = start[static_cast<std::size_t>(e) + 1] - b;
+        xe.resize(n, cfg_.hidden);
+        for (std::int64_t i = 0; i < n; ++i)
+          xe.row(i) = x.row(token[static_cast<std::size_t>(b + i)]);
+        const expert_weights<Scalar>& w = experts_[static_cast<std::size_t>(e)];
+        h.resize(n, w.in.cols());
+        h.noalias() = xe * w.in;
+        Expert::activate(h, a);
+        y.resize(n, cfg_.hidden);
+        y.noalias() = a * w.out;
+        ys.middleRows(b, n) = y;
       }
-    }
-    for (const expert_weights<Scalar>& w : shared_) {
-      h.resize(t_count, w.in.cols());
-      h.noalias() = x * w.in;
-      Expert::activate(h, a);
-      out.noalias() += a * w.out;
-    }
+    });
+
+    // Phase 2: per block of token rows, the weighted sum of each token's rows in ascending
+    // expert order, then the shared experts over the block.
+    const std::int64_t block = shared_.empty()
+                                   ? std::max<std::int64_t>(1, (t_count + threads - 1) / threads)
+                                   : shared_row_block;
+    const std::int64_t blocks = std::max<std::int64_t>(1, t_count / block);
+    const int workers = static_cast<int>(std::min<std::int64_t>(threads, blocks));
+    detail::run_workers(workers, [&](int worker) {
+      const std::int64_t b0 = blocks * worker / workers, b1 = blocks * (worker + 1) / workers;
+      const std::int64_t r0 = b0 * block, r1 = b1 == blocks ? t_count : b1 * block;
+      std::vector<std::int64_t> rows;
+      for (std::int64_t t = r0; t < r1; ++t) {
+        rows.clear();
+        for (int j = 0; j < k; ++j)
+          if (const std::int64_t p = pos[static_cast<std::size_t>(t * k + j)]; p >= 0)
+            rows.push_back(p);
+        std::sort(rows.begin(), rows.end());
+        for (std::int64_t p : rows)
+          out.row(t) += weight[static_cast<std::size_t>(p)] * ys.row(p);
+      }
+      matrix h, a;
+      for (const expert_weights<Scalar>& w : shared_) {
+        if (blocks == 1) {
+          h.resize(t_count, w.in.cols());
+          h.noalias() = x * w.in;
+          Expert::activate(h, a);
+          out.noalias() += a * w.out;
+          continue;
+        }
+        for (std::int64_t bb = b0; bb < b1; ++bb) {
+          const std::int64_t q0 = bb * block, n = (bb + 1 == blocks ? t_count : q0 + block) - q0;
+          h.resize(n, w.in.cols());
+          h.noalias() = x.middleRows(q0, n) * w.in;
+          Expert::activate(h, a);
+          out.middleRows(q0, n).noalias() += a * w.out;
+        }
+      }
+    });
     return out;
   }
 
   /// The article's per-token loop: for each token, for each kept expert, a vector-matrix FFN,
-  /// then the shared experts token by token. The reference `forward` is tested against.
+  /// then the shared experts token by token, on the caller's thread. The reference `forward` is
+  /// tested against.
   [[nodiscard]] matrix forward_per_token(const matrix& x, const routing& r) const {
     check_inputs(x, r);
     matrix out = matrix::Zero(x.rows(), cfg_.hidden);
