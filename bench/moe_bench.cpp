@@ -7,12 +7,19 @@
 // 4096 for the ratios (512 too, and for the single timings); the per-token loop runs on a
 // 64-token slice (it is memory-bound and costs the same per token at any batch), and both are
 // compared per token. Timings in the ratios are the fastest of 2 runs.
+// The ratios run at 1 thread and at std::thread::hardware_concurrency() threads: the layer with
+// forward_options::threads, the dense FFN with its token rows split across the same number of
+// threads. The per-token loop always runs on one thread (it is the article's approach). Next to
+// each speedup the machine-balance bound is printed (and reported as a counter): the dense FFN's
+// FLOP rate at the same thread count over the per-token loop's FLOP rate, i.e. the speedup of a
+// grouped layer running exactly at dense-GEMM speed.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -45,6 +52,33 @@ struct fixture {
     routed = router.route(x);
   }
 };
+
+/// Threads for a benchmark argument: 0 = hardware concurrency.
+int thread_count(std::int64_t arg) {
+  return arg > 0 ? static_cast<int>(arg)
+                 : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
+/// fn(first_row, rows) over `threads` contiguous slices of `rows` rows, one thread each.
+template <class Fn> void split_rows(std::int64_t rows, int threads, Fn&& fn) {
+  std::vector<std::jthread> pool;
+  for (int i = 1; i < threads; ++i) {
+    const std::int64_t r0 = rows * i / threads, r1 = rows * (i + 1) / threads;
+    pool.emplace_back([&fn, r0, r1] { fn(r0, r1 - r0); });
+  }
+  fn(0, rows / threads);
+}
+
+/// One SwiGLU FFN over all of x's rows, the rows split across `threads` threads.
+void dense_ffn(const row_matrix<float>& x, const row_matrix<float>& w_in,
+               const row_matrix<float>& w_out, row_matrix<float>& y, int threads) {
+  split_rows(x.rows(), threads, [&](std::int64_t r0, std::int64_t n) {
+    row_matrix<float> h(n, w_in.cols()), a;
+    h.noalias() = x.middleRows(r0, n) * w_in;
+    moe::swiglu_expert::activate(h, a);
+    y.middleRows(r0, n).noalias() = a * w_out;
+  });
+}
 
 fixture& shared_fixture(std::int64_t tokens) {
   static std::unique_ptr<fixture> f;
@@ -90,8 +124,9 @@ void bm_dense_ffn(benchmark::State& state) {
 
 void bm_layer_forward(benchmark::State& state) {
   fixture& f = shared_fixture(state.range(0));
+  const int threads = thread_count(state.range(1));
   for (auto _ : state) {
-    row_matrix<float> y = f.layer.forward(f.x, f.routed);
+    row_matrix<float> y = f.layer.forward(f.x, f.routed, {.threads = threads});
     benchmark::DoNotOptimize(y.data());
   }
   const double flops = f.layer.forward_flops(f.routed);
@@ -132,8 +167,10 @@ template <class Fn> double time_s(Fn&& fn, int reps) {
 }
 
 /// The ratios the issue asks for, measured back to back on one fixture and printed.
+/// Arguments: tokens, threads (0 = hardware concurrency).
 void bm_ratios(benchmark::State& state) {
   const std::int64_t t = state.range(0);
+  const int threads = thread_count(state.range(1));
   fixture& f = shared_fixture(t);
   const int width = top_k * expert_hidden;
   rng g(5);
@@ -148,16 +185,14 @@ void bm_ratios(benchmark::State& state) {
   for (auto _ : state) {
     const double layer_s = time_s(
         [&] {
-          row_matrix<float> y = f.layer.forward(f.x, f.routed);
+          row_matrix<float> y = f.layer.forward(f.x, f.routed, {.threads = threads});
           benchmark::DoNotOptimize(y.data());
         },
         2);
     const double dense_s = time_s(
         [&] {
-          row_matrix<float> h(t, 2 * width), a, y(t, hidden);
-          h.noalias() = f.x * w_in;
-          moe::swiglu_expert::activate(h, a);
-          y.noalias() = a * w_out;
+          row_matrix<float> y(t, hidden);
+          dense_ffn(f.x, w_in, w_out, y, threads);
           benchmark::DoNotOptimize(y.data());
         },
         2);
@@ -183,27 +218,44 @@ void bm_ratios(benchmark::State& state) {
     const double layer_flops = f.layer.forward_flops(f.routed);
     const double dense_flops =
         2.0 * 3.0 * hidden * static_cast<double>(width) * static_cast<double>(t);
+    const double loop_flops = f.layer.forward_flops(rs);
+    const double layer_rate = layer_flops / layer_s, dense_rate = dense_flops / dense_s,
+                 loop_rate = loop_flops / loop_s;
     const double speedup = (loop_s / loop_tokens) / (layer_s / static_cast<double>(t));
-    const double rate = (layer_flops / layer_s) / (dense_flops / dense_s);
+    const double bound = dense_rate / loop_rate;
+    const double rate = layer_rate / dense_rate;
+    state.counters["threads"] = threads;
     state.counters["speedup_vs_per_token_loop"] = speedup;
+    state.counters["machine_balance_bound"] = bound;
     state.counters["flop_rate_vs_dense_gemm"] = rate;
     state.counters["route_over_score_gemm"] = route_s / gemm_s;
-    std::printf("tokens %lld: layer %.3f s (%.1f GFLOP/s), dense FFN %.3f s (%.1f GFLOP/s), "
-                "per-token loop %.2f ms/token\n  speedup vs per-token loop %.1fx (target >= 20), "
+    std::printf("tokens %lld, threads %d: layer %.3f s (%.1f GFLOP/s), dense FFN %.3f s "
+                "(%.1f GFLOP/s), per-token loop (1 thread) %.2f ms/token (%.1f GFLOP/s)\n"
+                "  speedup vs per-token loop %.1fx (target >= 20; machine-balance bound %.1fx), "
                 "FLOP rate vs dense GEMM %.2f (target >= 0.70), router %.2f ms vs score GEMM "
                 "%.2f ms (x%.2f)\n",
-                static_cast<long long>(t), layer_s, layer_flops / layer_s * 1e-9, dense_s,
-                dense_flops / dense_s * 1e-9, loop_s / loop_tokens * 1e3, speedup, rate,
-                route_s * 1e3, gemm_s * 1e3, route_s / gemm_s);
+                static_cast<long long>(t), threads, layer_s, layer_rate * 1e-9, dense_s,
+                dense_rate * 1e-9, loop_s / loop_tokens * 1e3, loop_rate * 1e-9, speedup, bound,
+                rate, route_s * 1e3, gemm_s * 1e3, route_s / gemm_s);
   }
 }
 } // namespace
 
 BENCHMARK(bm_per_token_loop)->Arg(512)->Iterations(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_dense_ffn)->Arg(512)->Iterations(2)->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_layer_forward)->Arg(512)->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_layer_forward)
+    ->Args({512, 1})
+    ->Args({512, 0})
+    ->Iterations(2)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_router_score_gemm)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_router_route)->Arg(4096)->Unit(benchmark::kMillisecond);
-BENCHMARK(bm_ratios)->Arg(512)->Arg(4096)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_ratios)
+    ->Args({512, 1})
+    ->Args({512, 0})
+    ->Args({4096, 1})
+    ->Args({4096, 0})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
