@@ -209,8 +209,9 @@ TEST_CASE("node fifo keeps queue order through removals from the middle and rebu
 }
 
 namespace {
-/// S3-FIFO written the plain way, on block ids: std::list queues (front = newest), a ghost map
-/// of id -> stamp with a FIFO of (id, stamp) trimmed as the ghost overflows.
+/// S3-FIFO written the plain way, on block ids: std::list queues (front = newest) and a ghost map
+/// of id -> stamp of its last forget, remembered while the stamp is among the last
+/// `ghost_capacity` forgets.
 class reference_s3fifo {
 public:
   explicit reference_s3fifo(std::size_t capacity)
@@ -218,7 +219,9 @@ public:
         ghost_capacity_(capacity > small_target_ ? capacity - small_target_ : 1) {}
   void insert(block_id id) {
     freq_[id] = 0;
-    if (ghost_.erase(id) == 1) {
+    const bool ghost_hit = remembers(id);
+    ghost_.erase(id);
+    if (ghost_hit) {
       main_.push_front(id);
       in_main_[id] = true;
     } else {
@@ -239,7 +242,7 @@ public:
           in_main_[t] = true;
           continue;
         }
-        remember(t);
+        ghost_[t] = next_++;
         return t;
       }
       const block_id t = main_.back();
@@ -252,39 +255,35 @@ public:
       return t;
     }
   }
+  [[nodiscard]] bool remembers(block_id id) const {
+    const auto it = ghost_.find(id);
+    return it != ghost_.end() && next_ - it->second <= ghost_capacity_;
+  }
   std::size_t size() const { return small_.size() + main_.size(); }
-  std::size_t ghost_size() const { return ghost_.size(); }
+  std::size_t ghost_size() const {
+    std::size_t n = 0;
+    for (const auto& [id, stamp] : ghost_)
+      n += next_ - stamp <= ghost_capacity_ ? 1 : 0;
+    return n;
+  }
 
 private:
-  void remember(block_id id) {
-    const std::uint64_t stamp = next_++;
-    ghost_[id] = stamp;
-    fifo_.emplace_back(id, stamp);
-    while (ghost_.size() > ghost_capacity_ || fifo_.size() > 2 * ghost_capacity_ + 16) {
-      const auto [old, s] = fifo_.front();
-      fifo_.pop_front();
-      const auto it = ghost_.find(old);
-      if (it != ghost_.end() && it->second == s)
-        ghost_.erase(it);
-    }
-  }
   std::size_t small_target_, ghost_capacity_;
   std::list<block_id> small_, main_;
   std::map<block_id, int> freq_;
   std::map<block_id, bool> in_main_;
   std::map<block_id, std::uint64_t> ghost_;
-  std::deque<std::pair<block_id, std::uint64_t>> fifo_;
   std::uint64_t next_ = 0;
 };
 } // namespace
 
 TEST_CASE("s3fifo matches a plain list-and-map S3-FIFO as blocks come, go and come back",
           "[kvcache][eviction]") {
-  // Drives the policy the way the cache does: nodes are reused for new blocks (on_new), blocks
-  // leave the tier as victims or detached (pins, promotions) and may come back, or leave the
-  // cache (on_drop). Ids come from a small hot set, so ghost hits are common, and 1% are fresh
-  // ids never seen again; with 16 hot ids for 12 slots the ghost FIFO fills with entries made
-  // stale by ghost hits, so its length bound, not its capacity, forgets the fresh ids.
+  // Drives the policy the way the cache does: blocks leave the tier as victims or detached
+  // (pins, promotions) and may come back, or leave the cache; a block that leaves the cache
+  // keeps its node while the ghost remembers it (the node is reused if the id comes back), and
+  // nodes the ghost has forgotten are reused for new ids. Ids come from a small hot set, so
+  // ghost hits are common, and 1% are fresh ids never seen again.
   for (const auto& [capacity, hot] :
        {std::pair<std::size_t, std::uint64_t>{1, 60}, {3, 60}, {12, 60}, {40, 60}, {12, 16}}) {
     const std::uint64_t seed = 31 + capacity + hot;
@@ -293,15 +292,19 @@ TEST_CASE("s3fifo matches a plain list-and-map S3-FIFO as blocks come, go and co
     rng g(seed);
     kvcache::detail::node_pool n;
     std::vector<std::uint32_t> free_nodes;
-    std::map<block_id, std::uint32_t> node_of; // cached blocks: in the tier or detached
+    std::map<block_id, std::uint32_t> node_of;  // cached blocks: in the tier or detached
+    std::map<block_id, std::uint32_t> ghost_of; // dropped blocks whose nodes are kept
     std::map<block_id, bool> in_tier;
-    std::size_t tier_size = 0;
+    std::size_t tier_size = 0, ghost_hits = 0;
     s3fifo p(capacity);
     reference_s3fifo ref(capacity);
     auto drop = [&](block_id id) {
       const std::uint32_t i = node_of.at(id);
-      p.on_drop(n, i);
-      free_nodes.push_back(i);
+      REQUIRE(p.remembers(n, i) == ref.remembers(id));
+      if (p.remembers(n, i))
+        ghost_of[id] = i;
+      else
+        free_nodes.push_back(i);
       node_of.erase(id);
       in_tier.erase(id);
     };
@@ -323,7 +326,22 @@ TEST_CASE("s3fifo matches a plain list-and-map S3-FIFO as blocks come, go and co
             drop(rv); // demoted out of the cache; else it waits in a lower tier
         }
         std::uint32_t i;
-        if (it == node_of.end()) {
+        if (it != node_of.end()) {
+          i = it->second;
+        } else if (const auto gh = ghost_of.find(id); gh != ghost_of.end()) {
+          i = gh->second; // the kept node of a dropped block that comes back
+          ghost_of.erase(gh);
+          node_of[id] = i;
+        } else {
+          for (auto k = ghost_of.begin(); k != ghost_of.end();) { // reclaim forgotten ghosts
+            REQUIRE(p.remembers(n, k->second) == ref.remembers(k->first));
+            if (!p.remembers(n, k->second)) {
+              free_nodes.push_back(k->second);
+              k = ghost_of.erase(k);
+            } else {
+              ++k;
+            }
+          }
           if (free_nodes.empty()) {
             i = static_cast<std::uint32_t>(n.size());
             n.emplace_back();
@@ -334,10 +352,8 @@ TEST_CASE("s3fifo matches a plain list-and-map S3-FIFO as blocks come, go and co
           n[i] = kvcache::detail::block_node{};
           n[i].id = id;
           node_of[id] = i;
-          p.on_new(n, i);
-        } else {
-          i = it->second;
         }
+        ghost_hits += ref.remembers(id) ? 1 : 0;
         p.insert(n, i);
         ref.insert(id);
         in_tier[id] = true;
@@ -357,5 +373,6 @@ TEST_CASE("s3fifo matches a plain list-and-map S3-FIFO as blocks come, go and co
       REQUIRE(p.size() == tier_size);
       REQUIRE(p.ghost_size() == ref.ghost_size());
     }
+    CHECK(ghost_hits > (capacity > 1 ? 100u : 0u)); // the ghost path is exercised
   }
 }

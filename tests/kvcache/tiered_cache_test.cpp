@@ -281,7 +281,31 @@ TEST_CASE("s3fifo tiered cache keeps every invariant over long random sequences"
     CHECK(c.stats().hits() > 0);
     CHECK(c.stats().promotions > 0);
     CHECK(c.stats().demotions[1] > 0);
+    // Kept nodes of dropped blocks stay within the ghosts' reach: at most the three ghosts'
+    // capacities (5, 9, 14 ids) plus forgotten ones waiting behind a remembered one.
+    CHECK(c.ghost_blocks() <= 2 * (5 + 9 + 14) + 64);
   }
+}
+
+TEST_CASE("s3fifo keeps a dropped block's node while a ghost remembers it and reuses it",
+          "[kvcache][tiered_cache]") {
+  // One block per tier: A goes HBM -> DRAM -> SSD as B, C, D arrive, and D's arrival drops it
+  // from SSD's small queue, so SSD's ghost remembers it.
+  basic_tiered_cache<h800_sxm, s3fifo> c(small_config(1, 1, 1));
+  for (const block_id b : {1, 2, 3, 4})
+    (void)c.insert(std::vector<block_id>{b});
+  REQUIRE(c.stats().dropped_blocks == 1);
+  REQUIRE(c.ghost_blocks() == 1);
+  CHECK_FALSE(c.tier_of(1).has_value());
+  CHECK(c.match(std::vector<block_id>{1}) == 0);
+  CHECK(c.lookup(std::vector<block_id>{1}).hits() == 0);
+  CHECK(c.pins(1) == 0);
+  CHECK_THROWS_AS(c.pin(std::vector<block_id>{1}), config_error);
+  const insert_result r = c.insert(std::vector<block_id>{1});
+  CHECK(r.new_blocks == 1);
+  REQUIRE(c.tier_of(1) == tier::hbm);
+  CHECK(c.check_invariants() == "");
+  CHECK(c.stats().inserted_blocks == 5);
 }
 
 TEST_CASE("a block demoted from HBM into a full DRAM cascades to SSD and is dropped only from "

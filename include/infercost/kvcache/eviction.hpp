@@ -29,16 +29,21 @@ namespace detail {
 /// "No node" in a 32-bit index.
 inline constexpr std::uint32_t npos = std::numeric_limits<std::uint32_t>::max();
 
+/// Node tier of a dropped block whose id a tier's ghost still remembers (see ghost_window).
+inline constexpr std::uint8_t ghost_tier = 0xfe;
+/// Node tier of a free node.
+inline constexpr std::uint8_t free_tier = 0xff;
+
 /// One cached block, as stored by the cache; the link fields belong to the tier's policy.
 struct block_node {
   block_id id = 0;
-  std::uint32_t prev = npos; ///< policy list link
-  std::uint32_t next = npos; ///< policy list link
-  std::uint32_t aux = npos;  ///< policy data (lfu: frequency bucket)
-  std::uint32_t pins = 0;    ///< running requests using the block; > 0 means not evictable
-  std::uint8_t tier = 0xff;  ///< 0 hbm, 1 dram, 2 ssd; 0xff for a free node
-  std::uint8_t queue = 0;    ///< policy data (s3fifo: 0 small, 1 main)
-  std::uint8_t freq = 0;     ///< policy data (s3fifo: 2-bit access counter)
+  std::uint32_t prev = npos;     ///< policy list link
+  std::uint32_t next = npos;     ///< policy list link
+  std::uint32_t aux = npos;      ///< policy data (lfu: frequency bucket)
+  std::uint32_t pins = 0;        ///< running requests using the block; > 0 means not evictable
+  std::uint8_t tier = free_tier; ///< 0 hbm, 1 dram, 2 ssd, ghost_tier or free_tier
+  std::uint8_t queue = 0;        ///< policy data (s3fifo: 0 small, 1 main)
+  std::uint8_t freq = 0;         ///< policy data (s3fifo: 2-bit access counter)
 };
 
 using node_pool = std::vector<block_node>;
@@ -198,20 +203,18 @@ public:
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   /// The k-th oldest element (k < size()).
   [[nodiscard]] const T& operator[](std::size_t k) const noexcept {
-    return buf_[(head_ + k) & (buf_.size() - 1)];
+    return buf_[(head_ + k) & mask_];
   }
-  [[nodiscard]] T& operator[](std::size_t k) noexcept {
-    return buf_[(head_ + k) & (buf_.size() - 1)];
-  }
+  [[nodiscard]] T& operator[](std::size_t k) noexcept { return buf_[(head_ + k) & mask_]; }
   [[nodiscard]] const T& front() const noexcept { return buf_[head_]; }
   void push_back(const T& x) {
     if (size_ == buf_.size())
       grow();
-    buf_[(head_ + size_) & (buf_.size() - 1)] = x;
+    buf_[(head_ + size_) & mask_] = x;
     ++size_;
   }
   void pop_front() noexcept {
-    head_ = (head_ + 1) & (buf_.size() - 1);
+    head_ = (head_ + 1) & mask_;
     --size_;
   }
   /// Allocates room for `n` elements.
@@ -226,139 +229,92 @@ private:
     for (std::size_t k = 0; k < size_; ++k)
       b[k] = (*this)[k];
     buf_ = std::move(b);
+    mask_ = buf_.size() - 1;
     head_ = 0;
   }
   std::vector<T> buf_;
+  std::size_t mask_ = 0; ///< buf_.size() - 1 (buf_ is empty or a power of two long)
   std::size_t head_ = 0, size_ = 0;
 };
 
-/// The ghost of S3-FIFO: the ids most recently forgotten by one tier, at most `capacity` of them,
-/// oldest forgotten first. An id forgotten again moves to the young end; an id that re-enters the
-/// tier (consume) leaves.
+/// The ghost of S3-FIFO: the ids one tier forgot by its last `capacity` evictions from S, minus
+/// those that came back since (a FIFO of `capacity` entries where an entry whose id re-enters
+/// the tier is crossed out).
 ///
-/// Each forget takes the next stamp; a FIFO holds one entry per stamp, flagged current until the
-/// id is forgotten again or re-enters. While more than `capacity` ids are current, or the FIFO
-/// holds more than 2·capacity + 16 entries, the oldest entry leaves. Where an id's current stamp
-/// lives: while the id's block is cached, in a per-node array (the low 32 bits; an id is
-/// remembered exactly when that stamp falls in the FIFO's window); once the block is dropped, in
-/// a hash table keyed by id, until the block is cached again or its entry leaves the FIFO. So the
-/// common operations index arrays by node and never hash. The cache calls on_new() and on_drop()
-/// as nodes take and lose blocks.
-class ghost_queue {
+/// Each forget takes the next stamp; an id is remembered while its stamp is among the last
+/// `capacity`. Stamps live in an array by node, so every operation is one array access and no
+/// operation hashes: the cache keeps a dropped block's node (tier ghost_tier, still in its index)
+/// while any tier remembers it and reuses that node when the id comes back (see
+/// basic_tiered_cache), and frees a node only when no tier remembers it, so a fresh node's stamps
+/// are never current.
+class ghost_window {
 public:
-  /// @param capacity  most ids remembered at once (>= 1)
-  explicit ghost_queue(std::size_t capacity) : capacity_(capacity) {
-    fifo_.reserve(std::min<std::size_t>(capacity, std::size_t{1} << 14));
-  }
+  /// @param capacity  ids remembered at most (>= 1; capped at 2^30)
+  explicit ghost_window(std::size_t capacity)
+      : capacity_(static_cast<std::uint32_t>(
+            std::clamp<std::size_t>(capacity, 1, std::size_t{1} << 30))) {}
 
-  /// Ids currently remembered.
-  [[nodiscard]] std::size_t size() const noexcept { return live_; }
+  /// Whether the block of node i is remembered.
+  [[nodiscard]] bool remembers(std::uint32_t i) const noexcept {
+    return i < size_ && age(stamps_[i]) <= capacity_;
+  }
 
   /// Whether the block of node i is remembered; if so, forgets it (the block re-enters the tier).
   bool consume(std::uint32_t i) noexcept {
-    if (i >= stamps_.size() || !current(stamps_[i]))
+    if (!remembers(i))
       return false;
-    fifo_[offset(stamps_[i])].current = false;
-    --live_;
     stamps_[i] = stale();
     return true;
   }
 
-  /// Remembers the block of node i as the most recently forgotten, then drops the oldest entries
-  /// over the bounds.
+  /// Remembers the block of node i as the most recently forgotten.
   void remember(std::uint32_t i) {
-    if (i >= stamps_.size())
-      grow(i);
-    if (current(stamps_[i])) {
-      fifo_[offset(stamps_[i])].current = false; // forgotten again: the old entry is stale
-      --live_;
-    }
-    stamps_[i] = static_cast<std::uint32_t>(next_);
-    fifo_.push_back({0, true, false});
-    ++next_;
-    ++live_;
-    while (live_ > capacity_ || fifo_.size() > 2 * capacity_ + 16) {
-      const fifo_entry& e = fifo_.front();
-      if (e.current) {
-        --live_;
-        if (e.in_table)
-          table_.erase(e.id);
-      }
-      fifo_.pop_front();
-      ++front_;
-    }
-    if ((next_ & 0x7fffffffULL) == 0)
+    if (i >= size_)
+      grow(std::size_t{i} + 1);
+    stamps_[i] = next_++;
+    if ((++count_ & 0x7fffffffULL) == 0)
       restale();
   }
 
-  /// Node i now holds block n[i].id, new to the cache: takes back the id's stamp, if remembered.
-  void on_new(const node_pool& n, std::uint32_t i) {
-    if (table_.size() == 0)
-      return;
-    const std::uint64_t s = table_.find(n[i].id);
-    if (s == stamp_table::none)
-      return;
-    table_.erase(n[i].id);
-    fifo_[static_cast<std::size_t>(s - front_)].in_table = false;
-    if (i >= stamps_.size())
-      grow(i);
-    stamps_[i] = static_cast<std::uint32_t>(s);
+  /// Makes room for nodes 0..n-1 without growing later.
+  void reserve(std::size_t n) {
+    if (n > size_)
+      grow(n);
   }
 
-  /// Block n[i].id leaves the cache and node i is freed: keeps the id's stamp by id.
-  void on_drop(const node_pool& n, std::uint32_t i) {
-    if (i >= stamps_.size() || !current(stamps_[i]))
-      return;
-    const std::size_t k = offset(stamps_[i]);
-    fifo_[k].in_table = true;
-    fifo_[k].id = n[i].id;
-    table_.set(n[i].id, front_ + k);
-    stamps_[i] = stale();
+  /// Ids remembered, counted by a scan (for tests and reports).
+  [[nodiscard]] std::size_t size() const noexcept {
+    return static_cast<std::size_t>(std::count_if(
+        stamps_.begin(), stamps_.end(), [&](std::uint32_t s) { return age(s) <= capacity_; }));
   }
 
   /// Starts fetching node i's stamp.
   [[gnu::always_inline]] void prefetch_node(std::uint32_t i) const noexcept {
-    if (i < stamps_.size())
+    if (i < size_)
       detail::prefetch(&stamps_[i]);
-  }
-  /// Starts fetching what on_new() of block `id` reads.
-  [[gnu::always_inline]] void prefetch_new(block_id id) const noexcept {
-    if (table_.size() != 0)
-      table_.prefetch(id);
   }
 
 private:
-  using stamp_table = basic_flat_index<std::uint64_t>;
-  struct fifo_entry {
-    block_id id = 0;      ///< the id, while its stamp is kept in the table
-    bool current = false; ///< the id's current stamp
-    bool in_table = false;
-  };
-  /// Position in the FIFO of the stamp whose low 32 bits are `s` (>= size() if outside).
-  [[nodiscard]] std::size_t offset(std::uint32_t s) const noexcept {
-    return static_cast<std::uint32_t>(s - static_cast<std::uint32_t>(front_));
+  /// Forgets since stamp s, modulo 2^32: 1 for the newest.
+  [[nodiscard]] std::uint32_t age(std::uint32_t s) const noexcept { return next_ - s; }
+  /// A stamp outside the window, and outside it for the next 2^31 forgets at least.
+  [[nodiscard]] std::uint32_t stale() const noexcept { return next_ - capacity_ - 1; }
+  void grow(std::size_t n) {
+    stamps_.resize(std::max(n, 2 * stamps_.size()), stale());
+    size_ = stamps_.size();
   }
-  [[nodiscard]] bool current(std::uint32_t s) const noexcept { return offset(s) < fifo_.size(); }
-  /// A stamp outside the window, and outside it for the next 2^31 stamps at least.
-  [[nodiscard]] std::uint32_t stale() const noexcept {
-    return static_cast<std::uint32_t>(front_ - 1);
-  }
-  void grow(std::uint32_t i) {
-    stamps_.resize(std::max<std::size_t>(std::size_t{i} + 1, 2 * stamps_.size()), stale());
-  }
-  /// Every 2^31 stamps, re-marks stale stamps so that the 32-bit window never wraps onto them.
+  /// Every 2^31 forgets, re-marks stamps outside the window so that their 32-bit age never
+  /// wraps back into it.
   void restale() noexcept {
     for (std::uint32_t& s : stamps_)
-      if (!current(s))
+      if (age(s) > capacity_)
         s = stale();
   }
-  std::size_t capacity_;
-  std::vector<std::uint32_t> stamps_; ///< by node: low 32 bits of the block's last stamp
-  stamp_table table_;                 ///< dropped blocks' ids to their current stamps
-  ring<fifo_entry> fifo_;
-  std::size_t live_ = 0;    ///< ids remembered
-  std::uint64_t front_ = 0; ///< stamp of fifo_.front() (next_ when empty)
-  std::uint64_t next_ = 0;
+  std::uint32_t capacity_;
+  std::vector<std::uint32_t> stamps_; ///< by node: the stamp of the block's last forget
+  std::size_t size_ = 0;              ///< stamps_.size()
+  std::uint32_t next_ = 0;            ///< next stamp (mod 2^32)
+  std::uint64_t count_ = 0;           ///< forgets so far
 };
 
 /// A FIFO of node indices in a circular buffer, with O(1) removal from the middle: a removed
@@ -371,6 +327,17 @@ public:
 
   /// Queued nodes.
   [[nodiscard]] std::size_t size() const noexcept { return live_; }
+
+  /// Keeps room for at least `n` entries (holes included) from now on.
+  void reserve(std::size_t n) {
+    while (min_cap_ < n)
+      min_cap_ *= 2;
+    if (tail_ == head_ && buf_.size() < min_cap_) {
+      buf_.assign(min_cap_, npos);
+      mask_ = min_cap_ - 1;
+      head_ = tail_ = 0;
+    }
+  }
 
   /// Appends node i at the young end.
   void push(node_pool& n, std::uint32_t i) {
@@ -424,7 +391,7 @@ public:
 
 private:
   [[gnu::noinline]] void rebuild(node_pool& n) {
-    std::size_t cap = 16;
+    std::size_t cap = min_cap_;
     while (cap < 2 * (live_ + 1))
       cap *= 2;
     spare_.assign(cap, npos);
@@ -447,6 +414,7 @@ private:
   std::uint64_t mask_;
   std::uint64_t head_ = 0, tail_ = 0; ///< positions of the oldest entry and one past the newest
   std::size_t live_ = 0;
+  std::size_t min_cap_ = 16; ///< the buffer never shrinks below this (a power of two)
 };
 
 /// A doubly linked list threaded through block_node::prev/next; head is most recent.
@@ -490,10 +458,11 @@ struct intrusive_list {
 /// the policy's internal queues; the cache then calls `erase` on it.
 ///
 /// Optional members the cache uses when present: `next_victim(const node_pool&)` (the block
-/// victim() would name, without side effects; for prefetching), `on_new(n, i)` and
-/// `on_drop(n, i)` (called on every tier's policy when node i takes a block new to the cache or
-/// its block leaves the cache), and prefetch hints `prefetch_insert(n, i)`, `prefetch_new(id)`,
-/// `prefetch_drop(n, i)`, which must not change results.
+/// victim() would name, without side effects; for prefetching), `remembers(n, i)` (whether the
+/// policy's ghost remembers node i's block: the cache then keeps the node of that block when it
+/// is dropped, and reuses it when the block comes back), `reserve_nodes(count)` (called once with
+/// the most nodes the cache expects), and the prefetch hint `prefetch_insert(n, i)`, which must
+/// not change results.
 template <class P>
 concept eviction_policy = std::constructible_from<P, std::size_t> &&
     requires(P p, const P& cp, detail::node_pool& n, std::uint32_t i) {
@@ -646,20 +615,25 @@ private:
 };
 
 /// S3-FIFO (Yang et al., SOSP 2023, "FIFO queues are all you need for cache eviction"): a small
-/// FIFO S of 10% of the capacity, a main FIFO M, and a ghost FIFO G of ids recently evicted from
-/// S. New blocks enter S (or M if their id is in G). Hits only bump a 2-bit counter. Evicting from
-/// S moves a block that was hit while in S to M, otherwise evicts it and remembers its id in G;
-/// evicting from M reinserts a block with a non-zero counter at M's head with the counter
-/// decremented. One-time scans pass through S without flushing M. Amortised O(1): each
-/// reinsertion consumes a counter increment made by a hit. S and M are node_fifo queues; G is a
-/// ghost_queue, which needs the cache's on_new/on_drop calls.
+/// FIFO S of 10% of the capacity, a main FIFO M, and a ghost G remembering the ids of the last
+/// |M| blocks evicted from S. New blocks enter S (or M if their id is in G). Hits only bump a
+/// 2-bit counter. Evicting from S moves a block that was hit while in S to M, otherwise evicts it
+/// and remembers its id in G; evicting from M reinserts a block with a non-zero counter at M's
+/// head with the counter decremented. One-time scans pass through S without flushing M.
+/// Amortised O(1): each reinsertion consumes a counter increment made by a hit. S and M are
+/// node_fifo queues; G is a ghost_window, which needs the cache to keep the nodes of dropped
+/// blocks it remembers (the `remembers` hook).
 class s3fifo {
 public:
   static constexpr std::string_view name = "s3fifo";
   /// @param capacity  the tier's capacity in blocks; sizes S (10%) and G (the size of M)
   explicit s3fifo(std::size_t capacity)
       : small_target_(capacity / 10 > 0 ? capacity / 10 : 1),
-        ghost_(capacity > small_target_ ? capacity - small_target_ : 1) {}
+        ghost_(capacity > small_target_ ? capacity - small_target_ : 1) {
+    const std::size_t bound = std::size_t{1} << 22;
+    small_.reserve(std::min(2 * small_target_ + 2, bound));
+    main_.reserve(std::min(2 * capacity + 2, bound));
+  }
 
   void insert(detail::node_pool& n, std::uint32_t i) {
     n[i].freq = 0;
@@ -691,7 +665,6 @@ public:
           continue;
         }
         ghost_.remember(t);
-        small_.prefetch_next_stamp(ghost_);
         return t;
       }
       const std::uint32_t t = main_.front();
@@ -712,25 +685,26 @@ public:
       return small_.peek();
     return main_.peek();
   }
-  /// Node i's block is new to the cache (called by the cache for every tier).
-  void on_new(detail::node_pool& n, std::uint32_t i) { ghost_.on_new(n, i); }
-  /// Node i's block leaves the cache (called by the cache for every tier).
-  void on_drop(detail::node_pool& n, std::uint32_t i) { ghost_.on_drop(n, i); }
+  /// Whether G remembers node i's block; the cache keeps a dropped block's node while any tier
+  /// does.
+  [[nodiscard]] bool remembers(const detail::node_pool&, std::uint32_t i) const noexcept {
+    return ghost_.remembers(i);
+  }
+  /// Makes room for nodes 0..nodes-1 in G without growing later.
+  void reserve_nodes(std::size_t nodes) { ghost_.reserve(nodes); }
   /// Starts fetching what insert() of node i reads.
   [[gnu::always_inline]] void prefetch_insert(const detail::node_pool&,
                                               std::uint32_t i) const noexcept {
     ghost_.prefetch_node(i);
   }
-  /// Starts fetching what on_new() of block `id` reads.
-  [[gnu::always_inline]] void prefetch_new(block_id id) const noexcept { ghost_.prefetch_new(id); }
   [[nodiscard]] std::size_t size() const noexcept { return small_.size() + main_.size(); }
-  /// Ids currently remembered in the ghost queue.
+  /// Ids G remembers now (a scan, for tests and reports).
   [[nodiscard]] std::size_t ghost_size() const noexcept { return ghost_.size(); }
 
 private:
   std::size_t small_target_;
   detail::node_fifo small_, main_;
-  detail::ghost_queue ghost_;
+  detail::ghost_window ghost_;
 };
 
 } // namespace infercost::kvcache

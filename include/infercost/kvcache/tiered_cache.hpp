@@ -180,13 +180,29 @@ public:
                 Eviction(policy_capacity(2))} {
     // Bounded caches allocate their nodes (up to 2^22) and index (up to 2^20 blocks, 32 MB) up
     // front, so steady state does not grow them. The pool has one node more than the tiers: a
-    // new block is given its node before room is made for it.
-    const std::int64_t total = capacity_[0] + capacity_[1] + capacity_[2];
-    if (total > 0 && total <= (std::int64_t{1} << 22))
-      nodes_.reserve(static_cast<std::size_t>(total) + 1);
+    // new block is given its node before room is made for it; with a ghost, room for as many
+    // dropped blocks' nodes again.
+    const std::int64_t total = (capacity_[0] + capacity_[1] + capacity_[2]) * (has_ghost ? 2 : 1);
+    if (total > 0 && total <= (std::int64_t{1} << 22)) {
+      // Constructed once and cleared (capacity stays) so that the pool's pages are mapped now,
+      // not on the first requests.
+      nodes_.resize(static_cast<std::size_t>(total) + 1);
+      nodes_.clear();
+      if constexpr (requires(Eviction & p) { p.reserve_nodes(std::size_t{}); })
+        for (Eviction& p : policy_)
+          p.reserve_nodes(static_cast<std::size_t>(total) + 1);
+      if constexpr (has_ghost)
+        ghost_nodes_.reserve(static_cast<std::size_t>(total));
+    }
     if (total > 0 && total <= (std::int64_t{1} << 20))
       index_.reserve(static_cast<std::size_t>(total) + 1);
   }
+
+  /// Whether `Eviction` keeps a ghost of forgotten ids (s3fifo): then the index also keeps the
+  /// nodes of dropped blocks some tier's ghost still remembers (ghost_blocks()).
+  static constexpr bool has_ghost = requires(const Eviction& p, const detail::node_pool& n) {
+    p.remembers(n, std::uint32_t{});
+  };
 
   [[nodiscard]] const cache_config& config() const noexcept { return cfg_; }
   [[nodiscard]] const Device& device() const noexcept { return device_; }
@@ -201,17 +217,20 @@ public:
   }
   /// Blocks held in all tiers.
   [[nodiscard]] std::int64_t size() const noexcept { return used_[0] + used_[1] + used_[2]; }
+  /// Dropped blocks whose nodes are kept (not cached: lookups miss them) while a tier's ghost may
+  /// remember them; always 0 without a ghost.
+  [[nodiscard]] std::int64_t ghost_blocks() const noexcept { return ghosts_; }
 
   /// The tier holding `id`, if any.
   [[nodiscard]] std::optional<tier> tier_of(block_id id) const noexcept {
-    const std::uint32_t i = index_.find(id);
+    const std::uint32_t i = find_cached(id);
     if (i == detail::npos)
       return std::nullopt;
     return static_cast<tier>(nodes_[i].tier);
   }
   /// How many requests pin `id` (0 if absent or unpinned).
   [[nodiscard]] std::uint32_t pins(block_id id) const noexcept {
-    const std::uint32_t i = index_.find(id);
+    const std::uint32_t i = find_cached(id);
     return i == detail::npos ? 0 : nodes_[i].pins;
   }
 
@@ -219,7 +238,7 @@ public:
   [[nodiscard]] std::int64_t match(std::span<const block_id> blocks) const noexcept {
     std::int64_t n = 0;
     for (const block_id b : blocks) {
-      if (index_.find(b) == detail::npos)
+      if (find_cached(b) == detail::npos)
         break;
       ++n;
     }
@@ -239,6 +258,8 @@ public:
       if (i == detail::npos)
         break;
       const int t = nodes_[i].tier;
+      if (has_ghost && t == detail::ghost_tier)
+        break;
       ++r.hit_blocks[t];
       if (t == 0 || !cfg_.promote_on_hit) {
         if (nodes_[i].pins == 0)
@@ -280,7 +301,8 @@ public:
       const block_id b = blocks[k];
       const std::size_t slot = index_.probe(b);
       const std::uint32_t i = index_.value_at(slot);
-      if (i != detail::npos) {
+      const bool ghost = has_ghost && i != detail::npos && nodes_[i].tier == detail::ghost_tier;
+      if (i != detail::npos && !ghost) {
         ++r.present_blocks;
         const int t = nodes_[i].tier;
         if (t != 0 && can_make_room(0)) {
@@ -297,11 +319,12 @@ public:
       while (t < num_tiers && !can_make_room(t))
         ++t;
       if (t == num_tiers) {
-        ++r.dropped;
+        ++r.dropped; // a ghost node stays a ghost
         continue;
       }
-      // Indexed before room is made, while the probe's slot is still valid.
-      const std::uint32_t n = new_node(b, slot);
+      // Indexed before room is made, while the probe's slot is still valid. A ghost node is
+      // reused: its stamps let each tier's ghost recognise the block.
+      const std::uint32_t n = ghost ? revive(i) : new_node(b, slot);
       make_room(t);
       attach(n, t);
       if (t == 0 && cfg_.write == write_policy::write_through) {
@@ -322,7 +345,7 @@ public:
   /// evicted. Pins nest. @throws config_error, pinning nothing, if a block is not cached.
   void pin(std::span<const block_id> blocks) {
     for (const block_id b : blocks)
-      if (index_.find(b) == detail::npos)
+      if (find_cached(b) == detail::npos)
         throw config_error("kvcache::tiered_cache", "pin",
                            fmt::format("block ({}) is not cached", b));
     for (const block_id b : blocks) {
@@ -336,7 +359,7 @@ public:
   /// again (as if just used). @throws config_error, unpinning nothing, if a block is not pinned.
   void unpin(std::span<const block_id> blocks) {
     for (const block_id b : blocks) {
-      const std::uint32_t i = index_.find(b);
+      const std::uint32_t i = find_cached(b);
       if (i == detail::npos || nodes_[i].pins == 0)
         throw config_error("kvcache::tiered_cache", "unpin",
                            fmt::format("block ({}) is not pinned", b));
@@ -370,21 +393,30 @@ public:
   [[nodiscard]] std::string check_invariants() const {
     std::array<std::int64_t, num_tiers> used{}, evictable{};
     std::size_t live = 0;
+    std::int64_t ghosts = 0;
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
       const detail::block_node& n = nodes_[i];
-      if (n.tier == 0xff)
+      if (n.tier == detail::free_tier)
         continue;
+      if (index_.find(n.id) != i)
+        return fmt::format("block {} is not indexed at its node", n.id);
       ++live;
+      if (n.tier == detail::ghost_tier) {
+        ++ghosts;
+        if (!has_ghost || n.pins != 0)
+          return fmt::format("ghost block {} (pins {}) without a ghost policy", n.id, n.pins);
+        continue;
+      }
       if (n.tier >= num_tiers)
         return fmt::format("block {} has tier {}", n.id, n.tier);
       ++used[n.tier];
       if (n.pins == 0)
         ++evictable[n.tier];
-      if (index_.find(n.id) != i)
-        return fmt::format("block {} is not indexed at its node", n.id);
     }
     if (live != index_.size())
       return fmt::format("{} live nodes but {} indexed", live, index_.size());
+    if (ghosts != ghosts_)
+      return fmt::format("{} ghost nodes but {} counted", ghosts, ghosts_);
     for (int t = 0; t < num_tiers; ++t) {
       if (used[t] != used_[t])
         return fmt::format("tier {} counts {} blocks but holds {}", t, used_[t], used[t]);
@@ -418,9 +450,9 @@ private:
   static constexpr std::size_t prefetch_distance = 8;
 
   /// Software pipeline over a request's blocks: at block k, fetches the index slot of block
-  /// k + prefetch_distance - 1 (all of the first ones when k == 0), and lets the HBM policy fetch
-  /// what inserting block k + prefetch_distance / 2 reads, so a request's memory accesses
-  /// overlap instead of waiting one by one.
+  /// k + prefetch_distance - 1 (all of the first ones when k == 0) and the node of block
+  /// k + prefetch_distance / 2, whose slot was fetched a few blocks ago, so a request's memory
+  /// accesses overlap instead of waiting one by one.
   [[gnu::always_inline]] void prefetch_ahead(std::span<const block_id> blocks,
                                              std::size_t k) const noexcept {
     if (k == 0) {
@@ -429,10 +461,10 @@ private:
     } else if (k + prefetch_distance - 1 < blocks.size()) {
       index_.prefetch(blocks[k + prefetch_distance - 1]);
     }
-    if constexpr (requires(const Eviction& p) { p.prefetch_new(block_id{}); }) {
-      if (k + prefetch_distance / 2 < blocks.size())
-        for (const Eviction& p : policy_)
-          p.prefetch_new(blocks[k + prefetch_distance / 2]);
+    if (k + prefetch_distance / 2 < blocks.size()) {
+      const std::uint32_t i = index_.find(blocks[k + prefetch_distance / 2]);
+      if (i != detail::npos)
+        detail::prefetch(&nodes_[i]);
     }
   }
 
@@ -470,7 +502,7 @@ private:
   /// first lower tier that can take it, which may in turn evict its own victim, and so on; the
   /// last victim is dropped if no tier below can take it. Victims are chosen top-down and land
   /// bottom-up, at most one per tier (templates unroll the cascade).
-  template <int T> void make_room() {
+  template <int T> [[gnu::always_inline]] void make_room() {
     if (used_[T] < capacity_[T])
       return;
     const std::uint32_t v = policy_[T].victim(nodes_);
@@ -483,7 +515,7 @@ private:
 
   /// Moves victim v of tier From (detached) to tier U or the first tier below it that can take
   /// it, or drops it.
-  template <int From, int U> void demote(std::uint32_t v) {
+  template <int From, int U> [[gnu::always_inline]] void demote(std::uint32_t v) {
     if constexpr (U == num_tiers) {
       drop(v);
       prefetch_next_drop(From);
@@ -499,16 +531,96 @@ private:
     }
   }
 
-  /// Forgets block v (already detached) and counts it as dropped.
+  /// Forgets block v (already detached) and counts it as dropped. With a ghost, a block some
+  /// tier remembers keeps its node and index entry (as a ghost node) until none does.
   void drop(std::uint32_t v) {
-    if constexpr (requires(Eviction & p) { p.on_drop(nodes_, v); })
-      for (Eviction& p : policy_)
-        p.on_drop(nodes_, v);
     ++stats_.dropped_blocks;
+    if constexpr (has_ghost) {
+      if (remembered(v)) {
+        nodes_[v].tier = detail::ghost_tier;
+        ++ghosts_;
+        ghost_nodes_.push_back({nodes_[v].id, v});
+        reclaim_ghosts();
+        return;
+      }
+    }
+    free_node(v);
+  }
+
+  /// Frees node v and its index entry.
+  void free_node(std::uint32_t v) noexcept {
     index_.erase(nodes_[v].id);
-    nodes_[v].tier = 0xff;
+    nodes_[v].tier = detail::free_tier;
     nodes_[v].next = free_;
     free_ = v;
+  }
+
+  /// Whether any tier's ghost remembers node v's block.
+  [[nodiscard]] bool remembered(std::uint32_t v) const noexcept {
+    if constexpr (has_ghost)
+      return policy_[2].remembers(nodes_, v) || policy_[1].remembers(nodes_, v) ||
+             policy_[0].remembers(nodes_, v); // SSD's first: it has just evicted v
+    else
+      return false;
+  }
+
+  /// Frees ghost nodes no tier remembers any more, oldest dropped first: pops entries from the
+  /// front of ghost_nodes_ (stale ones, of nodes revived or freed since, are skipped) and frees
+  /// forgotten ghosts, up to the first ghost still remembered. Ghosts are forgotten roughly in
+  /// drop order, so that one is normally the next to go; but if entries pile up behind it
+  /// (over twice the ghost nodes, e.g. because its tier stopped evicting), it moves to the back,
+  /// one per drop, until the forgotten ones behind it come to the front. Amortised O(1) per
+  /// drop: each drop pushes one entry and rotates at most one.
+  void reclaim_ghosts() {
+    bool rotated = false;
+    while (!ghost_nodes_.empty()) {
+      const ghost_entry e = ghost_nodes_.front();
+      const std::uint32_t j = e.node;
+      if (nodes_[j].tier == detail::ghost_tier) {
+        if (remembered(j)) {
+          if (rotated || ghost_nodes_.size() <= 2 * static_cast<std::size_t>(ghosts_) + 64)
+            break;
+          rotated = true;
+          ghost_nodes_.pop_front();
+          ghost_nodes_.push_back(e);
+          continue;
+        }
+        --ghosts_;
+        free_node(j);
+      }
+      ghost_nodes_.pop_front();
+    }
+    prefetch_ghost_front();
+  }
+
+  /// Fetches what reclaim_ghosts() will read for the third entry, which a later call reaches
+  /// (each call advances about one entry): its index slot, node and ghost stamps.
+  [[gnu::always_inline]] void prefetch_ghost_front() const noexcept {
+    if (ghost_nodes_.size() > 2) {
+      const ghost_entry& e = ghost_nodes_[2];
+      index_.prefetch(e.id);
+      detail::prefetch(&nodes_[e.node]);
+      prefetch_insert(0, e.node);
+      prefetch_insert(1, e.node);
+      prefetch_insert(2, e.node);
+    }
+  }
+
+  /// Takes ghost node i back for its block, which is being inserted again.
+  std::uint32_t revive(std::uint32_t i) noexcept {
+    --ghosts_;
+    nodes_[i].pins = 0;
+    nodes_[i].tier = detail::free_tier; // until attached: reclaim_ghosts() must not free it
+    return i;
+  }
+
+  /// The node of `id` if cached (not a ghost), else npos.
+  [[nodiscard]] std::uint32_t find_cached(block_id id) const noexcept {
+    const std::uint32_t i = index_.find(id);
+    if constexpr (has_ghost)
+      if (i != detail::npos && nodes_[i].tier == detail::ghost_tier)
+        return detail::npos;
+    return i;
   }
 
   /// Bytes of one block moving down from tier `from` to tier `to`.
@@ -541,7 +653,7 @@ private:
     --used_[t];
   }
   /// Puts detached block i into tier t (which has a free slot).
-  void attach(std::uint32_t i, int t) {
+  [[gnu::always_inline]] void attach(std::uint32_t i, int t) {
     INFERCOST_ASSERT(used_[t] < capacity_[t], "attach to a full tier");
     nodes_[i].tier = static_cast<std::uint8_t>(t);
     ++used_[t];
@@ -563,9 +675,6 @@ private:
     }
     nodes_[i].id = id;
     index_.insert_at(slot, id, i);
-    if constexpr (requires(Eviction & p) { p.on_new(nodes_, i); })
-      for (Eviction& p : policy_)
-        p.on_new(nodes_, i);
     return i;
   }
 
@@ -577,6 +686,13 @@ private:
   detail::node_pool nodes_;
   detail::flat_index index_;
   std::uint32_t free_ = detail::npos;
+  /// A ghost node and the id it held when it became one.
+  struct ghost_entry {
+    block_id id = 0;
+    std::uint32_t node = detail::npos;
+  };
+  detail::ring<ghost_entry> ghost_nodes_; ///< ghost nodes, by drop (entries may be stale)
+  std::int64_t ghosts_ = 0;               ///< nodes with tier ghost_tier
   cache_stats stats_;
 };
 
