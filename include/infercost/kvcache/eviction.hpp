@@ -341,7 +341,7 @@ public:
 
   /// Appends node i at the young end.
   void push(node_pool& n, std::uint32_t i) {
-    if (tail_ - head_ == buf_.size())
+    if (tail_ - head_ > mask_)
       rebuild(n);
     buf_[tail_ & mask_] = i;
     n[i].prev = static_cast<std::uint32_t>(tail_);
@@ -652,7 +652,7 @@ public:
   void erase(detail::node_pool& n, std::uint32_t i) noexcept {
     (n[i].queue == 0 ? small_ : main_).remove(n, i);
   }
-  [[nodiscard]] std::uint32_t victim(detail::node_pool& n) {
+  [[nodiscard, gnu::always_inline]] std::uint32_t victim(detail::node_pool& n) {
     while (small_.size() + main_.size() > 0) {
       if (small_.size() > 0 && (small_.size() >= small_target_ || main_.size() == 0)) {
         const std::uint32_t t = small_.front();

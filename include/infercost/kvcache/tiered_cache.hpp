@@ -443,15 +443,14 @@ private:
 
   /// Whether tier t can take one more block: a free slot, or an evictable block to demote.
   [[nodiscard]] bool can_make_room(int t) const noexcept {
-    return used_[t] < capacity_[t] || (capacity_[t] > 0 && policy_[t].size() > 0);
+    return used_[t] < capacity_[t] || policy_[t].size() > 0; // a 0-block tier has no policy entries
   }
 
   /// Blocks ahead of the one being processed whose index slots are fetched early.
   static constexpr std::size_t prefetch_distance = 8;
 
   /// Software pipeline over a request's blocks: at block k, fetches the index slot of block
-  /// k + prefetch_distance - 1 (all of the first ones when k == 0) and the node of block
-  /// k + prefetch_distance / 2, whose slot was fetched a few blocks ago, so a request's memory
+  /// k + prefetch_distance - 1 (all of the first ones when k == 0), so a request's memory
   /// accesses overlap instead of waiting one by one.
   [[gnu::always_inline]] void prefetch_ahead(std::span<const block_id> blocks,
                                              std::size_t k) const noexcept {
@@ -460,11 +459,6 @@ private:
         index_.prefetch(blocks[j]);
     } else if (k + prefetch_distance - 1 < blocks.size()) {
       index_.prefetch(blocks[k + prefetch_distance - 1]);
-    }
-    if (k + prefetch_distance / 2 < blocks.size()) {
-      const std::uint32_t i = index_.find(blocks[k + prefetch_distance / 2]);
-      if (i != detail::npos)
-        detail::prefetch(&nodes_[i]);
     }
   }
 
@@ -652,9 +646,9 @@ private:
       policy_[t].erase(nodes_, i);
     --used_[t];
   }
-  /// Puts detached block i into tier t (which has a free slot).
+  /// Puts detached block i into tier t, which has a free slot: every caller has just run
+  /// make_room(t), which asserts that it can free one (check_invariants() checks capacities).
   [[gnu::always_inline]] void attach(std::uint32_t i, int t) {
-    INFERCOST_ASSERT(used_[t] < capacity_[t], "attach to a full tier");
     nodes_[i].tier = static_cast<std::uint8_t>(t);
     ++used_[t];
     if (nodes_[i].pins == 0)
