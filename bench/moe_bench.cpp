@@ -35,15 +35,23 @@ namespace {
 constexpr int hidden = 2048, num_experts = 64, top_k = 6, expert_hidden = 1408;
 constexpr std::int64_t loop_tokens = 64;
 
+using layer_type = moe::basic_layer<default_device, moe::swiglu_expert, float>;
+
+/// The layer, built once (553 M weights drawn): fixtures for other token counts share it.
+const layer_type& shared_layer() {
+  static const layer_type l(
+      {.hidden = hidden, .expert_hidden = expert_hidden, .num_experts = num_experts}, 1);
+  return l;
+}
+
 struct fixture {
   std::int64_t tokens;
-  moe::basic_layer<default_device, moe::swiglu_expert, float> layer;
+  const layer_type& layer;
   moe::router router;
   row_matrix<float> x;
   moe::routing routed;
   fixture(std::int64_t t)
-      : tokens(t),
-        layer({.hidden = hidden, .expert_hidden = expert_hidden, .num_experts = num_experts}, 1),
+      : tokens(t), layer(shared_layer()),
         router(moe::router::with_random_gate(
             {.num_experts = num_experts, .top_k = top_k, .hidden = hidden}, 2)),
         x(t, hidden) {
