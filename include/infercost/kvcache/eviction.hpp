@@ -380,6 +380,12 @@ public:
         g.prefetch_node(i);
     }
   }
+  /// Removes the oldest node (the one front() returned).
+  void pop_front() noexcept {
+    buf_[head_ & mask_] = npos;
+    ++head_;
+    --live_;
+  }
   /// Removes queued node i.
   void remove(node_pool& n, std::uint32_t i) noexcept {
     const std::uint64_t pos = n[i].prev;
@@ -458,7 +464,8 @@ struct intrusive_list {
 /// the policy's internal queues; the cache then calls `erase` on it.
 ///
 /// Optional members the cache uses when present: `next_victim(const node_pool&)` (the block
-/// victim() would name, without side effects; for prefetching), `remembers(n, i)` (whether the
+/// victim() would name, without side effects; for prefetching), `pop_victim(n)` (victim() and
+/// erase() of it in one call), `remembers(n, i)` (whether the
 /// policy's ghost remembers node i's block: the cache then keeps the node of that block when it
 /// is dropped, and reuses it when the block comes back), `reserve_nodes(count)` (called once with
 /// the most nodes the cache expects), and the prefetch hint `prefetch_insert(n, i)`, which must
@@ -652,32 +659,10 @@ public:
   void erase(detail::node_pool& n, std::uint32_t i) noexcept {
     (n[i].queue == 0 ? small_ : main_).remove(n, i);
   }
-  [[nodiscard, gnu::always_inline]] std::uint32_t victim(detail::node_pool& n) {
-    while (small_.size() + main_.size() > 0) {
-      if (small_.size() > 0 && (small_.size() >= small_target_ || main_.size() == 0)) {
-        const std::uint32_t t = small_.front();
-        small_.prefetch_behind(n, 2);
-        if (n[t].freq > 0) {
-          small_.remove(n, t);
-          n[t].queue = 1;
-          n[t].freq = 0;
-          main_.push(n, t);
-          continue;
-        }
-        ghost_.remember(t);
-        return t;
-      }
-      const std::uint32_t t = main_.front();
-      main_.prefetch_behind(n, 2);
-      if (n[t].freq > 0) {
-        --n[t].freq;
-        main_.remove(n, t);
-        main_.push(n, t);
-        continue;
-      }
-      return t;
-    }
-    return detail::npos;
+  [[nodiscard]] std::uint32_t victim(detail::node_pool& n) { return next_out<false>(n); }
+  /// victim() and erase() of it in one step (the cache uses it when present).
+  [[nodiscard, gnu::always_inline]] std::uint32_t pop_victim(detail::node_pool& n) {
+    return next_out<true>(n);
   }
   /// The block victim() would look at first (a hint for prefetching; no side effects).
   [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
@@ -702,6 +687,41 @@ public:
   [[nodiscard]] std::size_t ghost_size() const noexcept { return ghost_.size(); }
 
 private:
+  /// The victim, after moving the blocks ahead of it that were hit (and taking it out of its
+  /// queue if Pop).
+  template <bool Pop>
+  [[nodiscard, gnu::always_inline]] std::uint32_t next_out(detail::node_pool& n) {
+    while (small_.size() + main_.size() > 0) {
+      if (small_.size() > 0 && (small_.size() >= small_target_ || main_.size() == 0)) {
+        const std::uint32_t t = small_.front();
+        small_.prefetch_behind(n, 2);
+        if (n[t].freq > 0) {
+          small_.pop_front();
+          n[t].queue = 1;
+          n[t].freq = 0;
+          main_.push(n, t);
+          continue;
+        }
+        ghost_.remember(t);
+        if constexpr (Pop)
+          small_.pop_front();
+        return t;
+      }
+      const std::uint32_t t = main_.front();
+      main_.prefetch_behind(n, 2);
+      if (n[t].freq > 0) {
+        --n[t].freq;
+        main_.pop_front();
+        main_.push(n, t);
+        continue;
+      }
+      if constexpr (Pop)
+        main_.pop_front();
+      return t;
+    }
+    return detail::npos;
+  }
+
   std::size_t small_target_;
   detail::node_fifo small_, main_;
   detail::ghost_window ghost_;

@@ -469,8 +469,9 @@ private:
   }
 
   /// After a drop from tier t, fetches the index slot of the block that tier would evict next.
+  /// (With a ghost the next drop usually keeps its index entry, so there is nothing to fetch.)
   [[gnu::always_inline]] void prefetch_next_drop(int t) const noexcept {
-    if constexpr (requires(const Eviction& p) { p.next_victim(nodes_); }) {
+    if constexpr (!has_ghost && requires(const Eviction& p) { p.next_victim(nodes_); }) {
       const std::uint32_t w = policy_[t].next_victim(nodes_);
       if (w != detail::npos)
         index_.prefetch(nodes_[w].id);
@@ -499,9 +500,15 @@ private:
   template <int T> [[gnu::always_inline]] void make_room() {
     if (used_[T] < capacity_[T])
       return;
-    const std::uint32_t v = policy_[T].victim(nodes_);
-    INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
-    policy_[T].erase(nodes_, v); // victims are unpinned
+    std::uint32_t v;
+    if constexpr (requires(Eviction & p) { p.pop_victim(nodes_); }) {
+      v = policy_[T].pop_victim(nodes_);
+      INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
+    } else {
+      v = policy_[T].victim(nodes_);
+      INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
+      policy_[T].erase(nodes_, v); // victims are unpinned
+    }
     --used_[T];
     ++stats_.demotions[T];
     demote<T, T + 1>(v);
