@@ -455,6 +455,24 @@ struct intrusive_list {
     n[i].prev = n[i].next = npos;
     --size;
   }
+  /// Removes and returns the tail (npos if empty).
+  std::uint32_t pop_back(node_pool& n) noexcept {
+    const std::uint32_t i = tail;
+    if (i == npos)
+      return npos;
+    const std::uint32_t p = n[i].prev;
+    tail = p;
+    if (p != npos) {
+      n[p].next = npos;
+      if (n[p].prev != npos)
+        detail::prefetch(&n[n[p].prev]); // the tail after p
+    } else {
+      head = npos;
+    }
+    n[i].prev = npos;
+    --size;
+    return i;
+  }
 };
 
 } // namespace detail
@@ -496,6 +514,10 @@ public:
   }
   void erase(detail::node_pool& n, std::uint32_t i) noexcept { list_.remove(n, i); }
   [[nodiscard]] std::uint32_t victim(detail::node_pool&) const noexcept { return list_.tail; }
+  /// victim() and erase() of it in one call.
+  [[nodiscard]] std::uint32_t pop_victim(detail::node_pool& n) noexcept {
+    return list_.pop_back(n);
+  }
   /// The block victim() would name now (a hint for prefetching; no side effects).
   [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
     return list_.tail;
@@ -556,6 +578,19 @@ public:
     --size_;
   }
   [[nodiscard]] std::uint32_t victim(detail::node_pool&) const noexcept { return lowest_tail(); }
+  /// victim() and erase() of it in one call.
+  [[nodiscard]] std::uint32_t pop_victim(detail::node_pool& n) noexcept {
+    if (ones_.size != 0) {
+      --size_;
+      return ones_.pop_back(n);
+    }
+    if (head_ == detail::npos)
+      return detail::npos;
+    const std::uint32_t i = buckets_[head_].items.tail;
+    remove_from_bucket(n, i);
+    --size_;
+    return i;
+  }
   /// The block victim() would name now (a hint for prefetching; no side effects).
   [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
     return lowest_tail();
