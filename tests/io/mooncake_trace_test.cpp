@@ -47,26 +47,78 @@ TEST_CASE("mooncake reader accepts lines without hash ids, unknown keys and any 
   CHECK(r.hash_ids.empty());
 }
 
+TEST_CASE("mooncake reader accepts the ends of its integer ranges and a timestamp of -0",
+          "[io][mooncake]") {
+  const auto r = parse_mooncake_line(
+      R"({"timestamp": -0, "input_length": 9223372036854775807, "output_length": 0,)"
+      R"( "hash_ids": [18446744073709551615, 0], "x": [-0, -1.5e-3, {"timestamp": -1}]})",
+      "t.jsonl", 1);
+  CHECK(r.timestamp_ms == 0.0);
+  CHECK(r.input_length == 9223372036854775807);
+  CHECK(r.output_length == 0);
+  REQUIRE(r.hash_ids.size() == 2);
+  CHECK(r.hash_ids[0] == 18446744073709551615u);
+  CHECK(r.hash_ids[1] == 0);
+}
+
 TEST_CASE("mooncake reader names file, line and column of a malformed line", "[io][mooncake]") {
   struct bad_case {
     std::string text;
     std::size_t column;
+    std::string what; ///< part of the message
   };
-  // Columns are 1-based positions of the offending character, counted by hand.
+  // Columns are 1-based and counted by hand: for a syntax error, the byte at which
+  // nlohmann::json's parser stopped (its parse_error::byte); for a field that breaks a rule, the
+  // opening quote of that field's key; for a missing field or a line that is not an object, 1.
+  const std::string deep = std::string(70, '[') + std::string(70, ']');
   const bad_case cases[] = {
-      {R"({"timestamp": -1, "input_length": 1, "output_length": 1})", 15},
-      {R"({"timestamp": 0, "input_length": 1.5, "output_length": 1})", 34},
-      {R"({"timestamp": 0, "input_length": -2, "output_length": 1})", 34},
-      {R"({"timestamp": 0, "input_length": 2, "output_length": x})", 54},
-      {R"({"timestamp": 0, "input_length": 2})", 36},
-      {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "hash_ids": [1,,2]})", 72},
-      {R"({"timestamp": 0, "input_length": 2, "output_length": 1} trailing)", 57},
-      {R"({"timestamp": 0, "timestamp": 1, "input_length": 2, "output_length": 1})", 18},
-      {R"({"timestamp": 0, "input_length": 99999999999999999999, "output_length": 1})", 34},
-      {R"({"timestamp": 0, "input_length": 2, "output_length": 1)", 55},
-      {R"({"timestamp": 1e999, "input_length": 2, "output_length": 1})", 15},
-      {R"([1, 2, 3])", 1},
-      {R"({"timestamp": 0, "input_length": 01, "output_length": 1})", 34},
+      {R"({"timestamp": -1, "input_length": 1, "output_length": 1})", 2,
+       "timestamp (-1) must be >= 0"},
+      {R"({"timestamp": 0, "input_length": 1.5, "output_length": 1})", 18,
+       "input_length (1.5) must be an integer"},
+      {R"({"timestamp": 0, "input_length": -2, "output_length": 1})", 18,
+       "input_length (-2) must be >= 0"},
+      {R"({"timestamp": 0.5, "input_length": -0, "output_length": 1})", 20,
+       "input_length (-0) must be >= 0"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": x})", 54, "invalid literal"},
+      {R"({"timestamp": 0, "input_length": 2})", 1, "missing key 'output_length'"},
+      {R"({})", 1, "missing key 'timestamp'"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "hash_ids": [1,,2]})", 72,
+       "unexpected ','"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1} trailing)", 59,
+       "expected end of input"},
+      {R"({"timestamp": 0, "timestamp": 1, "input_length": 2, "output_length": 1})", 18,
+       "duplicate key 'timestamp'"},
+      {R"({"timestamp": 0, "input_length": 99999999999999999999, "output_length": 1})", 18,
+       "input_length (99999999999999999999) is too large"},
+      {R"({"timestamp": 0, "input_length": 9223372036854775808, "output_length": 1})", 18,
+       "input_length (9223372036854775808) is too large"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1)", 55, "unexpected end of input"},
+      {R"({"timestamp": 1e999, "input_length": 2, "output_length": 1})", 19,
+       "number overflow parsing '1e999'"},
+      {R"([1, 2, 3])", 1, "a line must be one JSON object"},
+      {R"({"timestamp": 0, "input_length": 01, "output_length": 1})", 35,
+       "unexpected number literal"},
+      {R"({"timestamp": "0", "input_length": 2, "output_length": 1})", 2,
+       "timestamp (a string) must be a number"},
+      {R"({"x": {"input_length": 3}, "timestamp": 0, "input_length": null, "output_length": 1})",
+       44, "input_length (null) must be a non-negative integer"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "hash_ids": 5})", 57,
+       "hash_ids (5) must be an array"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "hash_ids": [1, -2]})", 57,
+       "hash_ids element (-2) must be >= 0"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "hash_ids": [1, 2.5]})", 57,
+       "hash_ids element (2.5) must be an integer"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "hash_ids": [1, [2]]})", 57,
+       "hash_ids element (an array) must be a non-negative integer"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "hash_ids": [18446744073709551616]})",
+       57, "hash_ids element (18446744073709551616) is too large"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "x": )" + deep + "}", 57,
+       "nested more than 64 levels deep"},
+      {"{\"timestamp\": 0, \"input_length\": 2, \"output_length\": 1, \"n\": \"\xff\"}", 63,
+       "ill-formed UTF-8"},
+      {R"({"timestamp": 0, "input_length": 2, "output_length": 1, "name": "\x"})", 67,
+       "forbidden character after backslash"},
   };
   for (const auto& c : cases) {
     INFO(c.text);
@@ -75,7 +127,9 @@ TEST_CASE("mooncake reader names file, line and column of a malformed line", "[i
     CHECK(e.file() == "f.jsonl");
     CHECK(e.line() == 7);
     CHECK(e.column() == c.column);
-    CHECK(std::string(e.what()).rfind("f.jsonl:7:", 0) == 0);
+    CHECK_THAT(e.what(),
+               Catch::Matchers::StartsWith("f.jsonl:7:" + std::to_string(c.column) + ": ") &&
+                   Catch::Matchers::Contains(c.what));
   }
 }
 
@@ -86,7 +140,19 @@ TEST_CASE("mooncake reader skips blank lines and counts them in line numbers", "
                            "{\"timestamp\": 4, \"input_length\": 3, \"output_length\": 4}\n";
   const trace_error e = catch_trace_error([&] { (void)parse_mooncake_trace(text, "m.jsonl"); });
   CHECK(e.line() == 4);
-  CHECK(e.column() == 3);
+  CHECK(e.column() == 2); // the opening quote of "timestamp"
+  CHECK_THAT(e.what(),
+             Catch::Matchers::Contains("timestamp (4) is before the previous line's (5)"));
+  // The key of the line's own timestamp, not a nested key or a string value of the same name.
+  const trace_error nested = catch_trace_error([] {
+    (void)parse_mooncake_trace(
+        "{\"timestamp\": 5, \"input_length\": 1, \"output_length\": 2}\n"
+        R"({"note": "timestamp", "x": {"timestamp": 9}, "timestamp": 4, "input_length": 3,)"
+        R"( "output_length": 4})",
+        "m.jsonl");
+  });
+  CHECK(nested.line() == 2);
+  CHECK(nested.column() == 46);
   const auto ok = parse_mooncake_trace(text.substr(0, text.rfind("{\"timestamp\": 4")), "m.jsonl");
   REQUIRE(ok.size() == 2);
   CHECK(ok[1].input_length == 3);

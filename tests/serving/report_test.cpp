@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "infercost/serving/report.hpp"
 
@@ -81,6 +84,41 @@ TEST_CASE("report JSON is well formed, escapes strings and writes NaN as null",
   CHECK(j.find("request_records") != std::string::npos);
   CHECK(serving::to_json(r).find("request_records") == std::string::npos);
   CHECK(serving::to_json(r) == serving::to_json(sample()));
+}
+
+TEST_CASE("report JSON parses back with its keys in order and non-finite numbers as null",
+          "[serving][report]") {
+  serving::report r = sample();
+  r.throughput_rps = std::numeric_limits<double>::infinity();
+  r.mean_in_system = -std::numeric_limits<double>::infinity();
+  r.mean_utilisation = std::numeric_limits<double>::quiet_NaN();
+  r.start_s = 0.1; // 0.1 has no exact binary form: the text must give back the same double
+  r.end_s = 1e300;
+  r.steps = 9007199254740993; // 2^53 + 1: an integer a double cannot hold
+  r.device = "d\x01\xff";     // a control character and a byte that is not UTF-8
+  const std::string text = serving::to_json(r, true);
+  const nlohmann::ordered_json j = nlohmann::ordered_json::parse(text);
+  std::string keys;
+  for (const auto& [k, v] : j.items())
+    keys += k + ",";
+  CHECK(keys == "mode,model,device,workload,balancer,devices,prefill_devices,decode_devices,"
+                "requests,input_tokens,output_tokens,start_s,end_s,makespan_s,ttft_s,tpot_s,"
+                "e2e_s,queue_s,goodput,throughput,mean_utilisation,mean_in_system,preemptions,"
+                "kv_transfer,cache,usage,steps,events,instances,request_records,");
+  CHECK(j["throughput"]["requests_per_s"].is_null());
+  CHECK(j["mean_in_system"].is_null());
+  CHECK(j["mean_utilisation"].is_null());
+  CHECK(j["start_s"].get<double>() == 0.1);
+  CHECK(j["end_s"].get<double>() == 1e300);
+  CHECK(j["steps"].get<std::int64_t>() == 9007199254740993);
+  CHECK(j["device"].get<std::string>() == "d\x01\xef\xbf\xbd"); // U+FFFD replaces the byte
+  CHECK(text.find(R"("device":"d\u0001)") != std::string::npos);
+  CHECK(j["model"].get<std::string>() == r.model);
+  CHECK(j["usage"]["idle_device_s"].get<double>() == 12.0);
+  REQUIRE(j["request_records"].size() == 2);
+  CHECK(j["request_records"][1]["ttft_s"].is_null());
+  CHECK(j["request_records"][0]["e2e_s"].get<double>() == 1.5);
+  CHECK(j["instances"][0]["role"] == "prefill");
 }
 
 TEST_CASE("usage sums busy device time and names econ's fields", "[serving][report]") {

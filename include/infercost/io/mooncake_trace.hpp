@@ -9,13 +9,15 @@
 /// without `hash_ids` are accepted (the field is then empty). Unknown keys are skipped. Any
 /// malformed line raises `trace_error` naming the file, the 1-based line and the 1-based column.
 ///
-/// The parser is a small hand-written JSON reader restricted to what these lines need: it reads
-/// one object per line, never recurses deeper than `detail::max_json_depth`, and never reads past
-/// the end of its input, so arbitrary bytes only ever raise `trace_error`.
+/// Each line goes through nlohmann::json's SAX parser (RFC 8259 syntax, UTF-8 strings), which
+/// fills a `mooncake_request` directly without building a document. Columns: for a syntax error,
+/// the 1-based byte of the line at which the parser stopped; for a field that breaks a rule
+/// (wrong type, negative, not an integer, out of range, duplicated), the 1-based byte of that
+/// field's key (`"input_length"`) in the line; for a missing field or a line that is not an
+/// object, 1.
 #pragma once
 
-#include <charconv>
-#include <cmath>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
@@ -23,8 +25,10 @@
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "infercost/core/error.hpp"
 
@@ -43,297 +47,315 @@ inline constexpr std::int64_t mooncake_block_tokens = 512;
 
 namespace detail {
 
-/// Deepest nesting of arrays/objects accepted inside an unknown key's value.
+/// Deepest nesting of arrays/objects accepted in a line, the line's own object included.
 inline constexpr int max_json_depth = 64;
 
-/// A cursor over one line that raises trace_error at its current column.
-class json_line_parser {
+/// The keys a Mooncake line gives meaning to, in the order of `mooncake_keys`.
+enum class mooncake_key : std::uint8_t { timestamp, input_length, output_length, hash_ids, other };
+
+/// Names of the known keys, indexed by mooncake_key.
+inline constexpr std::array<std::string_view, 4> mooncake_keys = {"timestamp", "input_length",
+                                                                  "output_length", "hash_ids"};
+
+/// 1-based column of the `occurrence`-th (1-based) `"key"` followed by white space and ':' in
+/// `text`, i.e. of a key spelled without escapes; 1 when there is no such occurrence.
+[[nodiscard]] inline std::size_t key_column(std::string_view text, std::string_view key,
+                                            std::size_t occurrence) noexcept {
+  std::size_t seen = 0;
+  for (std::size_t at = text.find('"'); at != std::string_view::npos; at = text.find('"', at + 1)) {
+    const std::size_t close = at + 1 + key.size();
+    if (close >= text.size() || text[close] != '"' || text.substr(at + 1, key.size()) != key)
+      continue;
+    std::size_t colon = close + 1;
+    while (colon < text.size() && (text[colon] == ' ' || text[colon] == '\t' ||
+                                   text[colon] == '\r' || text[colon] == '\n'))
+      ++colon;
+    if (colon < text.size() && text[colon] == ':' && ++seen == occurrence)
+      return at + 1;
+  }
+  return 1;
+}
+
+/// The message of a nlohmann::json exception without its "[json.exception.<kind>.<id>] " tag and
+/// its "parse error at line 1, column N: " prefix (the trace_error carries the position).
+[[nodiscard]] inline std::string_view json_error_message(std::string_view what) noexcept {
+  if (!what.empty() && what.front() == '[') {
+    const std::size_t end = what.find("] ");
+    if (end != std::string_view::npos)
+      what.remove_prefix(end + 2);
+  }
+  constexpr std::string_view prefix = "parse error at line ";
+  if (what.substr(0, prefix.size()) == prefix) {
+    const std::size_t end = what.find(": ");
+    if (end != std::string_view::npos)
+      what.remove_prefix(end + 2);
+  }
+  return what;
+}
+
+/// A line parsed into a request, with what the trace reader needs to place later errors.
+struct mooncake_line {
+  mooncake_request request;
+  std::size_t timestamp_occurrence = 0; ///< which `"timestamp":` of the line is the field's key
+};
+
+/// SAX handler for nlohmann::json::sax_parse that fills a mooncake_request from one line and
+/// raises trace_error on the first syntax error or broken rule.
+class mooncake_sax {
 public:
-  json_line_parser(std::string_view text, const std::string& file, std::size_t line)
-      : s_(text), file_(file), line_(line) {}
+  using json = nlohmann::json;
 
-  [[noreturn]] void fail(std::string_view what) const {
-    throw trace_error(file_, line_, pos_ + 1, what);
-  }
-  [[noreturn]] void fail_at(std::size_t pos, std::string_view what) const {
-    throw trace_error(file_, line_, pos + 1, what);
-  }
+  mooncake_sax(std::string_view text, const std::string& file, std::size_t line,
+               mooncake_line& out) noexcept
+      : text_(text), file_(file), line_(line), out_(out) {}
 
-  void skip_ws() noexcept {
-    while (pos_ < s_.size() &&
-           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\r' || s_[pos_] == '\n'))
-      ++pos_;
-  }
-  [[nodiscard]] bool at_end() const noexcept { return pos_ >= s_.size(); }
-  [[nodiscard]] char peek() const noexcept { return pos_ < s_.size() ? s_[pos_] : '\0'; }
-  [[nodiscard]] std::size_t pos() const noexcept { return pos_; }
+  /// @name SAX events (nlohmann::json_sax); each returns true or throws trace_error.
+  bool null() { return scalar("null"); }
+  bool boolean(bool /*value*/) { return scalar("a boolean"); }
+  bool string(json::string_t& /*value*/) { return scalar("a string"); }
+  bool binary(json::binary_t& /*value*/) { return scalar("binary data"); }
 
-  void expect(char c) {
-    skip_ws();
-    if (at_end())
-      fail(fmt::format("expected '{}' but the line ended", c));
-    if (s_[pos_] != c)
-      fail(fmt::format("expected '{}'", c));
-    ++pos_;
-  }
-
-  /// A JSON string; escapes are validated and decoded (\uXXXX kept as '?', enough for keys).
-  std::string parse_string() {
-    skip_ws();
-    if (peek() != '"')
-      fail("expected a string");
-    ++pos_;
-    std::string out;
-    while (true) {
-      if (at_end())
-        fail("unterminated string");
-      const char c = s_[pos_];
-      if (c == '"') {
-        ++pos_;
-        return out;
-      }
-      if (static_cast<unsigned char>(c) < 0x20)
-        fail("control character in string");
-      if (c == '\\') {
-        ++pos_;
-        if (at_end())
-          fail("unterminated escape");
-        const char e = s_[pos_];
-        switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out.push_back(e);
-          break;
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't':
-          out.push_back(' ');
-          break;
-        case 'u':
-          for (int i = 1; i <= 4; ++i) {
-            const char h = pos_ + static_cast<std::size_t>(i) < s_.size()
-                               ? s_[pos_ + static_cast<std::size_t>(i)]
-                               : '\0';
-            const bool hex =
-                (h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F');
-            if (!hex)
-              fail_at(pos_ + static_cast<std::size_t>(i), "bad \\u escape");
-          }
-          pos_ += 4;
-          out.push_back('?');
-          break;
-        default:
-          fail("bad escape");
-        }
-        ++pos_;
-        continue;
-      }
-      out.push_back(c);
-      ++pos_;
+  /// nlohmann reports integers written with a '-' here (negative, or -0) and others in
+  /// number_unsigned. An integer field rejects -0 as it rejects any sign; a timestamp takes it.
+  bool number_integer(json::number_integer_t v) {
+    if (depth_ == 0)
+      not_an_object();
+    const std::string shown = v == 0 ? std::string("-0") : fmt::format("{}", v);
+    if (depth_ == 1 && key_ == mooncake_key::timestamp) {
+      if (v < 0)
+        fail_key(fmt::format("timestamp ({}) must be >= 0", shown));
+      out_.request.timestamp_ms = 0.0;
     }
+    if (depth_ == 1 && (key_ == mooncake_key::input_length || key_ == mooncake_key::output_length))
+      fail_key(fmt::format("{} ({}) must be >= 0", key_name(), shown));
+    if (depth_ == 1 && key_ == mooncake_key::hash_ids)
+      fail_key(fmt::format("hash_ids ({}) must be an array", shown));
+    if (in_hash_ids())
+      fail_key(fmt::format("hash_ids element ({}) must be >= 0", shown));
+    return value_done();
   }
 
-  /// The span of a JSON number token (not yet converted); fails if there is none.
-  std::string_view number_token() {
-    skip_ws();
-    const std::size_t start = pos_;
-    if (peek() == '-')
-      ++pos_;
-    const std::size_t digits = pos_;
-    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9')
-      ++pos_;
-    if (pos_ == digits)
-      fail_at(start, "expected a number");
-    if (s_[digits] == '0' && pos_ - digits > 1)
-      fail_at(start, "leading zero in number");
-    if (peek() == '.') {
-      ++pos_;
-      const std::size_t f = pos_;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9')
-        ++pos_;
-      if (pos_ == f)
-        fail("expected a digit after '.'");
-    }
-    if (peek() == 'e' || peek() == 'E') {
-      ++pos_;
-      if (peek() == '+' || peek() == '-')
-        ++pos_;
-      const std::size_t e = pos_;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9')
-        ++pos_;
-      if (pos_ == e)
-        fail("expected a digit in exponent");
-    }
-    return s_.substr(start, pos_ - start);
-  }
-
-  /// A finite number, as a double.
-  double parse_double() {
-    skip_ws();
-    const std::size_t start = pos_;
-    const std::string_view tok = number_token();
-    double v = 0.0;
-    const auto r = std::from_chars(tok.data(), tok.data() + tok.size(), v);
-    if (r.ec != std::errc{} || r.ptr != tok.data() + tok.size() || !std::isfinite(v))
-      fail_at(start, fmt::format("number '{}' is out of range", tok));
-    return v;
-  }
-
-  /// A non-negative integer (no fraction or exponent) that fits in `Int`.
-  template <class Int> Int parse_unsigned_integer(std::string_view field) {
-    skip_ws();
-    const std::size_t start = pos_;
-    const std::string_view tok = number_token();
-    if (!tok.empty() && tok.front() == '-')
-      fail_at(start, fmt::format("{} ({}) must be >= 0", field, tok));
-    Int v{};
-    const auto r = std::from_chars(tok.data(), tok.data() + tok.size(), v);
-    if (r.ec == std::errc::result_out_of_range)
-      fail_at(start, fmt::format("{} ({}) is too large", field, tok));
-    if (r.ec != std::errc{} || r.ptr != tok.data() + tok.size())
-      fail_at(start, fmt::format("{} ({}) must be an integer", field, tok));
-    return v;
-  }
-
-  /// Skips any JSON value (for unknown keys), nesting at most max_json_depth.
-  void skip_value(int depth = 0) {
-    if (depth > max_json_depth)
-      fail("value nested too deeply");
-    skip_ws();
-    if (at_end())
-      fail("expected a value but the line ended");
-    const char c = s_[pos_];
-    if (c == '"') {
-      (void)parse_string();
-    } else if (c == '{' || c == '[') {
-      const char close = c == '{' ? '}' : ']';
-      ++pos_;
-      skip_ws();
-      if (peek() == close) {
-        ++pos_;
-        return;
+  bool number_unsigned(json::number_unsigned_t v) {
+    if (depth_ == 0)
+      not_an_object();
+    if (depth_ == 1) {
+      switch (key_) {
+      case mooncake_key::timestamp:
+        out_.request.timestamp_ms = static_cast<double>(v);
+        break;
+      case mooncake_key::input_length:
+        out_.request.input_length = length(v);
+        break;
+      case mooncake_key::output_length:
+        out_.request.output_length = length(v);
+        break;
+      case mooncake_key::hash_ids:
+        fail_key(fmt::format("hash_ids ({}) must be an array", v));
+      case mooncake_key::other:
+        break;
       }
-      while (true) {
-        if (c == '{') {
-          (void)parse_string();
-          expect(':');
-        }
-        skip_value(depth + 1);
-        skip_ws();
-        if (peek() == ',') {
-          ++pos_;
-          continue;
-        }
-        expect(close);
-        return;
-      }
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      (void)number_token();
-    } else {
-      for (std::string_view lit :
-           {std::string_view("true"), std::string_view("false"), std::string_view("null")}) {
-        if (s_.substr(pos_, lit.size()) == lit) {
-          pos_ += lit.size();
-          return;
-        }
-      }
-      fail("expected a value");
+    } else if (in_hash_ids()) {
+      out_.request.hash_ids.push_back(v);
     }
+    return value_done();
+  }
+
+  /// `raw` is the number as written; an integer too large for 64 bits also arrives here.
+  bool number_float(json::number_float_t v, const json::string_t& raw) {
+    if (depth_ == 0)
+      not_an_object();
+    if (depth_ == 1) {
+      switch (key_) {
+      case mooncake_key::timestamp:
+        if (v < 0.0)
+          fail_key(fmt::format("timestamp ({}) must be >= 0", raw));
+        out_.request.timestamp_ms = v;
+        break;
+      case mooncake_key::input_length:
+      case mooncake_key::output_length:
+        not_an_integer(key_name(), raw);
+      case mooncake_key::hash_ids:
+        fail_key(fmt::format("hash_ids ({}) must be an array", raw));
+      case mooncake_key::other:
+        break;
+      }
+    } else if (in_hash_ids()) {
+      not_an_integer("hash_ids element", raw);
+    }
+    return value_done();
+  }
+
+  bool start_object(std::size_t /*elements*/) {
+    if (depth_ > 0)
+      container("an object");
+    return enter();
+  }
+  bool start_array(std::size_t /*elements*/) {
+    if (depth_ == 0)
+      not_an_object();
+    if (depth_ == 1 && key_ == mooncake_key::hash_ids) {
+      hash_array_ = true;
+      return enter();
+    }
+    container("an array");
+    return enter();
+  }
+  bool end_object() { return leave(); }
+  bool end_array() {
+    if (in_hash_ids())
+      hash_array_ = false;
+    return leave();
+  }
+
+  bool key(json::string_t& k) {
+    mooncake_key which = mooncake_key::other;
+    for (std::size_t i = 0; i < mooncake_keys.size(); ++i)
+      if (k == mooncake_keys[i]) {
+        which = static_cast<mooncake_key>(i);
+        ++occurrences_[i];
+      }
+    if (depth_ == 1) {
+      key_ = which;
+      if (which == mooncake_key::other)
+        other_key_.assign(k);
+      else {
+        const auto i = static_cast<std::size_t>(which);
+        key_occurrence_ = occurrences_[i];
+        if (seen_[i])
+          fail_key(fmt::format("duplicate key '{}'", mooncake_keys[i]));
+        seen_[i] = true;
+        if (which == mooncake_key::timestamp)
+          out_.timestamp_occurrence = key_occurrence_;
+      }
+    }
+    return true;
+  }
+
+  [[noreturn]] bool parse_error(std::size_t position, const std::string& /*last_token*/,
+                                const json::exception& ex) {
+    throw trace_error(file_, line_, position > 0 ? position : 1, json_error_message(ex.what()));
+  }
+
+  /// Checks that the required keys were present (after a successful parse).
+  void finish() const {
+    for (std::size_t i = 0; i < 3; ++i)
+      if (!seen_[i])
+        throw trace_error(file_, line_, 1, fmt::format("missing key '{}'", mooncake_keys[i]));
   }
 
 private:
-  std::string_view s_;
+  [[nodiscard]] bool in_hash_ids() const noexcept { return hash_array_ && depth_ == 2; }
+  [[nodiscard]] std::string_view key_name() const noexcept {
+    return mooncake_keys[static_cast<std::size_t>(key_)];
+  }
+
+  [[noreturn]] void fail_key(std::string_view what) const {
+    const std::size_t column = key_ == mooncake_key::other
+                                   ? key_column(text_, other_key_, 1)
+                                   : key_column(text_, key_name(), key_occurrence_);
+    throw trace_error(file_, line_, column, what);
+  }
+  [[noreturn]] void not_an_object() const {
+    throw trace_error(file_, line_, 1, "a line must be one JSON object");
+  }
+
+  /// A value that is not a number where a known key wants one.
+  bool scalar(std::string_view kind) {
+    if (depth_ == 0)
+      not_an_object();
+    wrong_type(kind);
+    return value_done();
+  }
+  /// A container (not the line's own object, nor hash_ids' array) starts.
+  void container(std::string_view kind) const { wrong_type(kind); }
+
+  void wrong_type(std::string_view kind) const {
+    if (depth_ == 1 && key_ == mooncake_key::timestamp)
+      fail_key(fmt::format("timestamp ({}) must be a number", kind));
+    if (depth_ == 1 && (key_ == mooncake_key::input_length || key_ == mooncake_key::output_length))
+      fail_key(fmt::format("{} ({}) must be a non-negative integer", key_name(), kind));
+    if (depth_ == 1 && key_ == mooncake_key::hash_ids)
+      fail_key(fmt::format("hash_ids ({}) must be an array", kind));
+    if (in_hash_ids())
+      fail_key(fmt::format("hash_ids element ({}) must be a non-negative integer", kind));
+  }
+
+  /// A number with a fraction or exponent, or an integer beyond 64 bits, where an integer is due.
+  [[noreturn]] void not_an_integer(std::string_view field, const json::string_t& raw) const {
+    if (raw.find_first_of(".eE") != json::string_t::npos)
+      fail_key(fmt::format("{} ({}) must be an integer", field, raw));
+    if (!raw.empty() && raw.front() == '-')
+      fail_key(fmt::format("{} ({}) must be >= 0", field, raw));
+    fail_key(fmt::format("{} ({}) is too large", field, raw));
+  }
+
+  std::int64_t length(json::number_unsigned_t v) const {
+    if (v > static_cast<json::number_unsigned_t>(std::numeric_limits<std::int64_t>::max()))
+      fail_key(fmt::format("{} ({}) is too large", key_name(), v));
+    return static_cast<std::int64_t>(v);
+  }
+
+  bool enter() {
+    if (++depth_ > max_json_depth)
+      fail_key(fmt::format("value nested more than {} levels deep", max_json_depth));
+    return true;
+  }
+  bool leave() {
+    --depth_;
+    return value_done();
+  }
+  /// A value ended; at the top level the next key decides what the next value means.
+  bool value_done() noexcept {
+    if (depth_ == 1)
+      key_ = mooncake_key::other;
+    return true;
+  }
+
+  std::string_view text_;
   const std::string& file_;
   std::size_t line_;
-  std::size_t pos_ = 0;
+  mooncake_line& out_;
+  int depth_ = 0;                            ///< open containers, the line's object included
+  mooncake_key key_ = mooncake_key::other;   ///< top-level key whose value is being read
+  bool hash_array_ = false;                  ///< inside hash_ids' array
+  std::size_t key_occurrence_ = 0;           ///< which `"key":` of the line key_ is
+  std::string other_key_;                    ///< the last unknown top-level key
+  std::array<bool, 4> seen_{};               ///< known keys met at the top level
+  std::array<std::size_t, 4> occurrences_{}; ///< known keys met at any depth so far
 };
+
+/// Parses one line; see parse_mooncake_line.
+[[nodiscard]] inline mooncake_line parse_line(std::string_view text, const std::string& file,
+                                              std::size_t line) {
+  mooncake_line out;
+  mooncake_sax sax(text, file, line, out);
+  bool ok = false;
+  try {
+    ok = nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &sax);
+  } catch (const nlohmann::json::exception& e) {
+    throw trace_error(file, line, 1, json_error_message(e.what()));
+  }
+  if (!ok)
+    throw trace_error(file, line, 1, "malformed line");
+  sax.finish();
+  return out;
+}
 
 } // namespace detail
 
 /// Parses one line of a Mooncake trace. `file` and `line` (1-based) only label errors.
-/// @throws trace_error for anything but one JSON object with finite `timestamp` >= 0 and
-///         non-negative integer `input_length` and `output_length` (all required), an optional
-///         array of non-negative integer `hash_ids`, no duplicate known keys, and nothing after
+/// @throws trace_error for anything but one JSON object with a finite number `timestamp` >= 0
+///         and non-negative integers `input_length` and `output_length` below 2^63 (all
+///         required), an optional array of non-negative integers below 2^64 `hash_ids`, no
+///         duplicate known keys, nesting at most detail::max_json_depth deep, and nothing after
 ///         the object but white space.
 [[nodiscard]] inline mooncake_request
 parse_mooncake_line(std::string_view text, const std::string& file, std::size_t line) {
-  detail::json_line_parser p(text, file, line);
-  mooncake_request r;
-  bool seen_ts = false, seen_in = false, seen_out = false, seen_hash = false;
-  p.expect('{');
-  p.skip_ws();
-  if (p.peek() == '}')
-    p.fail("missing key 'timestamp'");
-  while (true) {
-    p.skip_ws();
-    const std::size_t key_pos = p.pos();
-    const std::string key = p.parse_string();
-    p.expect(':');
-    auto once = [&](bool& seen) {
-      if (seen)
-        p.fail_at(key_pos, fmt::format("duplicate key '{}'", key));
-      seen = true;
-    };
-    if (key == "timestamp") {
-      once(seen_ts);
-      p.skip_ws();
-      const std::size_t at = p.pos();
-      r.timestamp_ms = p.parse_double();
-      if (r.timestamp_ms < 0.0)
-        p.fail_at(at, fmt::format("timestamp ({}) must be >= 0", r.timestamp_ms));
-    } else if (key == "input_length") {
-      once(seen_in);
-      r.input_length = p.parse_unsigned_integer<std::int64_t>("input_length");
-    } else if (key == "output_length") {
-      once(seen_out);
-      r.output_length = p.parse_unsigned_integer<std::int64_t>("output_length");
-    } else if (key == "hash_ids") {
-      once(seen_hash);
-      p.expect('[');
-      p.skip_ws();
-      if (p.peek() == ']') {
-        p.expect(']');
-      } else {
-        while (true) {
-          r.hash_ids.push_back(p.parse_unsigned_integer<std::uint64_t>("hash_ids element"));
-          p.skip_ws();
-          if (p.peek() == ',') {
-            p.expect(',');
-            continue;
-          }
-          p.expect(']');
-          break;
-        }
-      }
-    } else {
-      p.skip_value();
-    }
-    p.skip_ws();
-    if (p.peek() == ',') {
-      p.expect(',');
-      continue;
-    }
-    p.expect('}');
-    break;
-  }
-  p.skip_ws();
-  if (!p.at_end())
-    p.fail("unexpected characters after the object");
-  const std::size_t end = text.size();
-  if (!seen_ts)
-    p.fail_at(end, "missing key 'timestamp'");
-  if (!seen_in)
-    p.fail_at(end, "missing key 'input_length'");
-  if (!seen_out)
-    p.fail_at(end, "missing key 'output_length'");
-  return r;
+  return detail::parse_line(text, file, line).request;
 }
 
 /// Parses a whole Mooncake trace held in memory. Blank lines are skipped; timestamps must not
-/// decrease. `file` only labels errors.
+/// decrease (a decrease is reported at the `timestamp` key). `file` only labels errors.
 /// @throws trace_error naming file, line and column of the first malformed line.
 [[nodiscard]] inline std::vector<mooncake_request> parse_mooncake_trace(std::string_view text,
                                                                         const std::string& file) {
@@ -348,9 +370,10 @@ parse_mooncake_line(std::string_view text, const std::string& file, std::size_t 
     begin = end + 1;
     if (s.find_first_not_of(" \t\r") == std::string_view::npos)
       continue;
-    mooncake_request r = parse_mooncake_line(s, file, line);
+    detail::mooncake_line parsed = detail::parse_line(s, file, line);
+    mooncake_request& r = parsed.request;
     if (!out.empty() && r.timestamp_ms < out.back().timestamp_ms)
-      throw trace_error(file, line, s.find("timestamp") + 1,
+      throw trace_error(file, line, detail::key_column(s, "timestamp", parsed.timestamp_occurrence),
                         fmt::format("timestamp ({}) is before the previous line's ({})",
                                     r.timestamp_ms, out.back().timestamp_ms));
     out.push_back(std::move(r));

@@ -2,8 +2,8 @@
 /// The result of a serving simulation: request counts and rejections, latency summaries,
 /// goodput, throughput per device, utilisation, queueing, KV transfer, prefix-cache hits, device
 /// time by category (`serving::usage`, what econ/ prices), per-instance totals and per-request
-/// records; with JSON and CSV writers. This header is light (no engine), so that consumers of
-/// a report need not compile the simulator.
+/// records; with JSON (nlohmann::ordered_json) and CSV writers. This header is light (no engine),
+/// so that consumers of a report need not compile the simulator.
 #pragma once
 
 #include <array>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "infercost/core/stats.hpp"
 #include "infercost/serving/metrics.hpp"
@@ -160,248 +161,175 @@ struct report {
 
 namespace detail {
 
-/// Appends a JSON number (shortest round-trip form); non-finite values become null.
-inline void json_number(std::string& out, double v) {
-  if (std::isfinite(v))
-    fmt::format_to(std::back_inserter(out), "{}", v);
-  else
-    out += "null";
-}
-inline void json_number(std::string& out, std::int64_t v) {
-  fmt::format_to(std::back_inserter(out), "{}", v);
-}
-inline void json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20)
-        fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
-      else
-        out += c;
-    }
-  }
-  out += '"';
+using report_json = nlohmann::ordered_json; ///< keys keep the order they were written in
+
+/// A JSON number; non-finite values (the NaN statistics of an empty summary, ...) become null.
+[[nodiscard]] inline report_json json_number(double v) {
+  return std::isfinite(v) ? report_json(v) : report_json(nullptr);
 }
 
-/// A minimal streaming JSON object writer: key/value pairs with commas handled.
-class json_object {
-public:
-  explicit json_object(std::string& out) : out_(out) { out_ += '{'; }
-  json_object(const json_object&) = delete;
-  json_object& operator=(const json_object&) = delete;
-  ~json_object() { out_ += '}'; }
+/// count, mean, p50, p90, p99, max.
+[[nodiscard]] inline report_json json_summary(const stats::summary& s) {
+  report_json j = report_json::object();
+  j["count"] = static_cast<std::int64_t>(s.count);
+  j["mean"] = json_number(s.mean);
+  j["p50"] = json_number(s.p50);
+  j["p90"] = json_number(s.p90);
+  j["p99"] = json_number(s.p99);
+  j["max"] = json_number(s.max);
+  return j;
+}
 
-  void key(std::string_view k) {
-    if (!first_)
-      out_ += ',';
-    first_ = false;
-    json_string(out_, k);
-    out_ += ':';
-  }
-  void num(std::string_view k, double v) {
-    key(k);
-    json_number(out_, v);
-  }
-  void integer(std::string_view k, std::int64_t v) {
-    key(k);
-    json_number(out_, v);
-  }
-  void str(std::string_view k, std::string_view v) {
-    key(k);
-    json_string(out_, v);
-  }
-  void boolean(std::string_view k, bool v) {
-    key(k);
-    out_ += v ? "true" : "false";
-  }
-  std::string& out() noexcept { return out_; }
+[[nodiscard]] inline report_json json_usage(const usage& u) {
+  report_json j = report_json::object();
+  j["devices"] = u.devices;
+  j["makespan_s"] = json_number(u.makespan_s);
+  j["prefill_device_s"] = json_number(u.prefill_device_s);
+  j["cache_load_device_s"] = json_number(u.cache_load_device_s);
+  j["decode_device_s"] = json_number(u.decode_device_s);
+  j["idle_device_s"] = json_number(u.idle_device_s);
+  j["input_hit_tokens"] = u.input_hit_tokens;
+  j["input_miss_tokens"] = u.input_miss_tokens;
+  j["output_tokens"] = u.output_tokens;
+  return j;
+}
 
-private:
-  std::string& out_;
-  bool first_ = true;
-};
-
-inline void json_summary(json_object& o, std::string_view k, const stats::summary& s) {
-  o.key(k);
-  json_object j(o.out());
-  j.integer("count", static_cast<std::int64_t>(s.count));
-  j.num("mean", s.mean);
-  j.num("p50", s.p50);
-  j.num("p90", s.p90);
-  j.num("p99", s.p99);
-  j.num("max", s.max);
+/// One line, no spaces; bytes that are not UTF-8 in names become U+FFFD rather than throwing.
+[[nodiscard]] inline std::string dump(const report_json& j) {
+  return j.dump(-1, ' ', false, report_json::error_handler_t::replace);
 }
 
 } // namespace detail
 
 /// The usage as a JSON object.
 [[nodiscard]] inline std::string to_json(const usage& u) {
-  std::string s;
-  {
-    detail::json_object o(s);
-    o.integer("devices", u.devices);
-    o.num("makespan_s", u.makespan_s);
-    o.num("prefill_device_s", u.prefill_device_s);
-    o.num("cache_load_device_s", u.cache_load_device_s);
-    o.num("decode_device_s", u.decode_device_s);
-    o.num("idle_device_s", u.idle_device_s);
-    o.integer("input_hit_tokens", u.input_hit_tokens);
-    o.integer("input_miss_tokens", u.input_miss_tokens);
-    o.integer("output_tokens", u.output_tokens);
-  }
-  return s;
+  return detail::dump(detail::json_usage(u));
 }
 
-/// The report as JSON (one line; keys in a fixed order, numbers in shortest round-trip form, so
-/// equal reports give identical text). Per-request records are included when `with_requests`.
+/// The report as JSON (one line; keys in a fixed order, numbers in round-trip form, non-finite
+/// numbers as null, so equal reports give identical text). Per-request records are included when
+/// `with_requests`.
 [[nodiscard]] inline std::string to_json(const report& r, bool with_requests = false) {
-  std::string s;
-  s.reserve(4096 + (with_requests ? r.requests.size() * 256 : 0));
+  using detail::json_number;
+  using detail::report_json;
+  report_json o = report_json::object();
+  o["mode"] = r.mode;
+  o["model"] = r.model;
+  o["device"] = r.device;
+  o["workload"] = r.workload;
+  o["balancer"] = r.balancer;
+  o["devices"] = r.devices;
+  o["prefill_devices"] = r.prefill_devices;
+  o["decode_devices"] = r.decode_devices;
   {
-    detail::json_object o(s);
-    o.str("mode", r.mode);
-    o.str("model", r.model);
-    o.str("device", r.device);
-    o.str("workload", r.workload);
-    o.str("balancer", r.balancer);
-    o.integer("devices", r.devices);
-    o.integer("prefill_devices", r.prefill_devices);
-    o.integer("decode_devices", r.decode_devices);
-    o.key("requests");
-    {
-      detail::json_object q(s);
-      q.integer("arrived", r.arrived);
-      q.integer("completed", r.completed);
-      q.integer("rejected", r.rejected);
-      q.key("rejected_by_reason");
-      detail::json_object why(s);
-      for (const rejection_reason reason : all_rejection_reasons)
-        why.integer(to_string(reason), r.rejected_by[static_cast<std::size_t>(reason)]);
-    }
-    o.integer("input_tokens", r.input_tokens);
-    o.integer("output_tokens", r.output_tokens);
-    o.num("start_s", r.start_s);
-    o.num("end_s", r.end_s);
-    o.num("makespan_s", r.makespan_s);
-    detail::json_summary(o, "ttft_s", r.latency.ttft_s);
-    detail::json_summary(o, "tpot_s", r.latency.tpot_s);
-    detail::json_summary(o, "e2e_s", r.latency.e2e_s);
-    detail::json_summary(o, "queue_s", r.latency.queue_s);
-    o.key("goodput");
-    {
-      detail::json_object g(s);
-      g.num("slo_ttft_s", r.goodput.objective.ttft_s);
-      g.num("slo_tpot_s", r.goodput.objective.tpot_s);
-      g.integer("met", r.goodput.met);
-      g.num("attainment", r.goodput.attainment);
-      g.num("requests_per_s", r.goodput.requests_per_s);
-    }
-    o.key("throughput");
-    {
-      detail::json_object t(s);
-      t.num("requests_per_s", r.throughput_rps);
-      t.num("input_tokens_per_s_per_device", r.input_tokens_per_s_per_device);
-      t.num("output_tokens_per_s_per_device", r.output_tokens_per_s_per_device);
-      t.num("prefill_input_tokens_per_s_per_device", r.prefill_input_tokens_per_s_per_device);
-      t.num("decode_output_tokens_per_s_per_device", r.decode_output_tokens_per_s_per_device);
-    }
-    o.num("mean_utilisation", r.mean_utilisation);
-    o.num("mean_in_system", r.mean_in_system);
-    o.integer("preemptions", r.preemptions);
-    o.key("kv_transfer");
-    {
-      detail::json_object k(s);
-      k.integer("transfers", r.kv_transfers);
-      k.num("bytes", r.kv_bytes_transferred);
-      detail::json_summary(k, "time_s", r.transfer_s);
-    }
-    o.key("cache");
-    {
-      detail::json_object c(s);
-      c.boolean("enabled", r.cache.enabled);
-      c.integer("lookups", r.cache.lookups);
-      c.integer("looked_up_blocks", r.cache.looked_up_blocks);
-      c.integer("hbm_hit_blocks", r.cache.hit_blocks[0]);
-      c.integer("dram_hit_blocks", r.cache.hit_blocks[1]);
-      c.integer("ssd_hit_blocks", r.cache.hit_blocks[2]);
-      c.integer("miss_blocks", r.cache.miss_blocks);
-      c.integer("dropped_blocks", r.cache.dropped_blocks);
-      c.num("block_hit_rate", r.cache.block_hit_rate());
-      c.num("load_bytes", r.cache.load_bytes);
-    }
-    o.key("usage");
-    s += to_json(r.use);
-    o.integer("steps", r.steps);
-    o.integer("events", static_cast<std::int64_t>(r.events));
-    o.key("instances");
-    s += '[';
-    for (std::size_t i = 0; i < r.instances.size(); ++i) {
-      const instance_report& ir = r.instances[i];
-      if (i)
-        s += ',';
-      detail::json_object j(s);
-      j.integer("index", ir.index);
-      j.str("role", to_string(ir.role));
-      j.integer("devices", ir.devices);
-      j.num("capacity_tokens", ir.capacity_tokens);
-      j.num("utilisation", ir.utilisation);
-      j.integer("steps", ir.stats.steps);
-      j.integer("decode_steps", ir.stats.decode_steps);
-      j.integer("prefill_steps", ir.stats.prefill_steps);
-      j.integer("mixed_steps", ir.stats.mixed_steps);
-      j.num("busy_s", ir.stats.busy_s);
-      j.integer("prefill_tokens", ir.stats.prefill_tokens);
-      j.integer("output_tokens", ir.stats.output_tokens);
-      j.integer("completed", ir.stats.completed);
-      j.integer("preemptions", ir.stats.preemptions);
-      j.integer("max_running", ir.stats.max_running);
-      j.num("peak_kv_tokens", ir.stats.peak_kv_tokens);
-    }
-    s += ']';
-    if (with_requests) {
-      o.key("request_records");
-      s += '[';
-      for (std::size_t i = 0; i < r.requests.size(); ++i) {
-        const request_record& q = r.requests[i];
-        if (i)
-          s += ',';
-        detail::json_object j(s);
-        j.integer("id", q.id);
-        j.str("status", to_string(q.status));
-        j.str("reason", to_string(q.reason));
-        j.num("arrival_s", q.arrival_s);
-        j.integer("input_tokens", q.input_tokens);
-        j.integer("output_tokens", q.output_tokens);
-        j.integer("cached_tokens", q.cached_tokens);
-        j.integer("prefill_instance", q.prefill_instance);
-        j.integer("decode_instance", q.decode_instance);
-        j.num("ttft_s", q.ttft_s());
-        j.num("tpot_s", q.tpot_s());
-        j.num("e2e_s", q.e2e_s());
-        j.num("queue_s", q.queue_s());
-        j.num("transfer_s", q.transfer_s);
-        j.integer("preemptions", q.preemptions);
-      }
-      s += ']';
-    }
+    report_json& q = o["requests"];
+    q["arrived"] = r.arrived;
+    q["completed"] = r.completed;
+    q["rejected"] = r.rejected;
+    report_json& why = q["rejected_by_reason"];
+    why = report_json::object();
+    for (const rejection_reason reason : all_rejection_reasons)
+      why[std::string(to_string(reason))] = r.rejected_by[static_cast<std::size_t>(reason)];
   }
-  return s;
+  o["input_tokens"] = r.input_tokens;
+  o["output_tokens"] = r.output_tokens;
+  o["start_s"] = json_number(r.start_s);
+  o["end_s"] = json_number(r.end_s);
+  o["makespan_s"] = json_number(r.makespan_s);
+  o["ttft_s"] = detail::json_summary(r.latency.ttft_s);
+  o["tpot_s"] = detail::json_summary(r.latency.tpot_s);
+  o["e2e_s"] = detail::json_summary(r.latency.e2e_s);
+  o["queue_s"] = detail::json_summary(r.latency.queue_s);
+  {
+    report_json& g = o["goodput"];
+    g["slo_ttft_s"] = json_number(r.goodput.objective.ttft_s);
+    g["slo_tpot_s"] = json_number(r.goodput.objective.tpot_s);
+    g["met"] = r.goodput.met;
+    g["attainment"] = json_number(r.goodput.attainment);
+    g["requests_per_s"] = json_number(r.goodput.requests_per_s);
+  }
+  {
+    report_json& t = o["throughput"];
+    t["requests_per_s"] = json_number(r.throughput_rps);
+    t["input_tokens_per_s_per_device"] = json_number(r.input_tokens_per_s_per_device);
+    t["output_tokens_per_s_per_device"] = json_number(r.output_tokens_per_s_per_device);
+    t["prefill_input_tokens_per_s_per_device"] =
+        json_number(r.prefill_input_tokens_per_s_per_device);
+    t["decode_output_tokens_per_s_per_device"] =
+        json_number(r.decode_output_tokens_per_s_per_device);
+  }
+  o["mean_utilisation"] = json_number(r.mean_utilisation);
+  o["mean_in_system"] = json_number(r.mean_in_system);
+  o["preemptions"] = r.preemptions;
+  {
+    report_json& k = o["kv_transfer"];
+    k["transfers"] = r.kv_transfers;
+    k["bytes"] = json_number(r.kv_bytes_transferred);
+    k["time_s"] = detail::json_summary(r.transfer_s);
+  }
+  {
+    report_json& c = o["cache"];
+    c["enabled"] = r.cache.enabled;
+    c["lookups"] = r.cache.lookups;
+    c["looked_up_blocks"] = r.cache.looked_up_blocks;
+    c["hbm_hit_blocks"] = r.cache.hit_blocks[0];
+    c["dram_hit_blocks"] = r.cache.hit_blocks[1];
+    c["ssd_hit_blocks"] = r.cache.hit_blocks[2];
+    c["miss_blocks"] = r.cache.miss_blocks;
+    c["dropped_blocks"] = r.cache.dropped_blocks;
+    c["block_hit_rate"] = json_number(r.cache.block_hit_rate());
+    c["load_bytes"] = json_number(r.cache.load_bytes);
+  }
+  o["usage"] = detail::json_usage(r.use);
+  o["steps"] = r.steps;
+  o["events"] = static_cast<std::int64_t>(r.events);
+  report_json instances = report_json::array();
+  for (const instance_report& ir : r.instances) {
+    report_json j = report_json::object();
+    j["index"] = ir.index;
+    j["role"] = to_string(ir.role);
+    j["devices"] = ir.devices;
+    j["capacity_tokens"] = json_number(ir.capacity_tokens);
+    j["utilisation"] = json_number(ir.utilisation);
+    j["steps"] = ir.stats.steps;
+    j["decode_steps"] = ir.stats.decode_steps;
+    j["prefill_steps"] = ir.stats.prefill_steps;
+    j["mixed_steps"] = ir.stats.mixed_steps;
+    j["busy_s"] = json_number(ir.stats.busy_s);
+    j["prefill_tokens"] = ir.stats.prefill_tokens;
+    j["output_tokens"] = ir.stats.output_tokens;
+    j["completed"] = ir.stats.completed;
+    j["preemptions"] = ir.stats.preemptions;
+    j["max_running"] = ir.stats.max_running;
+    j["peak_kv_tokens"] = json_number(ir.stats.peak_kv_tokens);
+    instances.push_back(std::move(j));
+  }
+  o["instances"] = std::move(instances);
+  if (with_requests) {
+    report_json records = report_json::array();
+    records.get_ref<report_json::array_t&>().reserve(r.requests.size());
+    for (const request_record& q : r.requests) {
+      report_json j = report_json::object();
+      j["id"] = q.id;
+      j["status"] = to_string(q.status);
+      j["reason"] = to_string(q.reason);
+      j["arrival_s"] = json_number(q.arrival_s);
+      j["input_tokens"] = q.input_tokens;
+      j["output_tokens"] = q.output_tokens;
+      j["cached_tokens"] = q.cached_tokens;
+      j["prefill_instance"] = q.prefill_instance;
+      j["decode_instance"] = q.decode_instance;
+      j["ttft_s"] = json_number(q.ttft_s());
+      j["tpot_s"] = json_number(q.tpot_s());
+      j["e2e_s"] = json_number(q.e2e_s());
+      j["queue_s"] = json_number(q.queue_s());
+      j["transfer_s"] = json_number(q.transfer_s);
+      j["preemptions"] = q.preemptions;
+      records.push_back(std::move(j));
+    }
+    o["request_records"] = std::move(records);
+  }
+  return detail::dump(o);
 }
 
 /// Per-request records as CSV with a header row; empty fields for values not reached.
