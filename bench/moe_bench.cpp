@@ -14,6 +14,16 @@
 // each speedup the machine-balance bound is printed (and reported as a counter): the dense FFN's
 // FLOP rate at the same thread count over the per-token loop's FLOP rate, i.e. the speedup of a
 // grouped layer running exactly at dense-GEMM speed.
+//
+// Built with OpenBLAS (bench/CMakeLists.txt finds it), every Eigen matrix product here, in the
+// layer, the dense FFN and the per-token loop alike, runs on OpenBLAS's kernels (EIGEN_USE_BLAS),
+// each call on one OpenBLAS thread (the threads above are the benchmark's own). OpenBLAS picks
+// its kernels from the CPU it recognises; on processors newer than the installed OpenBLAS (Debian
+// 12's 0.3.21 runs AMD Zen 5 with its AVX2 Haswell kernels) set OPENBLAS_CORETYPE, e.g.
+// OPENBLAS_CORETYPE=SkylakeX for AVX-512. The program prints the backend and kernel set.
+#if defined(INFERCOST_BENCH_OPENBLAS)
+#define EIGEN_USE_BLAS
+#endif
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -268,4 +278,23 @@ BENCHMARK(bm_ratios)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
-BENCHMARK_MAIN();
+#if defined(INFERCOST_BENCH_OPENBLAS)
+extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename(void);
+#endif
+
+int main(int argc, char** argv) {
+#if defined(INFERCOST_BENCH_OPENBLAS)
+  openblas_set_num_threads(1);
+  std::printf("matrix products: OpenBLAS, %s kernels, 1 OpenBLAS thread per call\n",
+              openblas_get_corename());
+#else
+  std::printf("matrix products: Eigen's own kernels\n");
+#endif
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
