@@ -50,10 +50,15 @@ struct swiglu_expert {
   /// act = silu(in[:, :w]) ∘ in[:, w:], in is n × 2w.
   template <class Scalar>
   static void activate(const row_matrix<Scalar>& in, row_matrix<Scalar>& act) {
+    act.resize(in.rows(), in.cols() / 2);
+    activate_into(in, act);
+  }
+  /// The same into `act`, already n × w (e.g. a map over scratch memory).
+  template <class In, class Out>
+  static void activate_into(const Eigen::MatrixBase<In>& in, Eigen::MatrixBase<Out>& act) {
     const Eigen::Index w = in.cols() / 2;
-    act.resize(in.rows(), w);
     const auto g = in.leftCols(w).array();
-    act.array() = g / (Scalar(1) + (-g).exp()) * in.rightCols(w).array();
+    act.array() = g / (typename In::Scalar(1) + (-g).exp()) * in.rightCols(w).array();
   }
 };
 
@@ -65,6 +70,11 @@ struct relu_expert {
   template <class Scalar>
   static void activate(const row_matrix<Scalar>& in, row_matrix<Scalar>& act) {
     act = in.cwiseMax(Scalar(0));
+  }
+  /// The same into `act`, already the shape of `in` (e.g. a map over scratch memory).
+  template <class In, class Out>
+  static void activate_into(const Eigen::MatrixBase<In>& in, Eigen::MatrixBase<Out>& act) {
+    act = in.cwiseMax(typename In::Scalar(0));
   }
 };
 
@@ -282,20 +292,28 @@ public:
     for (const std::vector<int>& d : dealt)
       busy += d.empty() ? 0 : 1;
     detail::run_workers(busy, [&](int worker) {
-      matrix xe, h, a, y;
-      for (int e : dealt[static_cast<std::size_t>(worker)]) {
+      // Scratch sized once for this worker's largest expert; each expert works in its leading
+      // rows through aligned maps (the same layout, alignment and arithmetic as matrices of its
+      // own size), so nothing is allocated per expert.
+      const std::vector<int>& mine = dealt[static_cast<std::size_t>(worker)];
+      std::int64_t most = 0;
+      for (int e : mine)
+        most = std::max(most, load[static_cast<std::size_t>(e)]);
+      const Eigen::Index in_cols = Expert::input_blocks * Eigen::Index{cfg_.expert_hidden};
+      matrix xe_buf(most, cfg_.hidden), h_buf(most, in_cols), a_buf(most, cfg_.expert_hidden);
+      using view = Eigen::Map<matrix, Eigen::AlignedMax>;
+      for (int e : mine) {
         const std::int64_t b = start[static_cast<std::size_t>(e)],
                            n = start[static_cast<std::size_t>(e) + 1] - b;
-        xe.resize(n, cfg_.hidden);
+        view xe(xe_buf.data(), n, cfg_.hidden);
         for (std::int64_t i = 0; i < n; ++i)
           xe.row(i) = x.row(token[static_cast<std::size_t>(b + i)]);
         const expert_weights<Scalar>& w = experts_[static_cast<std::size_t>(e)];
-        h.resize(n, w.in.cols());
+        view h(h_buf.data(), n, in_cols);
         h.noalias() = xe * w.in;
-        Expert::activate(h, a);
-        y.resize(n, cfg_.hidden);
-        y.noalias() = a * w.out;
-        ys.middleRows(b, n) = y;
+        view a(a_buf.data(), n, cfg_.expert_hidden);
+        Expert::activate_into(h, a);
+        ys.middleRows(b, n).noalias() = a * w.out;
       }
     });
 
