@@ -272,7 +272,7 @@ public:
     if (i >= size_)
       grow(std::size_t{i} + 1);
     stamps_[i] = next_++;
-    if ((++count_ & 0x7fffffffULL) == 0)
+    if ((next_ & 0x7fffffffU) == 0)
       restale();
   }
 
@@ -314,7 +314,6 @@ private:
   std::vector<std::uint32_t> stamps_; ///< by node: the stamp of the block's last forget
   std::size_t size_ = 0;              ///< stamps_.size()
   std::uint32_t next_ = 0;            ///< next stamp (mod 2^32)
-  std::uint64_t count_ = 0;           ///< forgets so far
 };
 
 /// A FIFO of node indices in a circular buffer, with O(1) removal from the middle: a removed
@@ -664,7 +663,8 @@ private:
 /// head with the counter decremented. One-time scans pass through S without flushing M.
 /// Amortised O(1): each reinsertion consumes a counter increment made by a hit. S and M are
 /// node_fifo queues; G is a ghost_window, which needs the cache to keep the nodes of dropped
-/// blocks it remembers (the `remembers` hook).
+/// blocks it remembers (the `remembers` hook). There is no next_victim() hint: the block S
+/// evicts next usually stays indexed as a ghost when dropped, so there is no slot to fetch ahead.
 class s3fifo {
 public:
   static constexpr std::string_view name = "s3fifo";
@@ -698,12 +698,6 @@ public:
   /// victim() and erase() of it in one step (the cache uses it when present).
   [[nodiscard, gnu::always_inline]] std::uint32_t pop_victim(detail::node_pool& n) {
     return next_out<true>(n);
-  }
-  /// The block victim() would look at first (a hint for prefetching; no side effects).
-  [[nodiscard]] std::uint32_t next_victim(const detail::node_pool&) const noexcept {
-    if (small_.size() > 0 && (small_.size() >= small_target_ || main_.size() == 0))
-      return small_.peek();
-    return main_.peek();
   }
   /// Whether G remembers node i's block; the cache keeps a dropped block's node while any tier
   /// does.

@@ -469,9 +469,8 @@ private:
   }
 
   /// After a drop from tier t, fetches the index slot of the block that tier would evict next.
-  /// (With a ghost the next drop usually keeps its index entry, so there is nothing to fetch.)
   [[gnu::always_inline]] void prefetch_next_drop(int t) const noexcept {
-    if constexpr (!has_ghost && requires(const Eviction& p) { p.next_victim(nodes_); }) {
+    if constexpr (requires(const Eviction& p) { p.next_victim(nodes_); }) {
       const std::uint32_t w = policy_[t].next_victim(nodes_);
       if (w != detail::npos)
         index_.prefetch(nodes_[w].id);
@@ -610,7 +609,6 @@ private:
   /// Takes ghost node i back for its block, which is being inserted again.
   std::uint32_t revive(std::uint32_t i) noexcept {
     --ghosts_;
-    nodes_[i].pins = 0;
     nodes_[i].tier = detail::free_tier; // until attached: reclaim_ghosts() must not free it
     return i;
   }
