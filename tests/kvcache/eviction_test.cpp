@@ -173,6 +173,43 @@ TEST_CASE("flat index with 64-bit values agrees with std::unordered_map, probe a
   }
 }
 
+TEST_CASE("ghost window remembers the last capacity forgets across the stamp wrap, each tier in "
+          "its own node word",
+          "[kvcache][eviction]") {
+  // Stamps skip npos (a fresh node's word), so the count wraps from npos - 1 to 0; start four
+  // stamps before the wrap and forget 12 blocks through it.
+  constexpr std::size_t capacity = 4;
+  kvcache::detail::node_pool n(12);
+  kvcache::detail::ghost_window g(capacity, 1, kvcache::detail::npos - 4);
+  kvcache::detail::ghost_window other(capacity, 2);
+  for (std::uint32_t i = 0; i < n.size(); ++i) {
+    REQUIRE_FALSE(g.remembers(n, i)); // a fresh node is never remembered
+    g.remember(n, i);
+    INFO("after forgetting block " << i);
+    for (std::uint32_t j = 0; j < n.size(); ++j)
+      CHECK(g.remembers(n, j) == (j <= i && i - j < capacity));
+    CHECK(g.size(n) == std::min<std::size_t>(i + 1, capacity));
+    CHECK(other.size(n) == 0); // slot 2's word is untouched
+    CHECK(n[i].next == kvcache::detail::npos);
+  }
+  // A block that comes back is crossed out; the others age out as before.
+  CHECK(g.consume(n, 10));
+  CHECK_FALSE(g.consume(n, 10));
+  CHECK_FALSE(g.consume(n, 3));
+  CHECK(g.size(n) == 3);
+  g.remember(n, 0);
+  CHECK_FALSE(g.remembers(n, 8));
+  CHECK(g.remembers(n, 9));
+  CHECK(g.remembers(n, 11));
+  CHECK(g.remembers(n, 0));
+}
+
+TEST_CASE("s3fifo rejects a ghost slot outside the cache's three tiers", "[kvcache][eviction]") {
+  CHECK_NOTHROW(s3fifo(10, 2));
+  CHECK_THROWS_WITH(s3fifo(10, 3), "kvcache::s3fifo: slot (3) must be in [0, 3)");
+  CHECK_THROWS_AS(s3fifo(10, -1), config_error);
+}
+
 TEST_CASE("node fifo keeps queue order through removals from the middle and rebuilds",
           "[kvcache][eviction]") {
   const std::uint64_t seed = 23;
@@ -371,7 +408,7 @@ TEST_CASE("s3fifo matches a plain list-and-map S3-FIFO as blocks come, go and co
       }
       REQUIRE(p.size() == ref.size());
       REQUIRE(p.size() == tier_size);
-      REQUIRE(p.ghost_size() == ref.ghost_size());
+      REQUIRE(p.ghost_size(n) == ref.ghost_size());
     }
     CHECK(ghost_hits > (capacity > 1 ? 100u : 0u)); // the ghost path is exercised
   }

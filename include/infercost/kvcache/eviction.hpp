@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "infercost/core/error.hpp"
+
 namespace infercost::kvcache {
 
 /// Id of one KV block: a chained prefix hash (see prefix.hpp) or a trace's `hash_ids` entry.
@@ -34,17 +36,20 @@ inline constexpr std::uint8_t ghost_tier = 0xfe;
 /// Node tier of a free node.
 inline constexpr std::uint8_t free_tier = 0xff;
 
-/// One cached block, as stored by the cache; the link fields belong to the tier's policy.
+/// One cached block, as stored by the cache; the link and data words belong to the tier's policy
+/// (all tiers of a cache run the same policy type). 32 bytes, two nodes per cache line.
 struct block_node {
   block_id id = 0;
-  std::uint32_t prev = npos;     ///< policy list link
-  std::uint32_t next = npos;     ///< policy list link
-  std::uint32_t aux = npos;      ///< policy data (lfu: frequency bucket)
+  std::uint32_t prev = npos;     ///< policy list link (s3fifo: position in its FIFO)
+  std::uint32_t next = npos;     ///< policy list link (s3fifo: ghost stamp of slot 0)
+  std::uint32_t aux = npos;      ///< policy data (lfu: frequency bucket; s3fifo: stamp, slot 1)
+  std::uint32_t aux2 = npos;     ///< policy data (s3fifo: ghost stamp of slot 2)
   std::uint32_t pins = 0;        ///< running requests using the block; > 0 means not evictable
   std::uint8_t tier = free_tier; ///< 0 hbm, 1 dram, 2 ssd, ghost_tier or free_tier
   std::uint8_t queue = 0;        ///< policy data (s3fifo: 0 small, 1 main)
   std::uint8_t freq = 0;         ///< policy data (s3fifo: 2-bit access counter)
 };
+static_assert(sizeof(block_node) == 32);
 
 using node_pool = std::vector<block_node>;
 
@@ -242,78 +247,80 @@ private:
 /// the tier is crossed out).
 ///
 /// Each forget takes the next stamp; an id is remembered while its stamp is among the last
-/// `capacity`. Stamps live in an array by node, so every operation is one array access and no
-/// operation hashes: the cache keeps a dropped block's node (tier ghost_tier, still in its index)
-/// while any tier remembers it and reuses that node when the id comes back (see
-/// basic_tiered_cache), and frees a node only when no tier remembers it, so a fresh node's stamps
-/// are never current.
+/// `capacity`. A stamp lives in the block's node, in the data word of the ghost's slot (one slot
+/// per tier: block_node::next, aux or aux2), so remembering, checking and forgetting touch only
+/// the node the cache is moving anyway, and no operation hashes. For that the cache keeps a
+/// dropped block's node (tier ghost_tier, still in its index) while any tier remembers it and
+/// reuses that node when the id comes back (see basic_tiered_cache); it frees a node only when no
+/// tier remembers it, and a fresh node's words are npos, which is never remembered.
 class ghost_window {
 public:
-  /// @param capacity  ids remembered at most (>= 1; capped at 2^30)
-  explicit ghost_window(std::size_t capacity)
-      : capacity_(static_cast<std::uint32_t>(
-            std::clamp<std::size_t>(capacity, 1, std::size_t{1} << 30))) {}
+  /// Slots, one per tier of a cache.
+  static constexpr int slots = 3;
+
+  /// @param capacity     ids remembered at most (>= 1; capped at 2^30)
+  /// @param slot         the node word holding this ghost's stamps (0..slots-1)
+  /// @param first_stamp  the first stamp taken (< npos; tests start near the wrap)
+  ghost_window(std::size_t capacity, int slot, std::uint32_t first_stamp = 0)
+      : capacity_(
+            static_cast<std::uint32_t>(std::clamp<std::size_t>(capacity, 1, std::size_t{1} << 30))),
+        word_(word_of(slot)), next_(first_stamp == npos ? 0 : first_stamp) {}
 
   /// Whether the block of node i is remembered.
-  [[nodiscard]] bool remembers(std::uint32_t i) const noexcept {
-    return i < size_ && age(stamps_[i]) <= capacity_;
+  [[nodiscard]] bool remembers(const node_pool& n, std::uint32_t i) const noexcept {
+    return in_window(n[i].*word_);
   }
 
   /// Whether the block of node i is remembered; if so, forgets it (the block re-enters the tier).
-  bool consume(std::uint32_t i) noexcept {
-    if (!remembers(i))
+  bool consume(node_pool& n, std::uint32_t i) noexcept {
+    std::uint32_t& s = n[i].*word_;
+    if (!in_window(s))
       return false;
-    stamps_[i] = stale();
+    s = npos;
     return true;
   }
 
   /// Remembers the block of node i as the most recently forgotten.
-  void remember(std::uint32_t i) {
-    if (i >= size_)
-      grow(std::size_t{i} + 1);
-    stamps_[i] = next_++;
-    if ((next_ & 0x7fffffffU) == 0)
-      restale();
+  void remember(node_pool& n, std::uint32_t i) noexcept {
+    n[i].*word_ = next_;
+    next_ = next_ + 1 == npos ? 0 : next_ + 1;
+    if (++since_restale_ == restale_period)
+      restale(n);
   }
 
-  /// Makes room for nodes 0..n-1 without growing later.
-  void reserve(std::size_t n) {
-    if (n > size_)
-      grow(n);
-  }
-
-  /// Ids remembered, counted by a scan (for tests and reports).
-  [[nodiscard]] std::size_t size() const noexcept {
+  /// Ids remembered among nodes `n`, counted by a scan (for tests and reports).
+  [[nodiscard]] std::size_t size(const node_pool& n) const noexcept {
     return static_cast<std::size_t>(std::count_if(
-        stamps_.begin(), stamps_.end(), [&](std::uint32_t s) { return age(s) <= capacity_; }));
-  }
-
-  /// Starts fetching node i's stamp.
-  [[gnu::always_inline]] void prefetch_node(std::uint32_t i) const noexcept {
-    if (i < size_)
-      detail::prefetch(&stamps_[i]);
+        n.begin(), n.end(), [&](const block_node& b) { return in_window(b.*word_); }));
   }
 
 private:
-  /// Forgets since stamp s, modulo 2^32: 1 for the newest.
-  [[nodiscard]] std::uint32_t age(std::uint32_t s) const noexcept { return next_ - s; }
-  /// A stamp outside the window, and outside it for the next 2^31 forgets at least.
-  [[nodiscard]] std::uint32_t stale() const noexcept { return next_ - capacity_ - 1; }
-  void grow(std::size_t n) {
-    stamps_.resize(std::max(n, 2 * stamps_.size()), stale());
-    size_ = stamps_.size();
+  /// Forgets between restales: stamps outside the window are re-marked npos this often, so that
+  /// their 32-bit age never wraps back into the window (the window is at most 2^30 wide).
+  static constexpr std::uint32_t restale_period = std::uint32_t{1} << 31;
+
+  static constexpr std::uint32_t block_node::*word_of(int slot) noexcept {
+    return slot == 0 ? &block_node::next : slot == 1 ? &block_node::aux : &block_node::aux2;
   }
-  /// Every 2^31 forgets, re-marks stamps outside the window so that their 32-bit age never
-  /// wraps back into it.
-  void restale() noexcept {
-    for (std::uint32_t& s : stamps_)
-      if (age(s) > capacity_)
-        s = stale();
+  /// Whether stamp s is among the last capacity_ taken (npos never is; stamps skip npos).
+  [[nodiscard]] bool in_window(std::uint32_t s) const noexcept {
+    if (s == npos)
+      return false;
+    std::uint32_t age = next_ - s; // forgets since s, mod 2^32 - 1 (1 for the newest)
+    if (s >= next_)
+      --age; // the count wrapped past npos, which no stamp takes
+    return age <= capacity_;
+  }
+  void restale(node_pool& n) noexcept {
+    since_restale_ = 0;
+    for (block_node& b : n)
+      if (!in_window(b.*word_))
+        b.*word_ = npos;
   }
   std::uint32_t capacity_;
-  std::vector<std::uint32_t> stamps_; ///< by node: the stamp of the block's last forget
-  std::size_t size_ = 0;              ///< stamps_.size()
-  std::uint32_t next_ = 0;            ///< next stamp (mod 2^32)
+  std::uint32_t block_node::*word_;
+  std::uint32_t next_;              ///< next stamp (0 .. npos - 1, wrapping)
+  std::uint32_t since_restale_ = 0; ///< forgets since the last restale
 };
 
 /// A FIFO of node indices in a circular buffer, with O(1) removal from the middle: a removed
@@ -368,15 +375,6 @@ public:
       const std::uint32_t i = buf_[(head_ + k) & mask_];
       if (i != npos)
         detail::prefetch(&n[i]);
-    }
-  }
-  /// Lets `g` fetch the stamp of the node behind the front.
-  template <class Ghost>
-  [[gnu::always_inline]] void prefetch_next_stamp(const Ghost& g) const noexcept {
-    if (head_ + 1 < tail_) {
-      const std::uint32_t i = buf_[(head_ + 1) & mask_];
-      if (i != npos)
-        g.prefetch_node(i);
     }
   }
   /// Removes the oldest node (the one front() returned).
@@ -480,13 +478,12 @@ struct intrusive_list {
 /// `victim` names the block the cache evicts next (npos if none is evictable) and may reorder
 /// the policy's internal queues; the cache then calls `erase` on it.
 ///
-/// Optional members the cache uses when present: `next_victim(const node_pool&)` (the block
-/// victim() would name, without side effects; for prefetching), `pop_victim(n)` (victim() and
-/// erase() of it in one call), `remembers(n, i)` (whether the
-/// policy's ghost remembers node i's block: the cache then keeps the node of that block when it
-/// is dropped, and reuses it when the block comes back), `reserve_nodes(count)` (called once with
-/// the most nodes the cache expects), and the prefetch hint `prefetch_insert(n, i)`, which must
-/// not change results.
+/// Optional members the cache uses when present: a constructor `P(capacity, tier)` (preferred to
+/// `P(capacity)`: tier 0, 1 or 2 of the cache, e.g. to pick the node word the policy owns),
+/// `next_victim(const node_pool&)` (the block victim() would name, without side effects; for
+/// prefetching), `pop_victim(n)` (victim() and erase() of it in one call), and `remembers(n, i)`
+/// (whether the policy's ghost remembers node i's block: the cache then keeps the node of that
+/// block when it is dropped, and reuses it when the block comes back).
 template <class P>
 concept eviction_policy = std::constructible_from<P, std::size_t> &&
     requires(P p, const P& cp, detail::node_pool& n, std::uint32_t i) {
@@ -662,16 +659,23 @@ private:
 /// and remembers its id in G; evicting from M reinserts a block with a non-zero counter at M's
 /// head with the counter decremented. One-time scans pass through S without flushing M.
 /// Amortised O(1): each reinsertion consumes a counter increment made by a hit. S and M are
-/// node_fifo queues; G is a ghost_window, which needs the cache to keep the nodes of dropped
-/// blocks it remembers (the `remembers` hook). There is no next_victim() hint: the block S
-/// evicts next usually stays indexed as a ghost when dropped, so there is no slot to fetch ahead.
+/// node_fifo queues; G is a ghost_window, which keeps its stamps in the nodes and so needs the
+/// cache to keep the nodes of dropped blocks it remembers (the `remembers` hook) and to give each
+/// tier's policy its own node word (the `slot` argument). There is no next_victim() hint: the
+/// block S evicts next usually stays indexed as a ghost when dropped, so there is no slot to fetch
+/// ahead.
 class s3fifo {
 public:
   static constexpr std::string_view name = "s3fifo";
   /// @param capacity  the tier's capacity in blocks; sizes S (10%) and G (the size of M)
-  explicit s3fifo(std::size_t capacity)
+  /// @param slot      the node word of G's stamps: the tier's index (0..2) in a cache, so that
+  ///                  the tiers' ghosts keep apart
+  explicit s3fifo(std::size_t capacity, int slot = 0)
       : small_target_(capacity / 10 > 0 ? capacity / 10 : 1),
-        ghost_(capacity > small_target_ ? capacity - small_target_ : 1) {
+        ghost_(capacity > small_target_ ? capacity - small_target_ : 1, slot) {
+    if (slot < 0 || slot >= detail::ghost_window::slots)
+      throw config_error("kvcache::s3fifo", "slot",
+                         fmt::format("({}) must be in [0, {})", slot, detail::ghost_window::slots));
     const std::size_t bound = std::size_t{1} << 22;
     small_.reserve(std::min(2 * small_target_ + 2, bound));
     main_.reserve(std::min(2 * capacity + 2, bound));
@@ -679,7 +683,7 @@ public:
 
   void insert(detail::node_pool& n, std::uint32_t i) {
     n[i].freq = 0;
-    if (ghost_.consume(i)) {
+    if (ghost_.consume(n, i)) {
       n[i].queue = 1;
       main_.push(n, i);
     } else {
@@ -701,19 +705,14 @@ public:
   }
   /// Whether G remembers node i's block; the cache keeps a dropped block's node while any tier
   /// does.
-  [[nodiscard]] bool remembers(const detail::node_pool&, std::uint32_t i) const noexcept {
-    return ghost_.remembers(i);
-  }
-  /// Makes room for nodes 0..nodes-1 in G without growing later.
-  void reserve_nodes(std::size_t nodes) { ghost_.reserve(nodes); }
-  /// Starts fetching what insert() of node i reads.
-  [[gnu::always_inline]] void prefetch_insert(const detail::node_pool&,
-                                              std::uint32_t i) const noexcept {
-    ghost_.prefetch_node(i);
+  [[nodiscard]] bool remembers(const detail::node_pool& n, std::uint32_t i) const noexcept {
+    return ghost_.remembers(n, i);
   }
   [[nodiscard]] std::size_t size() const noexcept { return small_.size() + main_.size(); }
-  /// Ids G remembers now (a scan, for tests and reports).
-  [[nodiscard]] std::size_t ghost_size() const noexcept { return ghost_.size(); }
+  /// Ids G remembers among nodes `n` (a scan, for tests and reports).
+  [[nodiscard]] std::size_t ghost_size(const detail::node_pool& n) const noexcept {
+    return ghost_.size(n);
+  }
 
 private:
   /// The victim, after moving the blocks ahead of it that were hit (and taking it out of its
@@ -731,7 +730,7 @@ private:
           main_.push(n, t);
           continue;
         }
-        ghost_.remember(t);
+        ghost_.remember(n, t);
         if constexpr (Pop)
           small_.pop_front();
         return t;

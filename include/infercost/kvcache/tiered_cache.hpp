@@ -176,8 +176,7 @@ public:
         capacity_{detail::capacity_blocks(cfg.hbm_bytes, cfg.block_bytes),
                   detail::capacity_blocks(cfg.dram_bytes, cfg.block_bytes),
                   detail::capacity_blocks(cfg.ssd_bytes, cfg.block_bytes)},
-        policy_{Eviction(policy_capacity(0)), Eviction(policy_capacity(1)),
-                Eviction(policy_capacity(2))} {
+        policy_{make_policy(0), make_policy(1), make_policy(2)} {
     // Bounded caches allocate their nodes (up to 2^22) and index (up to 2^20 blocks, 32 MB) up
     // front, so steady state does not grow them. The pool has one node more than the tiers: a
     // new block is given its node before room is made for it; with a ghost, room for as many
@@ -188,9 +187,6 @@ public:
       // not on the first requests.
       nodes_.resize(static_cast<std::size_t>(total) + 1);
       nodes_.clear();
-      if constexpr (requires(Eviction & p) { p.reserve_nodes(std::size_t{}); })
-        for (Eviction& p : policy_)
-          p.reserve_nodes(static_cast<std::size_t>(total) + 1);
       if constexpr (has_ghost)
         ghost_nodes_.reserve(static_cast<std::size_t>(total));
     }
@@ -437,8 +433,14 @@ public:
   }
 
 private:
-  [[nodiscard]] std::size_t policy_capacity(int t) const noexcept {
-    return static_cast<std::size_t>(std::min<std::int64_t>(capacity_[t], std::int64_t{1} << 40));
+  /// Tier t's policy, told its tier if it takes one.
+  [[nodiscard]] Eviction make_policy(int t) const {
+    const auto capacity =
+        static_cast<std::size_t>(std::min<std::int64_t>(capacity_[t], std::int64_t{1} << 40));
+    if constexpr (std::constructible_from<Eviction, std::size_t, int>)
+      return Eviction(capacity, t);
+    else
+      return Eviction(capacity);
   }
 
   /// Whether tier t can take one more block: a free slot, or an evictable block to demote.
@@ -460,12 +462,6 @@ private:
     } else if (k + prefetch_distance - 1 < blocks.size()) {
       index_.prefetch(blocks[k + prefetch_distance - 1]);
     }
-  }
-
-  /// Lets tier t's policy fetch what inserting node i will read (if it has such a hook).
-  [[gnu::always_inline]] void prefetch_insert(int t, std::uint32_t i) const noexcept {
-    if constexpr (requires(const Eviction& p) { p.prefetch_insert(nodes_, i); })
-      policy_[t].prefetch_insert(nodes_, i);
   }
 
   /// After a drop from tier t, fetches the index slot of the block that tier would evict next.
@@ -524,7 +520,6 @@ private:
         demote<From, U + 1>(v);
         return;
       }
-      prefetch_insert(U, v);
       make_room<U>();
       attach(v, U);
       count_move(From, U);
@@ -551,7 +546,7 @@ private:
   void free_node(std::uint32_t v) noexcept {
     index_.erase(nodes_[v].id);
     nodes_[v].tier = detail::free_tier;
-    nodes_[v].next = free_;
+    nodes_[v].prev = free_; // a free node is in no policy list
     free_ = v;
   }
 
@@ -594,15 +589,12 @@ private:
   }
 
   /// Fetches what reclaim_ghosts() will read for the third entry, which a later call reaches
-  /// (each call advances about one entry): its index slot, node and ghost stamps.
+  /// (each call advances about one entry): its index slot and node (which holds the ghost stamps).
   [[gnu::always_inline]] void prefetch_ghost_front() const noexcept {
     if (ghost_nodes_.size() > 2) {
       const ghost_entry& e = ghost_nodes_[2];
       index_.prefetch(e.id);
       detail::prefetch(&nodes_[e.node]);
-      prefetch_insert(0, e.node);
-      prefetch_insert(1, e.node);
-      prefetch_insert(2, e.node);
     }
   }
 
@@ -665,7 +657,7 @@ private:
     std::uint32_t i;
     if (free_ != detail::npos) {
       i = free_;
-      free_ = nodes_[i].next;
+      free_ = nodes_[i].prev;
       nodes_[i] = detail::block_node{};
     } else {
       INFERCOST_ASSERT(nodes_.size() < detail::npos - 1, "more than 2^32 cached blocks");
