@@ -5,6 +5,7 @@
 #include <deque>
 #include <list>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -21,28 +22,65 @@ static_assert(eviction_policy<lru>);
 static_assert(eviction_policy<lfu>);
 static_assert(eviction_policy<s3fifo>);
 
-TEST_CASE("flat index agrees with std::unordered_map over random inserts and erases",
+TEST_CASE("node index agrees with std::unordered_map over random inserts and erases, colliding "
+          "tags included",
           "[kvcache][eviction]") {
-  const std::uint64_t seed = 7;
-  INFO("seed " << seed);
-  rng g(seed);
-  kvcache::detail::flat_index idx;
-  std::unordered_map<block_id, std::uint32_t> ref;
-  for (int op = 0; op < 200000; ++op) {
-    // Keys collide in the low bits on purpose (multiples of 4096) to exercise probing.
-    const block_id k = g.uniform_int(3000) * 4096;
-    if (g.uniform_int(3) == 0) {
-      CHECK(idx.erase(k) == (ref.erase(k) == 1));
-    } else {
-      const auto v = static_cast<std::uint32_t>(g.uniform_int(1000000));
-      idx.set(k, v);
-      ref[k] = v;
+  // Keys share their low bits (probing and backward shifts), and a tenth of them are built to
+  // share their tag with another key (the top half of key * 2^64 / phi), so that lookups must
+  // tell keys apart by the id in the node. Node i holds the key it was given; freed nodes are
+  // reused.
+  constexpr std::uint64_t phi = 0x9e3779b97f4a7c15ULL;
+  constexpr std::uint64_t phi_inverse = 0xf1de83e19937733dULL; // phi * phi_inverse = 1 mod 2^64
+  static_assert(phi * phi_inverse == 1);
+  for (const std::uint64_t seed : {7u, 8u}) {
+    INFO("seed " << seed);
+    rng g(seed);
+    std::vector<block_id> keys;
+    for (std::uint64_t q = 0; q < 3000; ++q) {
+      if (q % 10 == 9) { // same top 32 bits of key * phi as the previous key, different key
+        keys.push_back((keys.back() * phi + 1) * phi_inverse);
+        REQUIRE((keys.back() * phi) >> 32 == (keys[keys.size() - 2] * phi) >> 32);
+      } else {
+        keys.push_back(q << 20);
+      }
     }
-    if (op % 1000 == 0) {
-      REQUIRE(idx.size() == ref.size());
-      for (block_id q = 0; q < 3000; ++q) {
-        const auto it = ref.find(q * 4096);
-        REQUIRE(idx.find(q * 4096) == (it == ref.end() ? kvcache::detail::npos : it->second));
+    REQUIRE(std::set<block_id>(keys.begin(), keys.end()).size() == keys.size());
+    kvcache::detail::node_index idx;
+    kvcache::detail::node_pool nodes;
+    std::vector<std::uint32_t> free_nodes;
+    std::unordered_map<block_id, std::uint32_t> ref;
+    for (int op = 0; op < 200000; ++op) {
+      const block_id k = keys[g.uniform_int(keys.size())];
+      const auto it = ref.find(k);
+      if (g.uniform_int(3) == 0) {
+        if (it != ref.end()) {
+          idx.erase(k, it->second);
+          free_nodes.push_back(it->second);
+          ref.erase(it);
+        }
+      } else {
+        const std::size_t slot = idx.probe(nodes, k);
+        REQUIRE((idx.node_at(slot) == kvcache::detail::npos) == (it == ref.end()));
+        if (it == ref.end()) {
+          std::uint32_t i;
+          if (free_nodes.empty()) {
+            i = static_cast<std::uint32_t>(nodes.size());
+            nodes.emplace_back();
+          } else {
+            i = free_nodes.back();
+            free_nodes.pop_back();
+          }
+          nodes[i].id = k;
+          idx.insert_at(slot, k, i);
+          ref.emplace(k, i);
+        }
+      }
+      if (op % 1000 == 0) {
+        REQUIRE(idx.size() == ref.size());
+        for (const block_id q : keys) {
+          const auto r = ref.find(q);
+          REQUIRE(idx.find(nodes, q) == (r == ref.end() ? kvcache::detail::npos : r->second));
+        }
       }
     }
   }
@@ -132,56 +170,15 @@ TEST_CASE("s3fifo keeps a hot working set through a one-time scan that flushes l
   CHECK(kept_lru < kept_s3);
 }
 
-TEST_CASE("flat index with 64-bit values agrees with std::unordered_map, probe and erase_if "
-          "included",
+TEST_CASE("ghost window remembers the last capacity forgets across a renumbering of its stamps, "
+          "each tier in its own node word",
           "[kvcache][eviction]") {
-  const std::uint64_t seed = 19;
-  INFO("seed " << seed);
-  rng g(seed);
-  kvcache::detail::basic_flat_index<std::uint64_t> idx;
-  std::unordered_map<block_id, std::uint64_t> ref;
-  for (int op = 0; op < 100000; ++op) {
-    const block_id k = g.uniform_int(2000) << 20; // low bits equal: probing and shifting
-    const std::uint64_t kind = g.uniform_int(4);
-    if (kind == 0) {
-      CHECK(idx.erase(k) == (ref.erase(k) == 1));
-    } else if (kind == 1) {
-      const std::uint64_t v = g.uniform_int(4);
-      const auto it = ref.find(k);
-      const bool hit = it != ref.end() && it->second == v;
-      CHECK(idx.erase_if(k, v) == hit);
-      if (hit)
-        ref.erase(it);
-    } else {
-      const std::uint64_t v = g.uniform_int(4);
-      const std::size_t slot = idx.probe(k);
-      if (idx.value_at(slot) == idx.none) {
-        idx.insert_at(slot, k, v);
-        CHECK(ref.emplace(k, v).second);
-      } else {
-        idx.set(k, v);
-        ref[k] = v;
-      }
-    }
-    if (op % 1000 == 0) {
-      REQUIRE(idx.size() == ref.size());
-      for (block_id q = 0; q < 2000; ++q) {
-        const auto it = ref.find(q << 20);
-        REQUIRE(idx.find(q << 20) == (it == ref.end() ? idx.none : it->second));
-      }
-    }
-  }
-}
-
-TEST_CASE("ghost window remembers the last capacity forgets across the stamp wrap, each tier in "
-          "its own node word",
-          "[kvcache][eviction]") {
-  // Stamps skip npos (a fresh node's word), so the count wraps from npos - 1 to 0; start four
-  // stamps before the wrap and forget 12 blocks through it.
+  // Start six stamps before the renumbering point and forget 12 blocks through it.
   constexpr std::size_t capacity = 4;
   kvcache::detail::node_pool n(12);
-  kvcache::detail::ghost_window g(capacity, 1, kvcache::detail::npos - 4);
-  kvcache::detail::ghost_window other(capacity, 2);
+  using kvcache::detail::ghost_window;
+  ghost_window g(capacity, 1, ghost_window::renumber_at - 6);
+  ghost_window other(capacity, 2);
   for (std::uint32_t i = 0; i < n.size(); ++i) {
     REQUIRE_FALSE(g.remembers(n, i)); // a fresh node is never remembered
     g.remember(n, i);
@@ -192,6 +189,12 @@ TEST_CASE("ghost window remembers the last capacity forgets across the stamp wra
     CHECK(other.size(n) == 0); // slot 2's word is untouched
     CHECK(n[i].next == kvcache::detail::npos);
   }
+  // Renumbering (after block 5) marked the stamps of blocks forgotten by then npos and moved the
+  // others down by 2^31.
+  CHECK(n[0].aux == kvcache::detail::npos);
+  CHECK(n[1].aux == kvcache::detail::npos);
+  CHECK(n[2].aux == ghost_window::renumber_at - 4 - (std::uint32_t{1} << 31));
+  CHECK(n[11].aux == n[2].aux + 9);
   // A block that comes back is crossed out; the others age out as before.
   CHECK(g.consume(n, 10));
   CHECK_FALSE(g.consume(n, 10));

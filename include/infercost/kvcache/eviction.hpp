@@ -74,15 +74,17 @@ using node_pool = std::vector<block_node>;
   return x;
 }
 
-/// Open-addressing map from block_id to an unsigned value, Fibonacci hashing, linear probing with
-/// backward-shift deletion (Knuth TAOCP 6.4 Algorithm R), load factor <= 1/2. A slot is empty when
-/// its value is `none` (the largest Value), so every 64-bit key is usable.
-template <class Value> class basic_flat_index {
+/// The cache's index: block id to the node holding it, by open addressing with linear probing and
+/// backward-shift deletion (Knuth TAOCP 6.4 Algorithm R), load factor <= 1/2.
+///
+/// A slot is 8 bytes: the node and a 32-bit tag, the top half of the key's Fibonacci hash (key *
+/// 2^64 / phi, Knuth TAOCP 6.4), whose top bits are also the key's home slot. Keys stay in the
+/// nodes: a lookup compares tags and reads the node only when they match (it reads the node of a
+/// hit anyway), and moves and rehashes recompute homes from tags alone. Half the size of a slot
+/// holding the key, so twice the slots per cache line.
+class node_index {
 public:
-  /// The value find() returns for an absent key; not storable.
-  static constexpr Value none = std::numeric_limits<Value>::max();
-
-  basic_flat_index() { rehash(16); }
+  node_index() { rehash(16); }
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
@@ -97,109 +99,90 @@ public:
 
   /// Starts fetching the slot `key` probes first.
   [[gnu::always_inline]] void prefetch(block_id key) const noexcept {
-    detail::prefetch(&slots_[slot(key)]);
+    detail::prefetch(&slots_[home(tag_of(key))]);
   }
 
-  /// The value stored for `key`, or none.
-  [[nodiscard]] Value find(block_id key) const noexcept { return slots_[probe(key)].value; }
+  /// The node of `key` among `n`, or npos.
+  [[nodiscard]] std::uint32_t find(const node_pool& n, block_id key) const noexcept {
+    return slots_[probe(n, key)].node;
+  }
 
   /// The slot holding `key`, or the empty slot where it would be inserted.
-  [[nodiscard]] std::size_t probe(block_id key) const noexcept {
-    std::size_t i = slot(key);
-    while (slots_[i].value != none && slots_[i].key != key)
-      i = (i + 1) & mask_;
-    return i;
+  [[nodiscard]] std::size_t probe(const node_pool& n, block_id key) const noexcept {
+    const std::uint32_t tag = tag_of(key);
+    std::size_t i = home(tag);
+    for (;; i = (i + 1) & mask_) {
+      const slot s = slots_[i];
+      if (s.node == npos || (s.tag == tag && n[s.node].id == key))
+        return i;
+    }
   }
-  /// The value in slot `i` (none if empty).
-  [[nodiscard]] Value value_at(std::size_t i) const noexcept { return slots_[i].value; }
+  /// The node in slot `i` (npos if empty).
+  [[nodiscard]] std::uint32_t node_at(std::size_t i) const noexcept { return slots_[i].node; }
 
-  /// Inserts absent `key` with `value` (!= none) at slot `i`, which probe(key) returned with no
-  /// change to the map since.
-  void insert_at(std::size_t i, block_id key, Value value) {
+  /// Indexes absent `key` at node `node` (!= npos) in slot `i`, which probe() returned with no
+  /// change to the index since.
+  void insert_at(std::size_t i, block_id key, std::uint32_t node) {
+    const std::uint32_t tag = tag_of(key);
     if (2 * (size_ + 1) > slots_.size()) {
       rehash(slots_.size() * 2);
-      i = probe(key);
+      i = empty_slot(tag);
     }
-    slots_[i] = {key, value};
+    slots_[i] = {tag, node};
     ++size_;
   }
 
-  /// Sets `key` to `value` (value != none), inserting it if absent.
-  void set(block_id key, Value value) {
-    if (2 * (size_ + 1) > slots_.size())
-      rehash(slots_.size() * 2);
-    for (std::size_t i = slot(key);; i = (i + 1) & mask_) {
-      if (slots_[i].value == none) {
-        slots_[i] = {key, value};
-        ++size_;
-        return;
-      }
-      if (slots_[i].key == key) {
-        slots_[i].value = value;
-        return;
-      }
-    }
-  }
-
-  /// Removes `key`; returns whether it was present.
-  bool erase(block_id key) noexcept { return erase_if(key, none); }
-
-  /// Removes `key` if its value is `value` (any value when `value` is none); returns whether it
-  /// removed it.
-  bool erase_if(block_id key, Value value) noexcept {
-    std::size_t i = slot(key);
-    for (;; i = (i + 1) & mask_) {
-      if (slots_[i].value == none)
-        return false;
-      if (slots_[i].key == key)
-        break;
-    }
-    if (value != none && slots_[i].value != value)
-      return false;
+  /// Removes the entry of `key`, which is indexed at `node`.
+  void erase(block_id key, std::uint32_t node) noexcept {
+    std::size_t i = home(tag_of(key));
+    while (slots_[i].node != node)
+      i = (i + 1) & mask_;
     // Backward shift: move later entries of the probe run into the hole when their home slot
     // does not lie cyclically in (hole, j].
     std::size_t hole = i;
-    for (std::size_t j = (i + 1) & mask_; slots_[j].value != none; j = (j + 1) & mask_) {
-      const std::size_t home = slot(slots_[j].key);
-      const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    for (std::size_t j = (i + 1) & mask_; slots_[j].node != npos; j = (j + 1) & mask_) {
+      const std::size_t h = home(slots_[j].tag);
+      const bool stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
       if (!stays) {
         slots_[hole] = slots_[j];
         hole = j;
       }
     }
-    slots_[hole].value = none;
+    slots_[hole].node = npos;
     --size_;
-    return true;
   }
 
 private:
-  struct entry {
-    block_id key = 0;
-    Value value = none;
+  struct slot {
+    std::uint32_t tag = 0;
+    std::uint32_t node = npos;
   };
-  /// Fibonacci hashing (Knuth TAOCP 6.4): the top bits of key * 2^64 / phi. Spreads runs of
-  /// consecutive ids (trace hash_ids) evenly and costs one multiply.
-  [[nodiscard]] std::size_t slot(block_id key) const noexcept {
-    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> shift_);
+  [[nodiscard]] static std::uint32_t tag_of(block_id key) noexcept {
+    return static_cast<std::uint32_t>((key * 0x9e3779b97f4a7c15ULL) >> 32);
+  }
+  [[nodiscard]] std::size_t home(std::uint32_t tag) const noexcept {
+    return static_cast<std::size_t>(tag >> shift_);
+  }
+  [[nodiscard]] std::size_t empty_slot(std::uint32_t tag) const noexcept {
+    std::size_t i = home(tag);
+    while (slots_[i].node != npos)
+      i = (i + 1) & mask_;
+    return i;
   }
   void rehash(std::size_t n) {
-    std::vector<entry> old = std::move(slots_);
-    slots_.assign(n, entry{});
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(n, slot{});
     mask_ = n - 1;
-    shift_ = 64 - static_cast<int>(std::bit_width(mask_));
-    size_ = 0;
-    for (const entry& e : old)
-      if (e.value != none)
-        set(e.key, e.value);
+    shift_ = 32 - static_cast<int>(std::bit_width(mask_));
+    for (const slot& e : old)
+      if (e.node != npos)
+        slots_[empty_slot(e.tag)] = e;
   }
-  std::vector<entry> slots_;
+  std::vector<slot> slots_;
   std::size_t mask_ = 0;
-  int shift_ = 64;
+  int shift_ = 32;
   std::size_t size_ = 0;
 };
-
-/// The cache's index: block id to node.
-using flat_index = basic_flat_index<std::uint32_t>;
 
 /// A FIFO queue in a growable circular buffer (capacity a power of two).
 template <class T> class ring {
@@ -260,11 +243,13 @@ public:
 
   /// @param capacity     ids remembered at most (>= 1; capped at 2^30)
   /// @param slot         the node word holding this ghost's stamps (0..slots-1)
-  /// @param first_stamp  the first stamp taken (< npos; tests start near the wrap)
+  /// @param first_stamp  the first stamp taken (clamped to [capacity, renumber_at); tests start
+  ///                     near renumber_at)
   ghost_window(std::size_t capacity, int slot, std::uint32_t first_stamp = 0)
       : capacity_(
             static_cast<std::uint32_t>(std::clamp<std::size_t>(capacity, 1, std::size_t{1} << 30))),
-        word_(word_of(slot)), next_(first_stamp == npos ? 0 : first_stamp) {}
+        word_(word_of(slot)),
+        next_(std::clamp<std::uint32_t>(first_stamp, capacity_, renumber_at - 1)) {}
 
   /// Whether the block of node i is remembered.
   [[nodiscard]] bool remembers(const node_pool& n, std::uint32_t i) const noexcept {
@@ -272,7 +257,7 @@ public:
   }
 
   /// Whether the block of node i is remembered; if so, forgets it (the block re-enters the tier).
-  bool consume(node_pool& n, std::uint32_t i) noexcept {
+  [[gnu::always_inline]] bool consume(node_pool& n, std::uint32_t i) noexcept {
     std::uint32_t& s = n[i].*word_;
     if (!in_window(s))
       return false;
@@ -281,11 +266,10 @@ public:
   }
 
   /// Remembers the block of node i as the most recently forgotten.
-  void remember(node_pool& n, std::uint32_t i) noexcept {
-    n[i].*word_ = next_;
-    next_ = next_ + 1 == npos ? 0 : next_ + 1;
-    if (++since_restale_ == restale_period)
-      restale(n);
+  [[gnu::always_inline]] void remember(node_pool& n, std::uint32_t i) noexcept {
+    n[i].*word_ = next_++;
+    if (next_ == renumber_at) [[unlikely]]
+      renumber(n);
   }
 
   /// Ids remembered among nodes `n`, counted by a scan (for tests and reports).
@@ -294,33 +278,29 @@ public:
         n.begin(), n.end(), [&](const block_node& b) { return in_window(b.*word_); }));
   }
 
-private:
-  /// Forgets between restales: stamps outside the window are re-marked npos this often, so that
-  /// their 32-bit age never wraps back into the window (the window is at most 2^30 wide).
-  static constexpr std::uint32_t restale_period = std::uint32_t{1} << 31;
+  /// The stamp count at which stamps are renumbered (see renumber()).
+  static constexpr std::uint32_t renumber_at = (std::uint32_t{1} << 31) + (std::uint32_t{1} << 30);
 
+private:
   static constexpr std::uint32_t block_node::*word_of(int slot) noexcept {
     return slot == 0 ? &block_node::next : slot == 1 ? &block_node::aux : &block_node::aux2;
   }
-  /// Whether stamp s is among the last capacity_ taken (npos never is; stamps skip npos).
-  [[nodiscard]] bool in_window(std::uint32_t s) const noexcept {
-    if (s == npos)
-      return false;
-    std::uint32_t age = next_ - s; // forgets since s, mod 2^32 - 1 (1 for the newest)
-    if (s >= next_)
-      --age; // the count wrapped past npos, which no stamp takes
-    return age <= capacity_;
-  }
-  void restale(node_pool& n) noexcept {
-    since_restale_ = 0;
-    for (block_node& b : n)
-      if (!in_window(b.*word_))
-        b.*word_ = npos;
+  /// Whether stamp s is among the last capacity_ taken: 1 <= next_ - s <= capacity_. Stamps are
+  /// below next_, which stays >= capacity_, so npos (a fresh node) is never in the window.
+  [[nodiscard]] bool in_window(std::uint32_t s) const noexcept { return next_ - s - 1 < capacity_; }
+  /// Keeps stamps from reaching npos: every 2^31 forgets, moves the count and every stamp in the
+  /// window down by 2^31 and marks stamps outside it npos. O(nodes), amortised O(1) per forget.
+  void renumber(node_pool& n) noexcept {
+    constexpr std::uint32_t shift = std::uint32_t{1} << 31;
+    for (block_node& b : n) {
+      std::uint32_t& s = b.*word_;
+      s = in_window(s) ? s - shift : npos;
+    }
+    next_ -= shift;
   }
   std::uint32_t capacity_;
   std::uint32_t block_node::*word_;
-  std::uint32_t next_;              ///< next stamp (0 .. npos - 1, wrapping)
-  std::uint32_t since_restale_ = 0; ///< forgets since the last restale
+  std::uint32_t next_; ///< the next stamp; capacity_ <= next_ <= renumber_at
 };
 
 /// A FIFO of node indices in a circular buffer, with O(1) removal from the middle: a removed
@@ -346,7 +326,7 @@ public:
   }
 
   /// Appends node i at the young end.
-  void push(node_pool& n, std::uint32_t i) {
+  [[gnu::always_inline]] void push(node_pool& n, std::uint32_t i) {
     if (tail_ - head_ > mask_)
       rebuild(n);
     buf_[tail_ & mask_] = i;
@@ -379,7 +359,6 @@ public:
   }
   /// Removes the oldest node (the one front() returned).
   void pop_front() noexcept {
-    buf_[head_ & mask_] = npos;
     ++head_;
     --live_;
   }
@@ -681,7 +660,7 @@ public:
     main_.reserve(std::min(2 * capacity + 2, bound));
   }
 
-  void insert(detail::node_pool& n, std::uint32_t i) {
+  [[gnu::always_inline]] void insert(detail::node_pool& n, std::uint32_t i) {
     n[i].freq = 0;
     if (ghost_.consume(n, i)) {
       n[i].queue = 1;
@@ -719,11 +698,13 @@ private:
   /// queue if Pop).
   template <bool Pop>
   [[nodiscard, gnu::always_inline]] std::uint32_t next_out(detail::node_pool& n) {
-    while (small_.size() + main_.size() > 0) {
-      if (small_.size() > 0 && (small_.size() >= small_target_ || main_.size() == 0)) {
+    for (;;) {
+      if (small_.size() >= small_target_ || main_.size() == 0) { // small_target_ >= 1
+        if (small_.size() == 0)
+          return detail::npos;
         const std::uint32_t t = small_.front();
         small_.prefetch_behind(n, 2);
-        if (n[t].freq > 0) {
+        if (n[t].freq > 0) [[unlikely]] {
           small_.pop_front();
           n[t].queue = 1;
           n[t].freq = 0;
@@ -747,7 +728,6 @@ private:
         main_.pop_front();
       return t;
     }
-    return detail::npos;
   }
 
   std::size_t small_target_;

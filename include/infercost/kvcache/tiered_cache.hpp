@@ -250,7 +250,7 @@ public:
     std::size_t k = 0;
     for (; k < blocks.size(); ++k) {
       prefetch_ahead(blocks, k + 1);
-      const std::uint32_t i = index_.find(blocks[k]);
+      const std::uint32_t i = index_.find(nodes_, blocks[k]);
       if (i == detail::npos)
         break;
       const int t = nodes_[i].tier;
@@ -295,8 +295,8 @@ public:
     for (std::size_t k = 0; k < blocks.size(); ++k) {
       prefetch_ahead(blocks, k + 1);
       const block_id b = blocks[k];
-      const std::size_t slot = index_.probe(b);
-      const std::uint32_t i = index_.value_at(slot);
+      const std::size_t slot = index_.probe(nodes_, b);
+      const std::uint32_t i = index_.node_at(slot);
       const bool ghost = has_ghost && i != detail::npos && nodes_[i].tier == detail::ghost_tier;
       if (i != detail::npos && !ghost) {
         ++r.present_blocks;
@@ -345,7 +345,7 @@ public:
         throw config_error("kvcache::tiered_cache", "pin",
                            fmt::format("block ({}) is not cached", b));
     for (const block_id b : blocks) {
-      const std::uint32_t i = index_.find(b);
+      const std::uint32_t i = index_.find(nodes_, b);
       if (nodes_[i].pins++ == 0)
         policy_[nodes_[i].tier].erase(nodes_, i);
     }
@@ -362,7 +362,7 @@ public:
     }
     // A block listed twice must be pinned twice.
     for (std::size_t k = 0; k < blocks.size(); ++k) {
-      const std::uint32_t i = index_.find(blocks[k]);
+      const std::uint32_t i = index_.find(nodes_, blocks[k]);
       if (nodes_[i].pins == 0) {
         for (std::size_t j = 0; j < k; ++j)
           pin(blocks.subspan(j, 1));
@@ -394,7 +394,7 @@ public:
       const detail::block_node& n = nodes_[i];
       if (n.tier == detail::free_tier)
         continue;
-      if (index_.find(n.id) != i)
+      if (index_.find(nodes_, n.id) != i)
         return fmt::format("block {} is not indexed at its node", n.id);
       ++live;
       if (n.tier == detail::ghost_tier) {
@@ -544,7 +544,7 @@ private:
 
   /// Frees node v and its index entry.
   void free_node(std::uint32_t v) noexcept {
-    index_.erase(nodes_[v].id);
+    index_.erase(nodes_[v].id, v);
     nodes_[v].tier = detail::free_tier;
     nodes_[v].prev = free_; // a free node is in no policy list
     free_ = v;
@@ -607,7 +607,7 @@ private:
 
   /// The node of `id` if cached (not a ghost), else npos.
   [[nodiscard]] std::uint32_t find_cached(block_id id) const noexcept {
-    const std::uint32_t i = index_.find(id);
+    const std::uint32_t i = index_.find(nodes_, id);
     if constexpr (has_ghost)
       if (i != detail::npos && nodes_[i].tier == detail::ghost_tier)
         return detail::npos;
@@ -675,7 +675,7 @@ private:
   std::array<std::int64_t, num_tiers> used_{};
   std::array<Eviction, num_tiers> policy_;
   detail::node_pool nodes_;
-  detail::flat_index index_;
+  detail::node_index index_;
   std::uint32_t free_ = detail::npos;
   /// A ghost node and the id it held when it became one.
   struct ghost_entry {
