@@ -24,7 +24,8 @@ template <class Scalar> row_matrix<Scalar> random_tokens(Eigen::Index t, int h, 
 }
 
 /// The grouped pass written plainly, one thread: per expert (ascending) a GEMM chain over its
-/// kept tokens scatter-added into the output, then each shared expert over all tokens.
+/// kept tokens scatter-added into the output, then each shared expert over all tokens. Its
+/// products are the layer's (moe::detail::matmul on the kernel `forward` picks by default).
 template <class Layer, class Scalar>
 row_matrix<Scalar> scatter_add_reference(const Layer& layer, const row_matrix<Scalar>& x,
                                          const moe::routing& r) {
@@ -32,6 +33,8 @@ row_matrix<Scalar> scatter_add_reference(const Layer& layer, const row_matrix<Sc
   const moe::layer_config& lc = layer.config();
   row_matrix<Scalar> out = row_matrix<Scalar>::Zero(x.rows(), lc.hidden);
   row_matrix<Scalar> xe, h, a, y;
+  moe::detail::sgemm_scratch scratch;
+  const moe::detail::sgemm_isa isa = Layer::product_isa({});
   for (int e = 0; e < lc.num_experts; ++e) {
     std::vector<std::int64_t> slots;
     for (std::int64_t s = 0; s < static_cast<std::int64_t>(r.expert.size()); ++s)
@@ -44,10 +47,10 @@ row_matrix<Scalar> scatter_add_reference(const Layer& layer, const row_matrix<Sc
     for (Eigen::Index i = 0; i < n; ++i)
       xe.row(i) = x.row(slots[static_cast<std::size_t>(i)] / r.top_k);
     h.resize(n, layer.expert(e).in.cols());
-    h.noalias() = xe * layer.expert(e).in;
+    moe::detail::matmul<false>(isa, xe, layer.expert(e).in, h, scratch);
     expert::activate(h, a);
     y.resize(n, lc.hidden);
-    y.noalias() = a * layer.expert(e).out;
+    moe::detail::matmul<false>(isa, a, layer.expert(e).out, y, scratch);
     for (Eigen::Index i = 0; i < n; ++i) {
       const auto s = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);
       const auto w = static_cast<Scalar>(r.weight[s]);
@@ -56,9 +59,9 @@ row_matrix<Scalar> scatter_add_reference(const Layer& layer, const row_matrix<Sc
   }
   for (int s = 0; s < lc.num_shared_experts; ++s) {
     h.resize(x.rows(), layer.shared_expert(s).in.cols());
-    h.noalias() = x * layer.shared_expert(s).in;
+    moe::detail::matmul<false>(isa, x, layer.shared_expert(s).in, h, scratch);
     expert::activate(h, a);
-    out.noalias() += a * layer.shared_expert(s).out;
+    moe::detail::matmul<true>(isa, a, layer.shared_expert(s).out, out, scratch);
   }
   return out;
 }

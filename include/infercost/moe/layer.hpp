@@ -17,6 +17,10 @@
 /// element is computed by the same operations in the same order whatever the thread count, so
 /// the result is bit-identical for every thread count. `forward_per_token` is the article's
 /// per-token loop (single-threaded), kept as the reference the grouped pass is tested against.
+///
+/// Products: a float layer runs its GEMMs on the built-in kernel of kernel.hpp when the processor
+/// has AVX2+FMA or AVX-512 (chosen at run time; no compiler flags needed), otherwise, and for
+/// double or `forward_options::simd = false`, on Eigen's products.
 #pragma once
 
 #include <algorithm>
@@ -37,6 +41,7 @@
 #include "infercost/device/concepts.hpp"
 #include "infercost/device/work.hpp"
 #include "infercost/fwd.hpp"
+#include "infercost/moe/kernel.hpp"
 #include "infercost/moe/router.hpp"
 
 namespace infercost::moe {
@@ -83,9 +88,14 @@ struct forward_options {
   /// Worker threads: 1 runs on the caller's thread, 0 means std::thread::hardware_concurrency().
   /// Must be >= 0. The result does not depend on it, bit for bit.
   int threads = 1;
+  /// Float layers run their matrix products on the built-in kernel (kernel.hpp) when the
+  /// processor has AVX2+FMA or AVX-512 (both give the same bits); false, or double, or another
+  /// processor: Eigen's products, which round differently.
+  bool simd = true;
 };
 
-/// Token rows per block of the shared experts' GEMMs. A multiple of 48 (Eigen 3.4's register
+/// Token rows per block of the shared experts' GEMMs. (The built-in kernel computes each row
+/// alone, whatever the block.) A multiple of 48 (Eigen 3.4's register
 /// blocks: nr = 4 columns, mr = 3 packets of up to 16 lanes), so a GEMM over a block of rows
 /// computes each row exactly as the GEMM over all rows does.
 inline constexpr std::int64_t shared_row_block = 96;
@@ -254,6 +264,7 @@ public:
   [[nodiscard]] matrix forward(const matrix& x, const routing& r, forward_options opt = {}) const {
     const int threads = detail::resolve_threads(opt.threads);
     check_inputs(x, r);
+    const detail::sgemm_isa isa = product_isa(opt);
     const std::int64_t t_count = x.rows();
     const int k = r.top_k;
     const auto experts = static_cast<std::size_t>(cfg_.num_experts);
@@ -301,6 +312,7 @@ public:
         most = std::max(most, load[static_cast<std::size_t>(e)]);
       const Eigen::Index in_cols = Expert::input_blocks * Eigen::Index{cfg_.expert_hidden};
       matrix xe_buf(most, cfg_.hidden), h_buf(most, in_cols), a_buf(most, cfg_.expert_hidden);
+      detail::sgemm_scratch scratch;
       using view = Eigen::Map<matrix, Eigen::AlignedMax>;
       for (int e : mine) {
         const std::int64_t b = start[static_cast<std::size_t>(e)],
@@ -310,10 +322,10 @@ public:
           xe.row(i) = x.row(token[static_cast<std::size_t>(b + i)]);
         const expert_weights<Scalar>& w = experts_[static_cast<std::size_t>(e)];
         view h(h_buf.data(), n, in_cols);
-        h.noalias() = xe * w.in;
+        detail::matmul<false>(isa, xe, w.in, h, scratch);
         view a(a_buf.data(), n, cfg_.expert_hidden);
         Expert::activate_into(h, a);
-        ys.middleRows(b, n).noalias() = a * w.out;
+        detail::matmul<false>(isa, a, w.out, ys.middleRows(b, n), scratch);
       }
     });
 
@@ -338,20 +350,21 @@ public:
           out.row(t) += weight[static_cast<std::size_t>(p)] * ys.row(p);
       }
       matrix h, a;
+      detail::sgemm_scratch scratch;
       for (const expert_weights<Scalar>& w : shared_) {
         if (blocks == 1) {
           h.resize(t_count, w.in.cols());
-          h.noalias() = x * w.in;
+          detail::matmul<false>(isa, x, w.in, h, scratch);
           Expert::activate(h, a);
-          out.noalias() += a * w.out;
+          detail::matmul<true>(isa, a, w.out, out, scratch);
           continue;
         }
         for (std::int64_t bb = b0; bb < b1; ++bb) {
           const std::int64_t q0 = bb * block, n = (bb + 1 == blocks ? t_count : q0 + block) - q0;
           h.resize(n, w.in.cols());
-          h.noalias() = x.middleRows(q0, n) * w.in;
+          detail::matmul<false>(isa, x.middleRows(q0, n), w.in, h, scratch);
           Expert::activate(h, a);
-          out.middleRows(q0, n).noalias() += a * w.out;
+          detail::matmul<true>(isa, a, w.out, out.middleRows(q0, n), scratch);
         }
       }
     });
@@ -399,6 +412,14 @@ public:
                           Expert::matrices * cfg_.num_shared_experts *
                           static_cast<double>(r.tokens);
     return kept * per + shared;
+  }
+
+  /// The kernel `forward` runs its products on with options `opt` (sgemm_isa::none: Eigen's).
+  [[nodiscard]] static detail::sgemm_isa product_isa(const forward_options& opt) noexcept {
+    if constexpr (std::is_same_v<Scalar, float>)
+      return opt.simd ? detail::cpu_sgemm_isa() : detail::sgemm_isa::none;
+    else
+      return detail::sgemm_isa::none;
   }
 
 private:
