@@ -349,14 +349,6 @@ public:
       ++h;
     return buf_[h & mask_];
   }
-  /// Starts fetching the node k places behind the front (holes count as places).
-  [[gnu::always_inline]] void prefetch_behind(const node_pool& n, std::uint64_t k) const noexcept {
-    if (head_ + k < tail_) {
-      const std::uint32_t i = buf_[(head_ + k) & mask_];
-      if (i != npos)
-        detail::prefetch(&n[i]);
-    }
-  }
   /// Removes the oldest node (the one front() returned).
   void pop_front() noexcept {
     ++head_;
@@ -703,7 +695,6 @@ private:
         if (small_.size() == 0)
           return detail::npos;
         const std::uint32_t t = small_.front();
-        small_.prefetch_behind(n, 2);
         if (n[t].freq > 0) [[unlikely]] {
           small_.pop_front();
           n[t].queue = 1;
@@ -717,7 +708,6 @@ private:
         return t;
       }
       const std::uint32_t t = main_.front();
-      main_.prefetch_behind(n, 2);
       if (n[t].freq > 0) {
         --n[t].freq;
         main_.pop_front();
