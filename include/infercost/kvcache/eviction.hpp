@@ -412,14 +412,10 @@ struct intrusive_list {
       n[p].next = x;
     else
       head = x;
-    if (x != npos) {
+    if (x != npos)
       n[x].prev = p;
-    } else {
+    else
       tail = p;
-      // Victims leave at the tail: fetch the node that becomes the tail after this one.
-      if (p != npos && n[p].prev != npos)
-        detail::prefetch(&n[n[p].prev]);
-    }
     n[i].prev = n[i].next = npos;
     --size;
   }
@@ -432,8 +428,6 @@ struct intrusive_list {
     tail = p;
     if (p != npos) {
       n[p].next = npos;
-      if (n[p].prev != npos)
-        detail::prefetch(&n[n[p].prev]); // the tail after p
     } else {
       head = npos;
     }
