@@ -112,6 +112,17 @@ template <class Vec, int lanes, int mr>
     // Packs B[kb : kb + kc, panel p's columns] at bp, k-major, zero-padded to nr columns.
     auto pack_panel = [&](std::ptrdiff_t p, float* bp) {
       const std::ptrdiff_t j0 = p * nr, w = std::min(nr, n - j0);
+      if (w == nr) { // a whole panel: two vector moves per row
+        for (std::ptrdiff_t q = 0; q < kc; ++q) {
+          const float* src = b + (kb + q) * ldb + j0;
+          Vec v0, v1;
+          std::memcpy(&v0, src, sizeof(Vec));
+          std::memcpy(&v1, src + lanes, sizeof(Vec));
+          std::memcpy(bp + q * nr, &v0, sizeof(Vec));
+          std::memcpy(bp + q * nr + lanes, &v1, sizeof(Vec));
+        }
+        return;
+      }
       for (std::ptrdiff_t q = 0; q < kc; ++q) {
         std::memcpy(bp + q * nr, b + (kb + q) * ldb + j0, static_cast<std::size_t>(w) * 4);
         std::fill(bp + q * nr + w, bp + (q + 1) * nr, 0.0F);
