@@ -19,10 +19,6 @@
 // paired with the three-tier caches than when run alone.
 #include <benchmark/benchmark.h>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
@@ -34,6 +30,8 @@
 #include "infercost/device/catalog.hpp"
 #include "infercost/io/mooncake_trace.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
+
+#include "keep_memory.hpp"
 
 namespace {
 
@@ -205,10 +203,7 @@ BENCHMARK_TEMPLATE(bm_tiered, infercost::kvcache::lfu)->Unit(benchmark::kMillise
 BENCHMARK_TEMPLATE(bm_tiered, infercost::kvcache::s3fifo)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
-#if defined(__GLIBC__)
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-#endif
+  infercost_bench::keep_allocator_memory();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;

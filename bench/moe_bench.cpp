@@ -41,14 +41,12 @@
 #include <thread>
 #include <vector>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <benchmark/benchmark.h>
 
 #include "infercost/moe/layer.hpp"
 #include "infercost/moe/router.hpp"
+
+#include "keep_memory.hpp"
 
 using namespace infercost;
 using moe::row_matrix;
@@ -309,10 +307,7 @@ extern "C" char* openblas_get_corename(void);
 #endif
 
 int main(int argc, char** argv) {
-#if defined(__GLIBC__)
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-#endif
+  infercost_bench::keep_allocator_memory();
   std::printf("MoE layer products: %s\n",
               moe::detail::cpu_sgemm_isa() == moe::detail::sgemm_isa::none
                   ? "Eigen's (no AVX2+FMA or AVX-512 on this processor)"

@@ -340,15 +340,6 @@ public:
       ++head_;
     return buf_[head_ & mask_];
   }
-  /// The oldest node without skipping holes for good (npos if empty).
-  [[nodiscard]] std::uint32_t peek() const noexcept {
-    if (live_ == 0)
-      return npos;
-    std::uint64_t h = head_;
-    while (buf_[h & mask_] == npos)
-      ++h;
-    return buf_[h & mask_];
-  }
   /// Removes the oldest node (the one front() returned).
   void pop_front() noexcept {
     ++head_;

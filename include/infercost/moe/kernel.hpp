@@ -28,6 +28,8 @@
 
 #include <Eigen/Core>
 
+#include "infercost/core/macros.hpp"
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define INFERCOST_MOE_X86_KERNEL 1
 #else
@@ -246,6 +248,8 @@ inline void sgemm(sgemm_isa isa, std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdif
 #endif
   (void)isa, (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc,
       (void)accumulate, (void)s;
+  // No kernel for `isa` (none, or not compiled for this target): a caller's bug, never silent.
+  ::infercost::detail::assert_fail("isa has a kernel", "moe::detail::sgemm", __FILE__, __LINE__);
 }
 
 /// The product of the layer: dst = lhs·rhs (or dst += lhs·rhs if Accumulate) for row-major
