@@ -282,8 +282,9 @@ TEST_CASE("s3fifo tiered cache keeps every invariant over long random sequences"
     CHECK(c.stats().promotions > 0);
     CHECK(c.stats().demotions[1] > 0);
     // Kept nodes of dropped blocks stay within the ghosts' reach: at most the three ghosts'
-    // capacities (5, 9, 14 ids) plus forgotten ones waiting behind a remembered one.
-    CHECK(c.ghost_blocks() <= 2 * (5 + 9 + 14) + 64);
+    // capacities (5, 9, 14 ids) plus forgotten ones waiting behind a remembered one or for the
+    // next batch of reclaims (every 256 drops).
+    CHECK(c.ghost_blocks() <= 2 * (5 + 9 + 14) + 2 * 256);
   }
 }
 

@@ -272,6 +272,9 @@ public:
       renumber(n);
   }
 
+  /// Ids remembered at most.
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
   /// Ids remembered among nodes `n`, counted by a scan (for tests and reports).
   [[nodiscard]] std::size_t size(const node_pool& n) const noexcept {
     return static_cast<std::size_t>(std::count_if(
@@ -437,9 +440,10 @@ struct intrusive_list {
 /// Optional members the cache uses when present: a constructor `P(capacity, tier)` (preferred to
 /// `P(capacity)`: tier 0, 1 or 2 of the cache, e.g. to pick the node word the policy owns),
 /// `next_victim(const node_pool&)` (the block victim() would name, without side effects; for
-/// prefetching), `pop_victim(n)` (victim() and erase() of it in one call), and `remembers(n, i)`
+/// prefetching), `pop_victim(n)` (victim() and erase() of it in one call), `remembers(n, i)`
 /// (whether the policy's ghost remembers node i's block: the cache then keeps the node of that
-/// block when it is dropped, and reuses it when the block comes back).
+/// block when it is dropped, and reuses it when the block comes back) and, with it,
+/// `ghost_capacity()` (how many ids the ghost remembers at most; the tier's capacity if absent).
 template <class P>
 concept eviction_policy = std::constructible_from<P, std::size_t> &&
     requires(P p, const P& cp, detail::node_pool& n, std::uint32_t i) {
@@ -665,6 +669,8 @@ public:
     return ghost_.remembers(n, i);
   }
   [[nodiscard]] std::size_t size() const noexcept { return small_.size() + main_.size(); }
+  /// Ids G remembers at most.
+  [[nodiscard]] std::size_t ghost_capacity() const noexcept { return ghost_.capacity(); }
   /// Ids G remembers among nodes `n` (a scan, for tests and reports).
   [[nodiscard]] std::size_t ghost_size(const detail::node_pool& n) const noexcept {
     return ghost_.size(n);

@@ -192,6 +192,9 @@ public:
     }
     if (total > 0 && total <= (std::int64_t{1} << 20))
       index_.reserve(static_cast<std::size_t>(total) + 1);
+    if constexpr (has_ghost)
+      for (int t = 0; t < num_tiers; ++t)
+        ghost_capacity_ += ghost_capacity(t);
   }
 
   /// Whether `Eviction` keeps a ghost of forgotten ids (s3fifo): then the index also keeps the
@@ -303,7 +306,7 @@ public:
         const int t = nodes_[i].tier;
         if (t != 0 && can_make_room(0)) {
           detach(i, t);
-          make_room(0);
+          make_room<0>();
           attach(i, 0);
         } else if (nodes_[i].pins == 0) {
           policy_[t].touch(nodes_, i);
@@ -321,7 +324,10 @@ public:
       // Indexed before room is made, while the probe's slot is still valid. A ghost node is
       // reused: its stamps let each tier's ghost recognise the block.
       const std::uint32_t n = ghost ? revive(i) : new_node(b, slot);
-      make_room(t);
+      if (t == 0) [[likely]]
+        make_room<0>(); // inlined: the path of nearly every new block
+      else
+        make_room(t);
       attach(n, t);
       if (t == 0 && cfg_.write == write_policy::write_through) {
         stats_.bytes[static_cast<int>(link::hbm_to_dram)] += cfg_.block_bytes;
@@ -451,16 +457,18 @@ private:
   /// Blocks ahead of the one being processed whose index slots are fetched early.
   static constexpr std::size_t prefetch_distance = 8;
 
-  /// Software pipeline over a request's blocks: at block k, fetches the index slot of block
-  /// k + prefetch_distance - 1 (all of the first ones when k == 0), so a request's memory
-  /// accesses overlap instead of waiting one by one.
+  /// Software pipeline over a request's blocks: before block 0, fetches the index slots of the
+  /// first prefetch_distance - 1 blocks (k == 0); at block k >= 1, the slot of block
+  /// k + prefetch_distance - 1, or of the last block near the end (a fetch of a line already
+  /// fetched costs little, a branch the predictor misses at the end of every request costs more),
+  /// so a request's memory accesses overlap instead of waiting one by one.
   [[gnu::always_inline]] void prefetch_ahead(std::span<const block_id> blocks,
                                              std::size_t k) const noexcept {
     if (k == 0) {
       for (std::size_t j = 0; j + 1 < prefetch_distance && j < blocks.size(); ++j)
         index_.prefetch(blocks[j]);
-    } else if (k + prefetch_distance - 1 < blocks.size()) {
-      index_.prefetch(blocks[k + prefetch_distance - 1]);
+    } else {
+      index_.prefetch(blocks[std::min(k + prefetch_distance - 1, blocks.size() - 1)]);
     }
   }
 
@@ -471,6 +479,14 @@ private:
       if (w != detail::npos)
         index_.prefetch(nodes_[w].id);
     }
+  }
+
+  /// Ids tier t's ghost remembers at most (its capacity if the policy does not say).
+  [[nodiscard]] std::size_t ghost_capacity(int t) const noexcept {
+    if constexpr (requires(const Eviction& p) { p.ghost_capacity(); })
+      return policy_[t].ghost_capacity();
+    else
+      return static_cast<std::size_t>(std::min<std::int64_t>(capacity_[t], std::int64_t{1} << 40));
   }
 
   /// Frees one slot in tier t if it is full; requires can_make_room(t).
@@ -521,21 +537,23 @@ private:
         return;
       }
       make_room<U>();
-      attach(v, U);
+      attach_victim(v, U);
       count_move(From, U);
     }
   }
 
   /// Forgets block v (already detached) and counts it as dropped. With a ghost, a block some
-  /// tier remembers keeps its node and index entry (as a ghost node) until none does.
-  void drop(std::uint32_t v) {
+  /// tier remembers keeps its node and index entry (as a ghost node) until none does; ghost
+  /// nodes no tier remembers any more are freed in batches (reclaim_ghosts()).
+  [[gnu::always_inline]] void drop(std::uint32_t v) {
     ++stats_.dropped_blocks;
     if constexpr (has_ghost) {
       if (remembered(v)) {
         nodes_[v].tier = detail::ghost_tier;
         ++ghosts_;
         ghost_nodes_.push_back({nodes_[v].id, v});
-        reclaim_ghosts();
+        if (ghost_nodes_.size() >= reclaim_at_) [[unlikely]]
+          reclaim_ghosts();
         return;
       }
     }
@@ -559,23 +577,42 @@ private:
       return false;
   }
 
+  /// A ghost node and the id it held when it became one.
+  struct ghost_entry {
+    block_id id = 0;
+    std::uint32_t node = detail::npos;
+  };
+
+  /// Ghost entries (drops of remembered blocks) between two runs of reclaim_ghosts().
+  static constexpr std::size_t reclaim_batch = 256;
+
   /// Frees ghost nodes no tier remembers any more, oldest dropped first: pops entries from the
   /// front of ghost_nodes_ (stale ones, of nodes revived or freed since, are skipped) and frees
   /// forgotten ghosts, up to the first ghost still remembered. Ghosts are forgotten roughly in
-  /// drop order, so that one is normally the next to go; but if entries pile up behind it
-  /// (over twice the ghost nodes, e.g. because its tier stopped evicting), it moves to the back,
-  /// one per drop, until the forgotten ones behind it come to the front. Amortised O(1) per
-  /// drop: each drop pushes one entry and rotates at most one.
-  void reclaim_ghosts() {
-    bool rotated = false;
+  /// drop order, so that one is normally followed by ones still remembered; but if entries pile
+  /// up behind it (more than twice what the ghosts can remember, plus a batch: so some are
+  /// forgotten or stale, e.g. because the front's tier stopped evicting), remembered entries
+  /// move to the back, up to reclaim_batch of them per run, until forgotten ones come to the
+  /// front. Runs once per reclaim_batch drops of remembered blocks, so the check that stops it
+  /// is paid once per batch. Amortised O(1) per drop: each drop pushes one entry, each run
+  /// rotates at most a batch of them. Entries (and so ghost nodes) stay below twice the ghosts'
+  /// capacity plus two batches when that capacity is below a batch.
+  [[gnu::noinline]] void reclaim_ghosts() {
+    constexpr std::size_t ahead = 32; // entries whose index slot and node are fetched early
+    for (std::size_t k = 0; k < ahead && k < ghost_nodes_.size(); ++k)
+      prefetch_ghost(ghost_nodes_[k]);
+    std::size_t rotations = 0;
     while (!ghost_nodes_.empty()) {
+      if (ghost_nodes_.size() > ahead)
+        prefetch_ghost(ghost_nodes_[ahead]);
       const ghost_entry e = ghost_nodes_.front();
       const std::uint32_t j = e.node;
       if (nodes_[j].tier == detail::ghost_tier) {
         if (remembered(j)) {
-          if (rotated || ghost_nodes_.size() <= 2 * static_cast<std::size_t>(ghosts_) + 64)
+          if (rotations == reclaim_batch ||
+              ghost_nodes_.size() <= 2 * ghost_capacity_ + reclaim_batch)
             break;
-          rotated = true;
+          ++rotations;
           ghost_nodes_.pop_front();
           ghost_nodes_.push_back(e);
           continue;
@@ -585,17 +622,14 @@ private:
       }
       ghost_nodes_.pop_front();
     }
-    prefetch_ghost_front();
+    reclaim_at_ = ghost_nodes_.size() + reclaim_batch;
   }
 
-  /// Fetches what reclaim_ghosts() will read for the third entry, which a later call reaches
-  /// (each call advances about one entry): its index slot and node (which holds the ghost stamps).
-  [[gnu::always_inline]] void prefetch_ghost_front() const noexcept {
-    if (ghost_nodes_.size() > 2) {
-      const ghost_entry& e = ghost_nodes_[2];
-      index_.prefetch(e.id);
-      detail::prefetch(&nodes_[e.node]);
-    }
+  /// Fetches what reclaim_ghosts() reads for entry e: its index slot and node (which holds the
+  /// ghost stamps).
+  [[gnu::always_inline]] void prefetch_ghost(const ghost_entry& e) const noexcept {
+    index_.prefetch(e.id);
+    detail::prefetch(&nodes_[e.node]);
   }
 
   /// Takes ghost node i back for its block, which is being inserted again.
@@ -628,7 +662,7 @@ private:
     if (!can_make_room(0))
       return false;
     detach(i, from);
-    make_room(0);
+    make_room<0>();
     attach(i, 0);
     ++stats_.promotions;
     stats_.bytes[static_cast<int>(link::dram_to_hbm)] += cfg_.block_bytes;
@@ -650,6 +684,14 @@ private:
     ++used_[t];
     if (nodes_[i].pins == 0)
       policy_[t].insert(nodes_, i);
+  }
+
+  /// attach() of a victim of a higher tier, which is unpinned (policies hold only unpinned
+  /// blocks).
+  [[gnu::always_inline]] void attach_victim(std::uint32_t i, int t) {
+    nodes_[i].tier = static_cast<std::uint8_t>(t);
+    ++used_[t];
+    policy_[t].insert(nodes_, i);
   }
 
   /// A fresh node for absent block `id`, indexed at `slot` (from index_.probe(id)).
@@ -677,13 +719,10 @@ private:
   detail::node_pool nodes_;
   detail::node_index index_;
   std::uint32_t free_ = detail::npos;
-  /// A ghost node and the id it held when it became one.
-  struct ghost_entry {
-    block_id id = 0;
-    std::uint32_t node = detail::npos;
-  };
-  detail::ring<ghost_entry> ghost_nodes_; ///< ghost nodes, by drop (entries may be stale)
-  std::int64_t ghosts_ = 0;               ///< nodes with tier ghost_tier
+  detail::ring<ghost_entry> ghost_nodes_;  ///< ghost nodes, by drop (entries may be stale)
+  std::int64_t ghosts_ = 0;                ///< nodes with tier ghost_tier
+  std::size_t reclaim_at_ = reclaim_batch; ///< ghost_nodes_ size that runs reclaim_ghosts()
+  std::size_t ghost_capacity_ = 0;         ///< ids all tiers' ghosts remember at most
   cache_stats stats_;
 };
 
