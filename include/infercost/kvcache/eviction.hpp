@@ -652,8 +652,8 @@ public:
     }
   }
   void touch(detail::node_pool& n, std::uint32_t i) noexcept {
-    if (n[i].freq < 3)
-      ++n[i].freq;
+    // Saturating, without a branch: whether a block is at 3 follows no pattern.
+    n[i].freq = static_cast<std::uint8_t>(n[i].freq + (n[i].freq < 3));
   }
   void erase(detail::node_pool& n, std::uint32_t i) noexcept {
     (n[i].queue == 0 ? small_ : main_).remove(n, i);

@@ -459,14 +459,17 @@ private:
 
   /// Software pipeline over a request's blocks: before block 0, fetches the index slots of the
   /// first prefetch_distance - 1 blocks (k == 0); at block k >= 1, the slot of block
-  /// k + prefetch_distance - 1, or of the last block near the end (a fetch of a line already
-  /// fetched costs little, a branch the predictor misses at the end of every request costs more),
-  /// so a request's memory accesses overlap instead of waiting one by one.
+  /// k + prefetch_distance - 1; so a request's memory accesses overlap instead of waiting one by
+  /// one. Past the last block it fetches the last block's slot again: a fetch of a line already
+  /// fetched costs little, a loop exit or branch the predictor misses on every request costs
+  /// more.
   [[gnu::always_inline]] void prefetch_ahead(std::span<const block_id> blocks,
                                              std::size_t k) const noexcept {
     if (k == 0) {
-      for (std::size_t j = 0; j + 1 < prefetch_distance && j < blocks.size(); ++j)
-        index_.prefetch(blocks[j]);
+      if (blocks.empty())
+        return;
+      for (std::size_t j = 0; j + 1 < prefetch_distance; ++j) // a fixed count: unrolled
+        index_.prefetch(blocks[std::min(j, blocks.size() - 1)]);
     } else {
       index_.prefetch(blocks[std::min(k + prefetch_distance - 1, blocks.size() - 1)]);
     }
