@@ -213,38 +213,41 @@ TEST_CASE("s3fifo rejects a ghost slot outside the cache's three tiers", "[kvcac
   CHECK_THROWS_AS(s3fifo(10, -1), config_error);
 }
 
-TEST_CASE("node fifo keeps queue order through removals from the middle and rebuilds",
+TEST_CASE("intrusive list keeps queue order through removals from the middle, linked through "
+          "any node word",
           "[kvcache][eviction]") {
   const std::uint64_t seed = 23;
   INFO("seed " << seed);
   rng g(seed);
   auto n = make_nodes(300);
-  kvcache::detail::node_fifo q;
-  std::deque<std::uint32_t> ref;
+  constexpr std::uint32_t kvcache::detail::block_node::*word = &kvcache::detail::block_node::aux2;
+  kvcache::detail::intrusive_list q;
+  std::deque<std::uint32_t> ref; // front = oldest
   std::vector<bool> queued(n.size(), false);
   for (int op = 0; op < 60000; ++op) {
     const std::uint64_t kind = g.uniform_int(3);
     const auto i = static_cast<std::uint32_t>(g.uniform_int(n.size()));
     if (kind == 0 && !queued[i]) {
-      q.push(n, i);
+      q.push_front(n, i, word);
       ref.push_back(i);
       queued[i] = true;
     } else if (kind == 1 && queued[i]) {
-      q.remove(n, i); // anywhere, the front included
+      q.unlink(n, i, word); // anywhere, the ends included
       ref.erase(std::find(ref.begin(), ref.end(), i));
       queued[i] = false;
     } else if (kind == 2 && !ref.empty()) {
-      REQUIRE(q.front() == ref.front());
-      REQUIRE(q.front() == ref.front()); // skipping the holes for good changes nothing
-      q.remove(n, ref.front());
+      REQUIRE(q.tail == ref.front());
+      q.pop_back_unlinked(n, word);
       queued[ref.front()] = false;
       ref.pop_front();
     }
-    REQUIRE(q.size() == ref.size());
-    if (!ref.empty())
-      REQUIRE(q.front() == ref.front());
-    else
-      REQUIRE(q.size() == 0);
+    REQUIRE(q.size == ref.size());
+    REQUIRE(q.tail == (ref.empty() ? kvcache::detail::npos : ref.front()));
+    REQUIRE(q.head == (ref.empty() ? kvcache::detail::npos : ref.back()));
+  }
+  for (const auto& b : n) {
+    CHECK(b.next == kvcache::detail::npos); // the other link words are untouched
+    CHECK(b.aux == kvcache::detail::npos);
   }
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <concepts>
 #include <cstddef>
@@ -40,13 +41,13 @@ inline constexpr std::uint8_t free_tier = 0xff;
 /// (all tiers of a cache run the same policy type). 32 bytes, two nodes per cache line.
 struct block_node {
   block_id id = 0;
-  std::uint32_t prev = npos;     ///< policy list link (s3fifo: position in its FIFO)
-  std::uint32_t next = npos;     ///< policy list link (s3fifo: ghost stamp of slot 0)
-  std::uint32_t aux = npos;      ///< policy data (lfu: frequency bucket; s3fifo: stamp, slot 1)
-  std::uint32_t aux2 = npos;     ///< policy data (s3fifo: ghost stamp of slot 2)
+  std::uint32_t prev = npos;     ///< policy list link
+  std::uint32_t next = npos;     ///< policy list link (s3fifo: slot 0's link or ghost stamp)
+  std::uint32_t aux = npos;      ///< policy data (lfu: frequency bucket; s3fifo: slot 1's)
+  std::uint32_t aux2 = npos;     ///< policy data (s3fifo: slot 2's link or ghost stamp)
   std::uint32_t pins = 0;        ///< running requests using the block; > 0 means not evictable
   std::uint8_t tier = free_tier; ///< 0 hbm, 1 dram, 2 ssd, ghost_tier or free_tier
-  std::uint8_t queue = 0;        ///< policy data (s3fifo: 0 small, 1 main)
+  std::uint8_t queue = 0;        ///< policy data (s3fifo: the queue holding it, 0 if none)
   std::uint8_t freq = 0;         ///< policy data (s3fifo: 2-bit access counter)
 };
 static_assert(sizeof(block_node) == 32);
@@ -195,7 +196,7 @@ public:
   }
   [[nodiscard]] T& operator[](std::size_t k) noexcept { return buf_[(head_ + k) & mask_]; }
   [[nodiscard]] const T& front() const noexcept { return buf_[head_]; }
-  void push_back(const T& x) {
+  [[gnu::always_inline]] void push_back(const T& x) {
     if (size_ == buf_.size())
       grow();
     buf_[(head_ + size_) & mask_] = x;
@@ -230,12 +231,16 @@ private:
 /// the tier is crossed out).
 ///
 /// Each forget takes the next stamp; an id is remembered while its stamp is among the last
-/// `capacity`. A stamp lives in the block's node, in the data word of the ghost's slot (one slot
-/// per tier: block_node::next, aux or aux2), so remembering, checking and forgetting touch only
-/// the node the cache is moving anyway, and no operation hashes. For that the cache keeps a
-/// dropped block's node (tier ghost_tier, still in its index) while any tier remembers it and
-/// reuses that node when the id comes back (see basic_tiered_cache); it frees a node only when no
-/// tier remembers it, and a fresh node's words are npos, which is never remembered.
+/// `capacity`. A stamp lives in the block's node, in the word of the ghost's slot (one slot per
+/// tier: block_node::next, aux or aux2), so remembering, checking and forgetting touch only the
+/// node the cache is moving anyway, and no operation hashes. For that the cache keeps a dropped
+/// block's node (tier ghost_tier, still in its index) while any tier remembers it and reuses that
+/// node when the id comes back (see basic_tiered_cache); it frees a node only when no tier
+/// remembers it, and a fresh node's words are npos, which is never remembered.
+///
+/// While a block is in the slot's tier its stamp there means nothing (it was crossed out when the
+/// block came in), so the tier's queues use the word as their list link (see s3fifo), and a node
+/// whose block_node::queue names one of the slot's queues (queued_in()) holds no stamp there.
 class ghost_window {
 public:
   /// Slots, one per tier of a cache.
@@ -248,7 +253,7 @@ public:
   ghost_window(std::size_t capacity, int slot, std::uint32_t first_stamp = 0)
       : capacity_(
             static_cast<std::uint32_t>(std::clamp<std::size_t>(capacity, 1, std::size_t{1} << 30))),
-        word_(word_of(slot)),
+        word_(word_of(slot)), slot_(slot),
         next_(std::clamp<std::uint32_t>(first_stamp, capacity_, renumber_at - 1)) {}
 
   /// Whether the block of node i is remembered.
@@ -277,25 +282,39 @@ public:
 
   /// Ids remembered among nodes `n`, counted by a scan (for tests and reports).
   [[nodiscard]] std::size_t size(const node_pool& n) const noexcept {
-    return static_cast<std::size_t>(std::count_if(
-        n.begin(), n.end(), [&](const block_node& b) { return in_window(b.*word_); }));
+    return static_cast<std::size_t>(std::count_if(n.begin(), n.end(), [&](const block_node& b) {
+      return !queued_in(b, slot_) && in_window(b.*word_);
+    }));
+  }
+
+  /// The node word of slot `slot`.
+  static constexpr std::uint32_t block_node::*word_of(int slot) noexcept {
+    return slot == 0 ? &block_node::next : slot == 1 ? &block_node::aux : &block_node::aux2;
+  }
+  /// block_node::queue of a block in queue q (0 or 1) of slot `slot`'s tier.
+  static constexpr std::uint8_t queue_code(int slot, int q) noexcept {
+    return static_cast<std::uint8_t>(1 + 2 * slot + q);
+  }
+  /// Whether node b is in a queue of slot `slot`'s tier (its slot word is then a list link).
+  static constexpr bool queued_in(const block_node& b, int slot) noexcept {
+    return b.queue != 0 && (b.queue - 1) / 2 == slot;
   }
 
   /// The stamp count at which stamps are renumbered (see renumber()).
   static constexpr std::uint32_t renumber_at = (std::uint32_t{1} << 31) + (std::uint32_t{1} << 30);
 
 private:
-  static constexpr std::uint32_t block_node::*word_of(int slot) noexcept {
-    return slot == 0 ? &block_node::next : slot == 1 ? &block_node::aux : &block_node::aux2;
-  }
   /// Whether stamp s is among the last capacity_ taken: 1 <= next_ - s <= capacity_. Stamps are
   /// below next_, which stays >= capacity_, so npos (a fresh node) is never in the window.
   [[nodiscard]] bool in_window(std::uint32_t s) const noexcept { return next_ - s - 1 < capacity_; }
   /// Keeps stamps from reaching npos: every 2^31 forgets, moves the count and every stamp in the
-  /// window down by 2^31 and marks stamps outside it npos. O(nodes), amortised O(1) per forget.
+  /// window down by 2^31 and marks stamps outside it npos (list links of queued nodes stay).
+  /// O(nodes), amortised O(1) per forget.
   void renumber(node_pool& n) noexcept {
     constexpr std::uint32_t shift = std::uint32_t{1} << 31;
     for (block_node& b : n) {
+      if (queued_in(b, slot_))
+        continue;
       std::uint32_t& s = b.*word_;
       s = in_window(s) ? s - shift : npos;
     }
@@ -303,94 +322,17 @@ private:
   }
   std::uint32_t capacity_;
   std::uint32_t block_node::*word_;
+  int slot_;
   std::uint32_t next_; ///< the next stamp; capacity_ <= next_ <= renumber_at
 };
 
-/// A FIFO of node indices in a circular buffer, with O(1) removal from the middle: a removed
-/// entry leaves a hole that the front skips. A queued node keeps its position in
-/// block_node::prev. When the buffer is full it is rebuilt without holes at twice the live size,
-/// so each push costs amortised O(1).
-class node_fifo {
-public:
-  node_fifo() : buf_(16, npos), mask_(15) {}
-
-  /// Queued nodes.
-  [[nodiscard]] std::size_t size() const noexcept { return live_; }
-
-  /// Keeps room for at least `n` entries (holes included) from now on.
-  void reserve(std::size_t n) {
-    while (min_cap_ < n)
-      min_cap_ *= 2;
-    if (tail_ == head_ && buf_.size() < min_cap_) {
-      buf_.assign(min_cap_, npos);
-      mask_ = min_cap_ - 1;
-      head_ = tail_ = 0;
-    }
-  }
-
-  /// Appends node i at the young end.
-  [[gnu::always_inline]] void push(node_pool& n, std::uint32_t i) {
-    if (tail_ - head_ > mask_)
-      rebuild(n);
-    buf_[tail_ & mask_] = i;
-    n[i].prev = static_cast<std::uint32_t>(tail_);
-    ++tail_;
-    ++live_;
-  }
-  /// The oldest node (size() > 0).
-  [[nodiscard]] std::uint32_t front() noexcept {
-    while (buf_[head_ & mask_] == npos)
-      ++head_;
-    return buf_[head_ & mask_];
-  }
-  /// Removes the oldest node (the one front() returned).
-  void pop_front() noexcept {
-    ++head_;
-    --live_;
-  }
-  /// Removes queued node i.
-  void remove(node_pool& n, std::uint32_t i) noexcept {
-    const std::uint64_t pos = n[i].prev;
-    buf_[pos & mask_] = npos;
-    if (pos == (head_ & 0xffffffffULL))
-      ++head_;
-    --live_;
-  }
-
-private:
-  [[gnu::noinline]] void rebuild(node_pool& n) {
-    std::size_t cap = min_cap_;
-    while (cap < 2 * (live_ + 1))
-      cap *= 2;
-    spare_.assign(cap, npos);
-    std::uint64_t t = 0;
-    for (std::uint64_t p = head_; p != tail_; ++p) {
-      const std::uint32_t i = buf_[p & mask_];
-      if (i == npos)
-        continue;
-      spare_[t] = i;
-      n[i].prev = static_cast<std::uint32_t>(t);
-      ++t;
-    }
-    buf_.swap(spare_);
-    mask_ = cap - 1;
-    head_ = 0;
-    tail_ = t;
-  }
-  std::vector<std::uint32_t> buf_;
-  std::vector<std::uint32_t> spare_;
-  std::uint64_t mask_;
-  std::uint64_t head_ = 0, tail_ = 0; ///< positions of the oldest entry and one past the newest
-  std::size_t live_ = 0;
-  std::size_t min_cap_ = 16; ///< the buffer never shrinks below this (a power of two)
-};
-
-/// A doubly linked list threaded through block_node::prev/next; head is most recent.
+/// A doubly linked list threaded through block_node::prev and block_node::next (or, for the
+/// overloads taking `next`, another node word); head is most recent.
 struct intrusive_list {
   std::uint32_t head = npos, tail = npos;
   std::size_t size = 0;
 
-  void push_front(node_pool& n, std::uint32_t i) noexcept {
+  [[gnu::always_inline]] void push_front(node_pool& n, std::uint32_t i) noexcept {
     n[i].prev = npos;
     n[i].next = head;
     if (head != npos)
@@ -400,7 +342,7 @@ struct intrusive_list {
     head = i;
     ++size;
   }
-  void remove(node_pool& n, std::uint32_t i) noexcept {
+  [[gnu::always_inline]] void remove(node_pool& n, std::uint32_t i) noexcept {
     const std::uint32_t p = n[i].prev, x = n[i].next;
     if (p != npos)
       n[p].next = x;
@@ -414,7 +356,7 @@ struct intrusive_list {
     --size;
   }
   /// Removes and returns the tail (npos if empty).
-  std::uint32_t pop_back(node_pool& n) noexcept {
+  [[gnu::always_inline]] std::uint32_t pop_back(node_pool& n) noexcept {
     const std::uint32_t i = tail;
     if (i == npos)
       return npos;
@@ -428,6 +370,45 @@ struct intrusive_list {
     n[i].prev = npos;
     --size;
     return i;
+  }
+
+  /// push_front() linking through `next`.
+  [[gnu::always_inline]] void push_front(node_pool& n, std::uint32_t i,
+                                         std::uint32_t block_node::*next) noexcept {
+    n[i].prev = npos;
+    n[i].*next = head;
+    if (head != npos)
+      n[head].prev = i;
+    else
+      tail = i;
+    head = i;
+    ++size;
+  }
+  /// Unlinks node i from a list linked through `next`; its link words are left as they were.
+  [[gnu::always_inline]] void unlink(node_pool& n, std::uint32_t i,
+                                     std::uint32_t block_node::*next) noexcept {
+    const std::uint32_t p = n[i].prev, x = n[i].*next;
+    if (p != npos)
+      n[p].*next = x;
+    else
+      head = x;
+    if (x != npos)
+      n[x].prev = p;
+    else
+      tail = p;
+    --size;
+  }
+  /// Removes the tail (the list is not empty) of a list linked through `next`; its link words are
+  /// left as they were.
+  [[gnu::always_inline]] void pop_back_unlinked(node_pool& n,
+                                                std::uint32_t block_node::*next) noexcept {
+    const std::uint32_t p = n[tail].prev;
+    tail = p;
+    if (p != npos)
+      n[p].*next = npos;
+    else
+      head = npos;
+    --size;
   }
 };
 
@@ -618,57 +599,70 @@ private:
 /// 2-bit counter. Evicting from S moves a block that was hit while in S to M, otherwise evicts it
 /// and remembers its id in G; evicting from M reinserts a block with a non-zero counter at M's
 /// head with the counter decremented. One-time scans pass through S without flushing M.
-/// Amortised O(1): each reinsertion consumes a counter increment made by a hit. S and M are
-/// node_fifo queues; G is a ghost_window, which keeps its stamps in the nodes and so needs the
-/// cache to keep the nodes of dropped blocks it remembers (the `remembers` hook) and to give each
-/// tier's policy its own node word (the `slot` argument). There is no next_victim() hint: the
-/// block S evicts next usually stays indexed as a ghost when dropped, so there is no slot to fetch
-/// ahead.
+/// Amortised O(1): each reinsertion consumes a counter increment made by a hit.
+///
+/// S and M are doubly linked lists through block_node::prev and the word of the policy's slot,
+/// which also holds G's stamp of a block while it is out of the tier (see ghost_window): a queued
+/// block needs a link and no stamp, a block out of the tier a stamp and no link. G keeps its
+/// stamps in the nodes and so needs the cache to keep the nodes of dropped blocks it remembers
+/// (the `remembers` hook) and to give each tier's policy its own slot (the `slot` argument).
 class s3fifo {
 public:
   static constexpr std::string_view name = "s3fifo";
   /// @param capacity  the tier's capacity in blocks; sizes S (10%) and G (the size of M)
-  /// @param slot      the node word of G's stamps: the tier's index (0..2) in a cache, so that
-  ///                  the tiers' ghosts keep apart
+  /// @param slot      the node word of G's stamps and of the queues' links: the tier's index
+  ///                  (0..2) in a cache, so that the tiers keep apart
   explicit s3fifo(std::size_t capacity, int slot = 0)
       : small_target_(capacity / 10 > 0 ? capacity / 10 : 1),
-        ghost_(capacity > small_target_ ? capacity - small_target_ : 1, slot) {
-    if (slot < 0 || slot >= detail::ghost_window::slots)
-      throw config_error("kvcache::s3fifo", "slot",
-                         fmt::format("({}) must be in [0, {})", slot, detail::ghost_window::slots));
-    const std::size_t bound = std::size_t{1} << 22;
-    small_.reserve(std::min(2 * small_target_ + 2, bound));
-    main_.reserve(std::min(2 * capacity + 2, bound));
-  }
+        ghost_(capacity > small_target_ ? capacity - small_target_ : 1, check_slot(slot)),
+        word_(detail::ghost_window::word_of(slot)), code_{detail::ghost_window::queue_code(slot, 0),
+                                                          detail::ghost_window::queue_code(slot,
+                                                                                           1)} {}
 
   [[gnu::always_inline]] void insert(detail::node_pool& n, std::uint32_t i) {
     n[i].freq = 0;
-    if (ghost_.consume(n, i)) {
-      n[i].queue = 1;
-      main_.push(n, i);
+    // A branch, not a select: the common case (S) then need not wait for the stamp's load.
+    if (ghost_.consume(n, i)) [[unlikely]] {
+      n[i].queue = code_[1];
+      queue_[1].push_front(n, i, word_);
     } else {
-      n[i].queue = 0;
-      small_.push(n, i);
+      n[i].queue = code_[0];
+      queue_[0].push_front(n, i, word_);
     }
   }
   void touch(detail::node_pool& n, std::uint32_t i) noexcept {
     // Saturating, without a branch: whether a block is at 3 follows no pattern.
     n[i].freq = static_cast<std::uint8_t>(n[i].freq + (n[i].freq < 3));
   }
+  /// Takes block i out of the tier; if victim() named it as evicted from S, G remembers it.
   void erase(detail::node_pool& n, std::uint32_t i) noexcept {
-    (n[i].queue == 0 ? small_ : main_).remove(n, i);
+    queue_[n[i].queue == code_[0] ? 0 : 1].unlink(n, i, word_);
+    n[i].queue = 0;
+    if (i == pending_)
+      ghost_.remember(n, i);
+    else
+      n[i].*word_ = detail::npos;
+    pending_ = detail::npos;
   }
-  [[nodiscard]] std::uint32_t victim(detail::node_pool& n) { return next_out<false>(n); }
+  /// The block the cache evicts next, after moving the blocks ahead of it that were hit; the
+  /// next erase() of it is its eviction.
+  [[nodiscard]] std::uint32_t victim(detail::node_pool& n) {
+    pending_ = detail::npos;
+    const std::uint32_t v = next_out<false>(n);
+    if (v != detail::npos && n[v].queue == code_[0])
+      pending_ = v;
+    return v;
+  }
   /// victim() and erase() of it in one step (the cache uses it when present).
   [[nodiscard, gnu::always_inline]] std::uint32_t pop_victim(detail::node_pool& n) {
     return next_out<true>(n);
   }
-  /// Whether G remembers node i's block; the cache keeps a dropped block's node while any tier
-  /// does.
+  /// Whether G remembers node i's block (i out of this tier); the cache keeps a dropped block's
+  /// node while any tier does.
   [[nodiscard]] bool remembers(const detail::node_pool& n, std::uint32_t i) const noexcept {
     return ghost_.remembers(n, i);
   }
-  [[nodiscard]] std::size_t size() const noexcept { return small_.size() + main_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return queue_[0].size + queue_[1].size; }
   /// Ids G remembers at most.
   [[nodiscard]] std::size_t ghost_capacity() const noexcept { return ghost_.capacity(); }
   /// Ids G remembers among nodes `n` (a scan, for tests and reports).
@@ -677,43 +671,60 @@ public:
   }
 
 private:
-  /// The victim, after moving the blocks ahead of it that were hit (and taking it out of its
-  /// queue if Pop).
+  static int check_slot(int slot) {
+    if (slot < 0 || slot >= detail::ghost_window::slots)
+      throw config_error("kvcache::s3fifo", "slot",
+                         fmt::format("({}) must be in [0, {})", slot, detail::ghost_window::slots));
+    return slot;
+  }
+
+  /// The victim, after moving the blocks ahead of it that were hit; if Pop, also takes it out of
+  /// its queue (with G remembering it if it leaves S).
   template <bool Pop>
   [[nodiscard, gnu::always_inline]] std::uint32_t next_out(detail::node_pool& n) {
+    detail::intrusive_list& small = queue_[0];
+    detail::intrusive_list& main = queue_[1];
     for (;;) {
-      if (small_.size() >= small_target_ || main_.size() == 0) { // small_target_ >= 1
-        if (small_.size() == 0)
+      if (small.size >= small_target_ || main.size == 0) { // small_target_ >= 1
+        const std::uint32_t t = small.tail;
+        if (t == detail::npos)
           return detail::npos;
-        const std::uint32_t t = small_.front();
         if (n[t].freq > 0) [[unlikely]] {
-          small_.pop_front();
-          n[t].queue = 1;
+          small.pop_back_unlinked(n, word_);
+          n[t].queue = code_[1];
           n[t].freq = 0;
-          main_.push(n, t);
+          main.push_front(n, t, word_);
           continue;
         }
-        ghost_.remember(n, t);
-        if constexpr (Pop)
-          small_.pop_front();
+        if constexpr (Pop) {
+          small.pop_back_unlinked(n, word_);
+          n[t].queue = 0;
+          ghost_.remember(n, t); // overwrites the link
+        }
         return t;
       }
-      const std::uint32_t t = main_.front();
+      const std::uint32_t t = main.tail;
       if (n[t].freq > 0) {
         --n[t].freq;
-        main_.pop_front();
-        main_.push(n, t);
+        main.pop_back_unlinked(n, word_);
+        main.push_front(n, t, word_);
         continue;
       }
-      if constexpr (Pop)
-        main_.pop_front();
+      if constexpr (Pop) {
+        main.pop_back_unlinked(n, word_);
+        n[t].queue = 0;
+        n[t].*word_ = detail::npos;
+      }
       return t;
     }
   }
 
   std::size_t small_target_;
-  detail::node_fifo small_, main_;
   detail::ghost_window ghost_;
+  std::uint32_t detail::block_node::*word_;     ///< the queues' link word (G's stamp word)
+  std::array<std::uint8_t, 2> code_;            ///< block_node::queue of S's and M's blocks
+  std::array<detail::intrusive_list, 2> queue_; ///< S and M
+  std::uint32_t pending_ = detail::npos;        ///< the block victim() named as evicted from S
 };
 
 } // namespace infercost::kvcache

@@ -572,7 +572,7 @@ private:
   }
 
   /// Whether any tier's ghost remembers node v's block.
-  [[nodiscard]] bool remembered(std::uint32_t v) const noexcept {
+  [[nodiscard, gnu::always_inline]] bool remembered(std::uint32_t v) const noexcept {
     if constexpr (has_ghost)
       return policy_[2].remembers(nodes_, v) || policy_[1].remembers(nodes_, v) ||
              policy_[0].remembers(nodes_, v); // SSD's first: it has just evicted v
