@@ -251,10 +251,9 @@ public:
   /// @param first_stamp  the first stamp taken (clamped to [capacity, renumber_at); tests start
   ///                     near renumber_at)
   ghost_window(std::size_t capacity, int slot, std::uint32_t first_stamp = 0)
-      : capacity_(
-            static_cast<std::uint32_t>(std::clamp<std::size_t>(capacity, 1, std::size_t{1} << 30))),
+      : capacity_(std::clamp<std::uint64_t>(capacity, 1, std::uint64_t{1} << 30)),
         word_(word_of(slot)), slot_(slot),
-        next_(std::clamp<std::uint32_t>(first_stamp, capacity_, renumber_at - 1)) {}
+        next_(std::clamp<std::uint64_t>(first_stamp, capacity_, renumber_at - 1)) {}
 
   /// Whether the block of node i is remembered.
   [[nodiscard]] bool remembers(const node_pool& n, std::uint32_t i) const noexcept {
@@ -272,13 +271,15 @@ public:
 
   /// Remembers the block of node i as the most recently forgotten.
   [[gnu::always_inline]] void remember(node_pool& n, std::uint32_t i) noexcept {
-    n[i].*word_ = next_++;
+    n[i].*word_ = static_cast<std::uint32_t>(next_++);
     if (next_ == renumber_at) [[unlikely]]
       renumber(n);
   }
 
   /// Ids remembered at most.
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  /// The node word of the stamps.
+  [[nodiscard]] std::uint32_t block_node::*word() const noexcept { return word_; }
 
   /// Ids remembered among nodes `n`, counted by a scan (for tests and reports).
   [[nodiscard]] std::size_t size(const node_pool& n) const noexcept {
@@ -305,7 +306,8 @@ public:
 
 private:
   /// Whether stamp s is among the last capacity_ taken: 1 <= next_ - s <= capacity_. Stamps are
-  /// below next_, which stays >= capacity_, so npos (a fresh node) is never in the window.
+  /// below next_, which stays below npos, so npos (a fresh node) is never in the window: the
+  /// difference wraps around to over 2^63.
   [[nodiscard]] bool in_window(std::uint32_t s) const noexcept { return next_ - s - 1 < capacity_; }
   /// Keeps stamps from reaching npos: every 2^31 forgets, moves the count and every stamp in the
   /// window down by 2^31 and marks stamps outside it npos (list links of queued nodes stay).
@@ -320,10 +322,12 @@ private:
     }
     next_ -= shift;
   }
-  std::uint32_t capacity_;
+  // 64-bit counts although stamps are 32-bit: stores to 32-bit node words cannot alias them, so
+  // the compiler keeps them in registers across those stores.
+  std::uint64_t capacity_;
   std::uint32_t block_node::*word_;
   int slot_;
-  std::uint32_t next_; ///< the next stamp; capacity_ <= next_ <= renumber_at
+  std::uint64_t next_; ///< the next stamp; capacity_ <= next_ <= renumber_at
 };
 
 /// A doubly linked list threaded through block_node::prev and block_node::next (or, for the
@@ -615,19 +619,18 @@ public:
   explicit s3fifo(std::size_t capacity, int slot = 0)
       : small_target_(capacity / 10 > 0 ? capacity / 10 : 1),
         ghost_(capacity > small_target_ ? capacity - small_target_ : 1, check_slot(slot)),
-        word_(detail::ghost_window::word_of(slot)), code_{detail::ghost_window::queue_code(slot, 0),
-                                                          detail::ghost_window::queue_code(slot,
-                                                                                           1)} {}
+        code_{detail::ghost_window::queue_code(slot, 0),
+              detail::ghost_window::queue_code(slot, 1)} {}
 
   [[gnu::always_inline]] void insert(detail::node_pool& n, std::uint32_t i) {
     n[i].freq = 0;
     // A branch, not a select: the common case (S) then need not wait for the stamp's load.
     if (ghost_.consume(n, i)) [[unlikely]] {
       n[i].queue = code_[1];
-      queue_[1].push_front(n, i, word_);
+      queue_[1].push_front(n, i, ghost_.word());
     } else {
       n[i].queue = code_[0];
-      queue_[0].push_front(n, i, word_);
+      queue_[0].push_front(n, i, ghost_.word());
     }
   }
   void touch(detail::node_pool& n, std::uint32_t i) noexcept {
@@ -636,12 +639,12 @@ public:
   }
   /// Takes block i out of the tier; if victim() named it as evicted from S, G remembers it.
   void erase(detail::node_pool& n, std::uint32_t i) noexcept {
-    queue_[n[i].queue == code_[0] ? 0 : 1].unlink(n, i, word_);
+    queue_[n[i].queue == code_[0] ? 0 : 1].unlink(n, i, ghost_.word());
     n[i].queue = 0;
     if (i == pending_)
       ghost_.remember(n, i);
     else
-      n[i].*word_ = detail::npos;
+      n[i].*ghost_.word() = detail::npos;
     pending_ = detail::npos;
   }
   /// The block the cache evicts next, after moving the blocks ahead of it that were hit; the
@@ -690,14 +693,14 @@ private:
         if (t == detail::npos)
           return detail::npos;
         if (n[t].freq > 0) [[unlikely]] {
-          small.pop_back_unlinked(n, word_);
+          small.pop_back_unlinked(n, ghost_.word());
           n[t].queue = code_[1];
           n[t].freq = 0;
-          main.push_front(n, t, word_);
+          main.push_front(n, t, ghost_.word());
           continue;
         }
         if constexpr (Pop) {
-          small.pop_back_unlinked(n, word_);
+          small.pop_back_unlinked(n, ghost_.word());
           n[t].queue = 0;
           ghost_.remember(n, t); // overwrites the link
         }
@@ -706,14 +709,14 @@ private:
       const std::uint32_t t = main.tail;
       if (n[t].freq > 0) {
         --n[t].freq;
-        main.pop_back_unlinked(n, word_);
-        main.push_front(n, t, word_);
+        main.pop_back_unlinked(n, ghost_.word());
+        main.push_front(n, t, ghost_.word());
         continue;
       }
       if constexpr (Pop) {
-        main.pop_back_unlinked(n, word_);
+        main.pop_back_unlinked(n, ghost_.word());
         n[t].queue = 0;
-        n[t].*word_ = detail::npos;
+        n[t].*ghost_.word() = detail::npos;
       }
       return t;
     }
@@ -721,7 +724,6 @@ private:
 
   std::size_t small_target_;
   detail::ghost_window ghost_;
-  std::uint32_t detail::block_node::*word_;     ///< the queues' link word (G's stamp word)
   std::array<std::uint8_t, 2> code_;            ///< block_node::queue of S's and M's blocks
   std::array<detail::intrusive_list, 2> queue_; ///< S and M
   std::uint32_t pending_ = detail::npos;        ///< the block victim() named as evicted from S
