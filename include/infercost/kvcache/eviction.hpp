@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "infercost/core/error.hpp"
+#include "infercost/core/macros.hpp"
 
 namespace infercost::kvcache {
 
@@ -261,19 +262,28 @@ public:
   }
 
   /// Whether the block of node i is remembered; if so, forgets it (the block re-enters the tier).
-  [[gnu::always_inline]] bool consume(node_pool& n, std::uint32_t i) noexcept {
-    std::uint32_t& s = n[i].*word_;
+  /// `word` is word(), given by a caller that knows it at compile time.
+  [[gnu::always_inline]] bool consume(node_pool& n, std::uint32_t i,
+                                      std::uint32_t block_node::*word) noexcept {
+    std::uint32_t& s = n[i].*word;
     if (!in_window(s))
       return false;
     s = npos;
     return true;
   }
+  [[gnu::always_inline]] bool consume(node_pool& n, std::uint32_t i) noexcept {
+    return consume(n, i, word_);
+  }
 
-  /// Remembers the block of node i as the most recently forgotten.
-  [[gnu::always_inline]] void remember(node_pool& n, std::uint32_t i) noexcept {
-    n[i].*word_ = static_cast<std::uint32_t>(next_++);
+  /// Remembers the block of node i as the most recently forgotten (`word` as for consume()).
+  [[gnu::always_inline]] void remember(node_pool& n, std::uint32_t i,
+                                       std::uint32_t block_node::*word) noexcept {
+    n[i].*word = static_cast<std::uint32_t>(next_++);
     if (next_ == renumber_at) [[unlikely]]
       renumber(n);
+  }
+  [[gnu::always_inline]] void remember(node_pool& n, std::uint32_t i) noexcept {
+    remember(n, i, word_);
   }
 
   /// Ids remembered at most.
@@ -428,7 +438,9 @@ struct intrusive_list {
 /// prefetching), `pop_victim(n)` (victim() and erase() of it in one call), `remembers(n, i)`
 /// (whether the policy's ghost remembers node i's block: the cache then keeps the node of that
 /// block when it is dropped, and reuses it when the block comes back) and, with it,
-/// `ghost_capacity()` (how many ids the ghost remembers at most; the tier's capacity if absent).
+/// `ghost_capacity()` (how many ids the ghost remembers at most; the tier's capacity if absent),
+/// and `pop_victim_at<T>(n)`, `insert_at<T>(n, i)` (pop_victim() and insert() of tier T's
+/// policy, where the cache knows T at compile time).
 template <class P>
 concept eviction_policy = std::constructible_from<P, std::size_t> &&
     requires(P p, const P& cp, detail::node_pool& n, std::uint32_t i) {
@@ -619,19 +631,13 @@ public:
   explicit s3fifo(std::size_t capacity, int slot = 0)
       : small_target_(capacity / 10 > 0 ? capacity / 10 : 1),
         ghost_(capacity > small_target_ ? capacity - small_target_ : 1, check_slot(slot)),
-        code_{detail::ghost_window::queue_code(slot, 0),
-              detail::ghost_window::queue_code(slot, 1)} {}
+        slot_(slot) {}
 
-  [[gnu::always_inline]] void insert(detail::node_pool& n, std::uint32_t i) {
-    n[i].freq = 0;
-    // A branch, not a select: the common case (S) then need not wait for the stamp's load.
-    if (ghost_.consume(n, i)) [[unlikely]] {
-      n[i].queue = code_[1];
-      queue_[1].push_front(n, i, ghost_.word());
-    } else {
-      n[i].queue = code_[0];
-      queue_[0].push_front(n, i, ghost_.word());
-    }
+  void insert(detail::node_pool& n, std::uint32_t i) { insert_in(n, i, runtime_slot{slot_}); }
+  /// insert() by a cache that knows at compile time that this policy's slot is Slot.
+  template <int Slot> [[gnu::always_inline]] void insert_at(detail::node_pool& n, std::uint32_t i) {
+    INFERCOST_ASSERT(Slot == slot_, "s3fifo::insert_at called with another slot");
+    insert_in(n, i, fixed_slot<Slot>{});
   }
   void touch(detail::node_pool& n, std::uint32_t i) noexcept {
     // Saturating, without a branch: whether a block is at 3 follows no pattern.
@@ -639,26 +645,33 @@ public:
   }
   /// Takes block i out of the tier; if victim() named it as evicted from S, G remembers it.
   void erase(detail::node_pool& n, std::uint32_t i) noexcept {
-    queue_[n[i].queue == code_[0] ? 0 : 1].unlink(n, i, ghost_.word());
+    std::uint32_t detail::block_node::*const w = ghost_.word();
+    queue_[n[i].queue == code(runtime_slot{slot_}, 0) ? 0 : 1].unlink(n, i, w);
     n[i].queue = 0;
     if (i == pending_)
       ghost_.remember(n, i);
     else
-      n[i].*ghost_.word() = detail::npos;
+      n[i].*w = detail::npos;
     pending_ = detail::npos;
   }
   /// The block the cache evicts next, after moving the blocks ahead of it that were hit; the
   /// next erase() of it is its eviction.
   [[nodiscard]] std::uint32_t victim(detail::node_pool& n) {
     pending_ = detail::npos;
-    const std::uint32_t v = next_out<false>(n);
-    if (v != detail::npos && n[v].queue == code_[0])
+    const std::uint32_t v = next_out<false>(n, runtime_slot{slot_});
+    if (v != detail::npos && n[v].queue == code(runtime_slot{slot_}, 0))
       pending_ = v;
     return v;
   }
   /// victim() and erase() of it in one step (the cache uses it when present).
-  [[nodiscard, gnu::always_inline]] std::uint32_t pop_victim(detail::node_pool& n) {
-    return next_out<true>(n);
+  [[nodiscard]] std::uint32_t pop_victim(detail::node_pool& n) {
+    return next_out<true>(n, runtime_slot{slot_});
+  }
+  /// pop_victim() by a cache that knows at compile time that this policy's slot is Slot.
+  template <int Slot>
+  [[nodiscard, gnu::always_inline]] std::uint32_t pop_victim_at(detail::node_pool& n) {
+    INFERCOST_ASSERT(Slot == slot_, "s3fifo::pop_victim_at called with another slot");
+    return next_out<true>(n, fixed_slot<Slot>{});
   }
   /// Whether G remembers node i's block (i out of this tier); the cache keeps a dropped block's
   /// node while any tier does.
@@ -680,11 +693,38 @@ private:
                          fmt::format("({}) must be in [0, {})", slot, detail::ghost_window::slots));
     return slot;
   }
+  /// The slot, known at run time or (fixed_slot) at compile time, so that node words are
+  /// addressed by a constant offset on the cache's hot paths.
+  struct runtime_slot {
+    int value;
+  };
+  template <int Slot> struct fixed_slot { static constexpr int value = Slot; };
+  template <class S> static constexpr std::uint32_t detail::block_node::*word(S s) noexcept {
+    return detail::ghost_window::word_of(s.value);
+  }
+  /// block_node::queue of the blocks of queue q (0: S, 1: M).
+  template <class S> static constexpr std::uint8_t code(S s, int q) noexcept {
+    return detail::ghost_window::queue_code(s.value, q);
+  }
+
+  template <class S>
+  [[gnu::always_inline]] void insert_in(detail::node_pool& n, std::uint32_t i, S slot) {
+    n[i].freq = 0;
+    // A branch, not a select: the common case (S) then need not wait for the stamp's load.
+    if (ghost_.consume(n, i, word(slot))) [[unlikely]] {
+      n[i].queue = code(slot, 1);
+      queue_[1].push_front(n, i, word(slot));
+    } else {
+      n[i].queue = code(slot, 0);
+      queue_[0].push_front(n, i, word(slot));
+    }
+  }
 
   /// The victim, after moving the blocks ahead of it that were hit; if Pop, also takes it out of
   /// its queue (with G remembering it if it leaves S).
-  template <bool Pop>
-  [[nodiscard, gnu::always_inline]] std::uint32_t next_out(detail::node_pool& n) {
+  template <bool Pop, class S>
+  [[nodiscard, gnu::always_inline]] std::uint32_t next_out(detail::node_pool& n, S slot) {
+    std::uint32_t detail::block_node::*const w = word(slot);
     detail::intrusive_list& small = queue_[0];
     detail::intrusive_list& main = queue_[1];
     for (;;) {
@@ -693,30 +733,30 @@ private:
         if (t == detail::npos)
           return detail::npos;
         if (n[t].freq > 0) [[unlikely]] {
-          small.pop_back_unlinked(n, ghost_.word());
-          n[t].queue = code_[1];
+          small.pop_back_unlinked(n, w);
+          n[t].queue = code(slot, 1);
           n[t].freq = 0;
-          main.push_front(n, t, ghost_.word());
+          main.push_front(n, t, w);
           continue;
         }
         if constexpr (Pop) {
-          small.pop_back_unlinked(n, ghost_.word());
+          small.pop_back_unlinked(n, w);
           n[t].queue = 0;
-          ghost_.remember(n, t); // overwrites the link
+          ghost_.remember(n, t, w); // overwrites the link
         }
         return t;
       }
       const std::uint32_t t = main.tail;
       if (n[t].freq > 0) {
         --n[t].freq;
-        main.pop_back_unlinked(n, ghost_.word());
-        main.push_front(n, t, ghost_.word());
+        main.pop_back_unlinked(n, w);
+        main.push_front(n, t, w);
         continue;
       }
       if constexpr (Pop) {
-        main.pop_back_unlinked(n, ghost_.word());
+        main.pop_back_unlinked(n, w);
         n[t].queue = 0;
-        n[t].*ghost_.word() = detail::npos;
+        n[t].*w = detail::npos;
       }
       return t;
     }
@@ -724,7 +764,7 @@ private:
 
   std::size_t small_target_;
   detail::ghost_window ghost_;
-  std::array<std::uint8_t, 2> code_;            ///< block_node::queue of S's and M's blocks
+  int slot_;
   std::array<detail::intrusive_list, 2> queue_; ///< S and M
   std::uint32_t pending_ = detail::npos;        ///< the block victim() named as evicted from S
 };

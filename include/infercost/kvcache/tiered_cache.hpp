@@ -515,7 +515,10 @@ private:
     if (used_[T] < capacity_[T])
       return;
     std::uint32_t v;
-    if constexpr (requires(Eviction & p) { p.pop_victim(nodes_); }) {
+    if constexpr (requires(Eviction & p) { p.template pop_victim_at<T>(nodes_); }) {
+      v = policy_[T].template pop_victim_at<T>(nodes_);
+      INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
+    } else if constexpr (requires(Eviction & p) { p.pop_victim(nodes_); }) {
       v = policy_[T].pop_victim(nodes_);
       INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
     } else {
@@ -540,7 +543,7 @@ private:
         return;
       }
       make_room<U>();
-      attach_victim(v, U);
+      attach_victim<U>(v);
       count_move(From, U);
     }
   }
@@ -564,8 +567,10 @@ private:
   }
 
   /// Frees node v and its index entry.
-  void free_node(std::uint32_t v) noexcept {
-    index_.erase(nodes_[v].id, v);
+  void free_node(std::uint32_t v) noexcept { release_node(nodes_[v].id, v); }
+  /// free_node() of node v, which holds block `id`, inlined.
+  [[gnu::always_inline]] void release_node(block_id id, std::uint32_t v) noexcept {
+    index_.erase(id, v);
     nodes_[v].tier = detail::free_tier;
     nodes_[v].prev = free_; // a free node is in no policy list
     free_ = v;
@@ -621,7 +626,7 @@ private:
           continue;
         }
         --ghosts_;
-        free_node(j);
+        release_node(e.id, j);
       }
       ghost_nodes_.pop_front();
     }
@@ -691,10 +696,13 @@ private:
 
   /// attach() of a victim of a higher tier, which is unpinned (policies hold only unpinned
   /// blocks).
-  [[gnu::always_inline]] void attach_victim(std::uint32_t i, int t) {
-    nodes_[i].tier = static_cast<std::uint8_t>(t);
-    ++used_[t];
-    policy_[t].insert(nodes_, i);
+  template <int T> [[gnu::always_inline]] void attach_victim(std::uint32_t i) {
+    nodes_[i].tier = static_cast<std::uint8_t>(T);
+    ++used_[T];
+    if constexpr (requires(Eviction & p) { p.template insert_at<T>(nodes_, i); })
+      policy_[T].template insert_at<T>(nodes_, i);
+    else
+      policy_[T].insert(nodes_, i);
   }
 
   /// A fresh node for absent block `id`, indexed at `slot` (from index_.probe(id)).
