@@ -307,7 +307,7 @@ public:
         if (t != 0 && can_make_room(0)) {
           detach(i, t);
           make_room<0>();
-          attach(i, 0);
+          attach<0>(i);
         } else if (nodes_[i].pins == 0) {
           policy_[t].touch(nodes_, i);
         }
@@ -324,11 +324,13 @@ public:
       // Indexed before room is made, while the probe's slot is still valid. A ghost node is
       // reused: its stamps let each tier's ghost recognise the block.
       const std::uint32_t n = ghost ? revive(i) : new_node(b, slot);
-      if (t == 0) [[likely]]
-        make_room<0>(); // inlined: the path of nearly every new block
-      else
+      if (t == 0) [[likely]] { // inlined: the path of nearly every new block
+        make_room<0>();
+        attach<0>(n);
+      } else {
         make_room(t);
-      attach(n, t);
+        attach(n, t);
+      }
       if (t == 0 && cfg_.write == write_policy::write_through) {
         stats_.bytes[static_cast<int>(link::hbm_to_dram)] += cfg_.block_bytes;
         stats_.write_through_bytes += cfg_.block_bytes;
@@ -671,7 +673,7 @@ private:
       return false;
     detach(i, from);
     make_room<0>();
-    attach(i, 0);
+    attach<0>(i);
     ++stats_.promotions;
     stats_.bytes[static_cast<int>(link::dram_to_hbm)] += cfg_.block_bytes;
     if (from == 2)
@@ -692,6 +694,15 @@ private:
     ++used_[t];
     if (nodes_[i].pins == 0)
       policy_[t].insert(nodes_, i);
+  }
+  /// attach() to tier T, known at compile time.
+  template <int T> [[gnu::always_inline]] void attach(std::uint32_t i) {
+    if (nodes_[i].pins == 0) {
+      attach_victim<T>(i);
+    } else {
+      nodes_[i].tier = static_cast<std::uint8_t>(T);
+      ++used_[T];
+    }
   }
 
   /// attach() of a victim of a higher tier, which is unpinned (policies hold only unpinned
