@@ -1,8 +1,7 @@
 /// @file
 /// Eviction policies of one cache tier: `lru`, `lfu` and the scan-resistant `s3fifo`. Each is
-/// O(1) per operation (amortised for s3fifo), with links stored in the cache's block nodes (lru,
-/// lfu) or queues of 32-bit node indices (s3fifo), so no operation scans the tier and none
-/// allocates per block.
+/// O(1) per operation (amortised for s3fifo), with its lists linked through the cache's block
+/// nodes, so no operation scans the tier and none allocates per block.
 ///
 /// A policy holds only the tier's *evictable* blocks: the cache removes a block from its policy
 /// while the block is pinned and re-inserts it when it is unpinned, so a policy can never name a
@@ -207,15 +206,20 @@ public:
     head_ = (head_ + 1) & mask_;
     --size_;
   }
-  /// Allocates room for `n` elements.
+  /// Allocates room for `n` elements (in one allocation).
   void reserve(std::size_t n) {
-    while (buf_.size() < n)
-      grow();
+    std::size_t cap = buf_.empty() ? 16 : buf_.size();
+    while (cap < n)
+      cap *= 2;
+    if (cap != buf_.size())
+      reallocate(cap);
   }
 
 private:
-  [[gnu::noinline]] void grow() {
-    std::vector<T> b(buf_.empty() ? 16 : 2 * buf_.size());
+  [[gnu::noinline]] void grow() { reallocate(buf_.empty() ? 16 : 2 * buf_.size()); }
+  /// Moves the elements, oldest first, to a new buffer of `cap` (a power of two >= size()).
+  void reallocate(std::size_t cap) {
+    std::vector<T> b(cap);
     for (std::size_t k = 0; k < size_; ++k)
       b[k] = (*this)[k];
     buf_ = std::move(b);
@@ -347,42 +351,19 @@ struct intrusive_list {
   std::size_t size = 0;
 
   [[gnu::always_inline]] void push_front(node_pool& n, std::uint32_t i) noexcept {
-    n[i].prev = npos;
-    n[i].next = head;
-    if (head != npos)
-      n[head].prev = i;
-    else
-      tail = i;
-    head = i;
-    ++size;
+    push_front(n, i, &block_node::next);
   }
   [[gnu::always_inline]] void remove(node_pool& n, std::uint32_t i) noexcept {
-    const std::uint32_t p = n[i].prev, x = n[i].next;
-    if (p != npos)
-      n[p].next = x;
-    else
-      head = x;
-    if (x != npos)
-      n[x].prev = p;
-    else
-      tail = p;
+    unlink(n, i, &block_node::next);
     n[i].prev = n[i].next = npos;
-    --size;
   }
   /// Removes and returns the tail (npos if empty).
   [[gnu::always_inline]] std::uint32_t pop_back(node_pool& n) noexcept {
     const std::uint32_t i = tail;
     if (i == npos)
       return npos;
-    const std::uint32_t p = n[i].prev;
-    tail = p;
-    if (p != npos) {
-      n[p].next = npos;
-    } else {
-      head = npos;
-    }
+    pop_back_unlinked(n, &block_node::next);
     n[i].prev = npos;
-    --size;
     return i;
   }
 
