@@ -294,6 +294,8 @@ public:
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   /// The node word of the stamps.
   [[nodiscard]] std::uint32_t block_node::*word() const noexcept { return word_; }
+  /// The slot of that word.
+  [[nodiscard]] int slot() const noexcept { return slot_; }
 
   /// Ids remembered among nodes `n`, counted by a scan (for tests and reports).
   [[nodiscard]] std::size_t size(const node_pool& n) const noexcept {
@@ -616,13 +618,12 @@ public:
   ///                  (0..2) in a cache, so that the tiers keep apart
   explicit s3fifo(std::size_t capacity, int slot = 0)
       : small_target_(capacity / 10 > 0 ? capacity / 10 : 1),
-        ghost_(capacity > small_target_ ? capacity - small_target_ : 1, check_slot(slot)),
-        slot_(slot) {}
+        ghost_(capacity > small_target_ ? capacity - small_target_ : 1, check_slot(slot)) {}
 
-  void insert(detail::node_pool& n, std::uint32_t i) { insert_in(n, i, runtime_slot{slot_}); }
+  void insert(detail::node_pool& n, std::uint32_t i) { insert_in(n, i, own_slot()); }
   /// insert() by a cache that knows at compile time that this policy's slot is Slot.
   template <int Slot> [[gnu::always_inline]] void insert_at(detail::node_pool& n, std::uint32_t i) {
-    INFERCOST_ASSERT(Slot == slot_, "s3fifo::insert_at called with another slot");
+    INFERCOST_ASSERT(Slot == ghost_.slot(), "s3fifo::insert_at called with another slot");
     insert_in(n, i, fixed_slot<Slot>{});
   }
   void touch(detail::node_pool& n, std::uint32_t i) noexcept {
@@ -632,7 +633,7 @@ public:
   /// Takes block i out of the tier; if victim() named it as evicted from S, G remembers it.
   void erase(detail::node_pool& n, std::uint32_t i) noexcept {
     std::uint32_t detail::block_node::*const w = ghost_.word();
-    queue_[n[i].queue == code(runtime_slot{slot_}, 0) ? 0 : 1].unlink(n, i, w);
+    queue_[n[i].queue == code(own_slot(), 0) ? 0 : 1].unlink(n, i, w);
     n[i].queue = 0;
     if (i == pending_)
       ghost_.remember(n, i);
@@ -644,19 +645,19 @@ public:
   /// next erase() of it is its eviction.
   [[nodiscard]] std::uint32_t victim(detail::node_pool& n) {
     pending_ = detail::npos;
-    const std::uint32_t v = next_out<false>(n, runtime_slot{slot_});
-    if (v != detail::npos && n[v].queue == code(runtime_slot{slot_}, 0))
+    const std::uint32_t v = next_out<false>(n, own_slot());
+    if (v != detail::npos && n[v].queue == code(own_slot(), 0))
       pending_ = v;
     return v;
   }
   /// victim() and erase() of it in one step (the cache uses it when present).
   [[nodiscard]] std::uint32_t pop_victim(detail::node_pool& n) {
-    return next_out<true>(n, runtime_slot{slot_});
+    return next_out<true>(n, own_slot());
   }
   /// pop_victim() by a cache that knows at compile time that this policy's slot is Slot.
   template <int Slot>
   [[nodiscard, gnu::always_inline]] std::uint32_t pop_victim_at(detail::node_pool& n) {
-    INFERCOST_ASSERT(Slot == slot_, "s3fifo::pop_victim_at called with another slot");
+    INFERCOST_ASSERT(Slot == ghost_.slot(), "s3fifo::pop_victim_at called with another slot");
     return next_out<true>(n, fixed_slot<Slot>{});
   }
   /// Whether G remembers node i's block (i out of this tier); the cache keeps a dropped block's
@@ -684,6 +685,8 @@ private:
   struct runtime_slot {
     int value;
   };
+  /// This policy's slot (G's), known at run time.
+  [[nodiscard]] runtime_slot own_slot() const noexcept { return {ghost_.slot()}; }
   template <int Slot> struct fixed_slot { static constexpr int value = Slot; };
   template <class S> static constexpr std::uint32_t detail::block_node::*word(S s) noexcept {
     return detail::ghost_window::word_of(s.value);
@@ -749,8 +752,7 @@ private:
   }
 
   std::size_t small_target_;
-  detail::ghost_window ghost_;
-  int slot_;
+  detail::ghost_window ghost_;                  ///< also holds the policy's slot
   std::array<detail::intrusive_list, 2> queue_; ///< S and M
   std::uint32_t pending_ = detail::npos;        ///< the block victim() named as evicted from S
 };
