@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "infercost/device/catalog.hpp"
+#include "infercost/io/mooncake_trace.hpp"
 #include "infercost/io/workload.hpp"
 #include "infercost/model/presets.hpp"
 #include "infercost/serving/cluster.hpp"

@@ -27,7 +27,7 @@ struct scenario {
   deployment dep;
 };
 
-void print_tiers_for(const scenario& s, const std::vector<io::mooncake_request>& trace) {
+void print_tiers_for(const scenario& s, const std::vector<io::workload_request>& trace) {
   const h200_sxm dev;
   const cache_config full = make_cache_config(dev, s.model, s.dep);
   const double tok = static_cast<double>(full.block_tokens);
@@ -68,7 +68,7 @@ void print_tiers_for(const scenario& s, const std::vector<io::mooncake_request>&
 }
 
 /// Hit rate of one LRU cache of `capacity_blocks` blocks over the trace.
-double hit_rate(const std::vector<io::mooncake_request>& trace, double capacity_blocks) {
+double hit_rate(const std::vector<io::workload_request>& trace, double capacity_blocks) {
   tiered_cache c(
       {.hbm_bytes = capacity_blocks, .dram_bytes = 0, .ssd_bytes = 0, .block_bytes = 1.0});
   return replay(c, trace, {.model = model::presets::llama3_70b()}).block_hit_rate();
@@ -78,7 +78,7 @@ double hit_rate(const std::vector<io::mooncake_request>& trace, double capacity_
 struct column {
   double concurrent = 0, hit = 0, tokens = 0;
 };
-column article_column(const std::vector<io::mooncake_request>& trace, double bytes_per_token,
+column article_column(const std::vector<io::workload_request>& trace, double bytes_per_token,
                       double hbm, double lower, double window, double mean_context) {
   // Sliding window over every layer (the article's ComputeBlockSize): a sequence keeps at most
   // `window` tokens of KV, so its blocks shrink by window / context on average.
@@ -91,11 +91,11 @@ column article_column(const std::vector<io::mooncake_request>& trace, double byt
   return c;
 }
 
-void print_article_table(const std::vector<io::mooncake_request>& trace) {
+void print_article_table(const std::vector<io::workload_request>& trace) {
   double in = 0, out = 0;
   for (const auto& r : trace) {
-    in += static_cast<double>(r.input_length);
-    out += static_cast<double>(r.output_length);
+    in += static_cast<double>(r.input_tokens);
+    out += static_cast<double>(r.output_tokens);
   }
   const double ctx = (in + out) / static_cast<double>(trace.size());
   fmt::print("\nThe article's table (section 3.4), recomputed. Mean context {:.0f} tokens (input "
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   app.add_option("--requests", requests, "replay only the first N requests (0: all)");
   CLI11_PARSE(app, argc, argv);
   try {
-    std::vector<io::mooncake_request> trace = io::read_mooncake_trace(path);
+    std::vector<io::workload_request> trace = io::read_mooncake_workload(path).requests;
     if (requests > 0 && requests < trace.size())
       trace.resize(requests);
     fmt::print("{}: {} requests\n", path, trace.size());

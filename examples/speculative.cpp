@@ -10,7 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "infercost/infercost.hpp"
+#include "infercost/numeric.hpp"
 
 using namespace infercost;
 using namespace infercost::speculative;

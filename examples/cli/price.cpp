@@ -6,6 +6,7 @@
 #include "commands.hpp"
 
 #include <infercost/attention/policies.hpp>
+#include <infercost/device/any_device.hpp>
 #include <infercost/device/catalog.hpp>
 #include <infercost/econ/api_prices.hpp>
 #include <infercost/econ/price_sheet.hpp>
@@ -255,10 +256,10 @@ planned plan(const price_options& o, const lever_set& l) {
   return {m, c, layout};
 }
 
-template <class Device, class Attention>
+template <class Attention>
 serving::report simulate(const planned& p, const typename Attention::config& a,
-                         const Device& device, const io::workload& w, std::uint64_t seed) {
-  serving::basic_cluster<Device, Attention> cluster(p.model, p.config, a, device);
+                         const any_device& device, const io::workload& w, std::uint64_t seed) {
+  serving::basic_cluster<any_device, Attention> cluster(p.model, p.config, a, device);
   return cluster.run(w, seed);
 }
 
@@ -271,16 +272,15 @@ run_result run_config(const price_options& o, const lever_set& l, const std::str
   r.model = p.model.name;
   r.layout = p.layout;
   std::tie(r.usd_per_hour, r.rate_source) = rate_of(o, device);
-  r.rep = visit_device(device, [&](const auto& d) {
-    using D = std::decay_t<decltype(d)>;
-    if (l.sparse) {
-      const attention::topk_config a = p.model.index_topk > 0
-                                           ? attention::topk_config::from_model(p.model)
-                                           : attention::topk_config{};
-      return simulate<D, attention::topk_sparse>(p, a, d, w, o.seed);
-    }
-    return simulate<D, attention::full>(p, {}, d, w, o.seed);
-  });
+  const any_device d = make_device(device);
+  if (l.sparse) {
+    const attention::topk_config a = p.model.index_topk > 0
+                                         ? attention::topk_config::from_model(p.model)
+                                         : attention::topk_config{};
+    r.rep = simulate<attention::topk_sparse>(p, a, d, w, o.seed);
+  } else {
+    r.rep = simulate<attention::full>(p, {}, d, w, o.seed);
+  }
   const serving::usage& u = r.rep.use;
   if (r.rep.completed == 0 || u.output_tokens <= 0)
     throw config_error(area, "workload",
@@ -316,13 +316,13 @@ std::vector<hit_point> hit_rate_curve(const price_options& o, const model::model
   std::vector<hit_point> out;
   if (o.format != "mooncake")
     return out;
-  std::vector<io::mooncake_request> trace = io::read_mooncake_trace(o.trace);
+  std::vector<io::workload_request> trace = io::read_mooncake_workload(o.trace).requests;
   if (o.max_requests > 0 && trace.size() > static_cast<std::size_t>(o.max_requests))
     trace.resize(static_cast<std::size_t>(o.max_requests));
   const precision kv = parse_precision(o.kv_precision);
   const double block = model::kv_bytes_per_sequence(m, io::mooncake_block_tokens, kv);
   for (const double gb : {4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0}) {
-    kvcache::basic_tiered_cache<h800_sxm> cache(
+    kvcache::basic_tiered_cache<any_device> cache(
         {.hbm_bytes = gb * 1e9, .dram_bytes = 0.0, .ssd_bytes = 0.0, .block_bytes = block});
     const kvcache::replay_report r =
         kvcache::replay(cache, trace, {.model = m, .kv_precision = kv});
@@ -441,8 +441,8 @@ int run_price(const price_options& o) {
   const lever_set all = enabled_levers(o);
   // Unknown device names fail here, listing the valid ones.
   for (const std::string& d : o.devices)
-    visit_device(d, [](const auto&) { return 0; });
-  visit_device(o.waterfall_device, [](const auto&) { return 0; });
+    (void)make_device(d);
+  (void)make_device(o.waterfall_device);
   const io::workload w = load_workload(o);
 
   // 1. The full lever set on every device.

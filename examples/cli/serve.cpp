@@ -4,10 +4,13 @@
 // CSV on request).
 #include "commands.hpp"
 
+#include <infercost/device/any_device.hpp>
 #include <infercost/device/catalog.hpp>
+#include <infercost/io/mooncake_trace.hpp>
 #include <infercost/io/workload.hpp>
 #include <infercost/model/presets.hpp>
 #include <infercost/serving/cluster.hpp>
+#include <infercost/serving/report_json.hpp>
 
 #include <fmt/core.h>
 
@@ -214,9 +217,9 @@ void print_report(const serving::report& r, const serve_options& o) {
              u.input_miss_tokens, u.output_tokens);
 }
 
-template <class Device> int run_serve(const serve_options& o, const Device& device) {
+int run_serve(const serve_options& o, const any_device& device) {
   const model::model_config m = model::presets::find(o.model);
-  serving::basic_cluster<Device> cluster(m, config_of(o, m), {}, device);
+  serving::basic_cluster<any_device> cluster(m, config_of(o, m), {}, device);
   const io::workload w = load_workload(o);
   const bool bar = o.progress || (!o.json && isatty(fileno(stderr)) && w.size() >= 5000);
   const serving::report r = cluster.run(w, o.seed, bar ? progress_bar() : nullptr);
@@ -316,11 +319,7 @@ command add_serve(CLI::App& app) {
   sub->add_flag("--json-requests", o->requests_json, "Include per-request records in the JSON");
   sub->add_option("--csv", o->csv, "Write per-request records to this CSV file");
   sub->add_flag("--progress", o->progress, "Progress bar on stderr (default: on a terminal)");
-  return {sub, [o] {
-            return visit_device(o->device, [&](const auto& d) {
-              return run_serve<std::decay_t<decltype(d)>>(*o, d);
-            });
-          }};
+  return {sub, [o] { return run_serve(*o, make_device(o->device)); }};
 }
 
 } // namespace infercost::cli

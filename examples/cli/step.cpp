@@ -2,6 +2,7 @@
 // breakdown, from engine::basic_step_cost.
 #include "commands.hpp"
 
+#include <infercost/device/any_device.hpp>
 #include <infercost/device/catalog.hpp>
 #include <infercost/engine/step_cost.hpp>
 #include <infercost/model/presets.hpp>
@@ -200,14 +201,13 @@ command add_step(CLI::App& app) {
   sub->add_flag("--mtp", o->mtp, "Draft speculative tokens with the model's MTP module");
   sub->add_flag("--json", o->json, "Print JSON");
   return {sub, [o] {
-            return visit_device(o->device, [&](const auto& d) {
-              if (o->attention == "full")
-                return run_step<std::decay_t<decltype(d)>, attention::full>(*o, d);
-              if (o->attention == "csa")
-                return run_step<std::decay_t<decltype(d)>, attention::csa>(*o, d);
-              throw config_error("cli::step", "attention",
-                                 fmt::format("('{}') must be full or csa", o->attention));
-            });
+            const any_device d = make_device(o->device);
+            if (o->attention == "full")
+              return run_step<any_device, attention::full>(*o, d);
+            if (o->attention == "csa")
+              return run_step<any_device, attention::csa>(*o, d);
+            throw config_error("cli::step", "attention",
+                               fmt::format("('{}') must be full or csa", o->attention));
           }};
 }
 

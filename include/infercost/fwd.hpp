@@ -8,8 +8,9 @@ namespace infercost {
 // device/
 struct cuda_spec;
 struct ascend_spec;
-template <class Spec> class cuda_gpu;
-template <class Spec> class ascend_npu;
+template <class Spec = void> class cuda_gpu;
+template <class Spec = void> class ascend_npu;
+class any_device;
 
 // moe/
 namespace moe {

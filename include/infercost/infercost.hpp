@@ -1,5 +1,15 @@
 /// @file
-/// Umbrella header: includes every public infercost header.
+/// Umbrella header of the cost model and the simulation: devices, models, the cost faces of MoE
+/// routing, attention, speculative decoding and the tiered KV cache, the step-cost engine, the
+/// serving simulator, the economics, and the CSV/synthetic workload readers. It includes neither
+/// Eigen nor nlohmann::json, so it stays cheap to include in every translation unit.
+///
+/// Opt-in headers, each included where it is needed:
+/// - `infercost/numeric.hpp`: the numeric faces on real tensors (Eigen): attention forward passes,
+///   the MoE router and expert layer, exact speculative sampling with toy language models;
+/// - `infercost/io/mooncake_trace.hpp`: the Mooncake JSON Lines reader (nlohmann::json);
+/// - `infercost/serving/report_json.hpp`: serving reports as JSON (nlohmann::json);
+/// - `infercost/all.hpp`: all of the above.
 #pragma once
 
 #include "infercost/fwd.hpp"
@@ -13,6 +23,7 @@
 #include "infercost/core/units.hpp"
 
 // device/
+#include "infercost/device/any_device.hpp"
 #include "infercost/device/ascend_npu.hpp"
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/collectives.hpp"
@@ -29,26 +40,20 @@
 #include "infercost/model/presets.hpp"
 #include "infercost/model/summary.hpp"
 
-// moe/
+// moe/ (cost face)
 #include "infercost/moe/balance.hpp"
 #include "infercost/moe/cost.hpp"
-#include "infercost/moe/layer.hpp"
 #include "infercost/moe/placement.hpp"
-#include "infercost/moe/router.hpp"
+#include "infercost/moe/policies.hpp"
 
-// attention/
+// attention/ (cost face)
 #include "infercost/attention/attention.hpp"
 #include "infercost/attention/cost.hpp"
-#include "infercost/attention/forward.hpp"
 #include "infercost/attention/policies.hpp"
-#include "infercost/attention/synthetic.hpp"
 
-// speculative/
+// speculative/ (cost face)
 #include "infercost/speculative/analytic.hpp"
 #include "infercost/speculative/cost.hpp"
-#include "infercost/speculative/decoder.hpp"
-#include "infercost/speculative/language_model.hpp"
-#include "infercost/speculative/verify.hpp"
 
 // kvcache/
 #include "infercost/kvcache/eviction.hpp"
@@ -74,7 +79,6 @@
 #include "infercost/econ/price_sheet.hpp"
 #include "infercost/econ/tco.hpp"
 
-// io/
+// io/ (CSV and synthetic workloads)
 #include "infercost/io/csv.hpp"
-#include "infercost/io/mooncake_trace.hpp"
 #include "infercost/io/workload.hpp"

@@ -4,23 +4,24 @@
 #include <cstdint>
 
 #include "infercost/attention/attention.hpp"
+#include "infercost/attention/forward.hpp"
 #include "infercost/attention/synthetic.hpp"
 #include "infercost/model/presets.hpp"
 
 using namespace infercost;
 using namespace infercost::attention;
 
-TEST_CASE("basic_attention's forward runs its policy", "[attention]") {
+TEST_CASE("attention::forward runs a basic_attention layer's policy", "[attention]") {
   const attention_shape s{.num_heads = 4, .num_kv_heads = 2, .head_dim = 16, .v_head_dim = 16};
   const qkv x = make_qkv({.tokens = 100, .layout = head_layout::of(s), .seed = 9});
   const matrix ref = full_forward(head_layout::of(s), x);
-  CHECK(full_attention(s).forward(x) == ref);
-  CHECK(sliding_window_attention(s, {.window = 10}).forward(x) ==
+  CHECK(forward(full_attention(s), x) == ref);
+  CHECK(forward(sliding_window_attention(s, {.window = 10}), x) ==
         sliding_window_forward(head_layout::of(s), x, {.window = 10}));
-  CHECK(csa_attention(s, {.ratio = 1.0}).forward(x).isApprox(ref, 1e-5f));
+  CHECK(forward(csa_attention(s, {.ratio = 1.0}), x).isApprox(ref, 1e-5f));
   const topk_attention t(s, {.index_heads = 2, .index_dim = 8, .top_k = 100});
   const indexer_inputs ix = make_indexer(head_layout::of(s), x, t.config(), 1);
-  CHECK(t.forward(x, ix).isApprox(ref, 1e-5f));
+  CHECK(forward(t, x, ix).isApprox(ref, 1e-5f));
   CHECK_THROWS_WITH(sliding_window_attention(s, {.window = 0}),
                     "attention::sliding_window: window (0) must be > 0");
 }
@@ -74,7 +75,7 @@ TEST_CASE("MLA attention over the latent equals per-head attention with absorbed
   const full_attention a(s);
   CHECK(a.layout().head_dim == r + rope);
   CHECK(a.layout().softmax_scale() == Approx(1.0 / 4.0));
-  const matrix latent_out = a.forward(lat);
+  const matrix latent_out = forward(a, lat);
   REQUIRE(latent_out.cols() == H * r);
   for (int h = 0; h < H; ++h) {
     const Eigen::MatrixXf got = latent_out.block(0, h * r, n, r) * wuv[std::size_t(h)].transpose();

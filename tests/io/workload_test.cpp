@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "infercost/core/stats.hpp"
+#include "infercost/io/mooncake_trace.hpp"
 #include "infercost/io/workload.hpp"
 
 using namespace infercost;

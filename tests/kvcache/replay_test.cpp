@@ -19,20 +19,32 @@ cache_config unbounded() {
 }
 replay_config llama() { return {.model = model::presets::llama3_70b()}; }
 
-std::vector<io::mooncake_request> load(const std::string& name) {
+std::vector<io::workload_request> load(const std::string& name) {
   const std::string path = std::string(INFERCOST_DATA_DIR) + "/mooncake/" + name;
   if (!std::ifstream(path))
     return {};
-  return io::read_mooncake_trace(path);
+  return io::read_mooncake_workload(path).requests;
 }
 } // namespace
 
 TEST_CASE("replay counts hit tokens, misses and times on a hand-made trace", "[kvcache][replay]") {
-  const std::vector<io::mooncake_request> trace{
-      {.timestamp_ms = 0, .input_length = 1200, .output_length = 5, .hash_ids = {1, 2, 3}},
-      {.timestamp_ms = 1, .input_length = 1100, .output_length = 5, .hash_ids = {1, 2, 4}},
-      {.timestamp_ms = 2, .input_length = 700, .output_length = 5, .hash_ids = {1, 2}},
-      {.timestamp_ms = 3, .input_length = 300, .output_length = 5, .hash_ids = {}}};
+  const std::vector<io::workload_request> trace{
+      {.id = 0,
+       .arrival_s = 0.0,
+       .input_tokens = 1200,
+       .output_tokens = 5,
+       .block_hashes = {1, 2, 3}},
+      {.id = 1,
+       .arrival_s = 0.001,
+       .input_tokens = 1100,
+       .output_tokens = 5,
+       .block_hashes = {1, 2, 4}},
+      {.id = 2,
+       .arrival_s = 0.002,
+       .input_tokens = 700,
+       .output_tokens = 5,
+       .block_hashes = {1, 2}},
+      {.id = 3, .arrival_s = 0.003, .input_tokens = 300, .output_tokens = 5, .block_hashes = {}}};
   tiered_cache c(unbounded());
   const replay_report r = replay(c, trace, llama());
   // Request 2 hits blocks 1,2 (1,024 tokens); request 3 hits both (its 700 tokens).
@@ -55,7 +67,7 @@ TEST_CASE("three LRU tiers hit exactly as one LRU tier of their total size", "[k
     WARN("tiered replay test skipped: mooncake/conversation_trace.jsonl not found");
     return;
   }
-  const std::span<const io::mooncake_request> part(trace.data(), 3000);
+  const std::span<const io::workload_request> part(trace.data(), 3000);
   tiered_cache three({.hbm_bytes = 2000, .dram_bytes = 4000, .ssd_bytes = 8000, .block_bytes = 1});
   tiered_cache one({.hbm_bytes = 14000, .dram_bytes = 0, .ssd_bytes = 0, .block_bytes = 1});
   const replay_report a = replay(three, part, llama());

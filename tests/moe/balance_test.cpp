@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "infercost/moe/balance.hpp"
+#include "infercost/moe/router.hpp"
 
 using namespace infercost;
 using moe::row_matrix;

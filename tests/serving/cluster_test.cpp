@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "infercost/io/mooncake_trace.hpp"
 #include "infercost/kvcache/replay.hpp"
 #include "infercost/model/presets.hpp"
 #include "infercost/serving/cluster.hpp"
+#include "infercost/serving/report_json.hpp"
 
 using namespace infercost;
 using serving::cluster_config;
@@ -374,15 +376,9 @@ TEST_CASE("on the Mooncake conversation trace the cluster's prefix hits match a 
            .enabled = true, .hbm_fraction = 0.2, .host = {.dram_bytes = 1e18, .ssd_drives = 0}}});
   const serving::report r = c.run(w, 1);
   CHECK(r.completed == 1500);
-  std::vector<io::mooncake_request> trace;
-  for (const auto& q : w.requests)
-    trace.push_back({.timestamp_ms = q.arrival_s * 1000.0,
-                     .input_length = q.input_tokens,
-                     .output_length = q.output_tokens,
-                     .hash_ids = q.block_hashes});
   kvcache::basic_tiered_cache<h800_sxm> unbounded(
       {.hbm_bytes = kvcache::unlimited_bytes, .block_bytes = 1.0});
-  const kvcache::replay_report ref = kvcache::replay(unbounded, trace, {.model = m});
+  const kvcache::replay_report ref = kvcache::replay(unbounded, w.requests, {.model = m});
   // The simulation inserts a prompt's blocks when its prefill ends, so requests whose prefills
   // overlap can miss what a sequential replay hits: at most a little below it.
   INFO("simulated " << r.cache.block_hit_rate() << ", replay " << ref.block_hit_rate());

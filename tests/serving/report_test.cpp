@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infercost/serving/report.hpp"
+#include "infercost/serving/report_json.hpp"
 
 using namespace infercost;
 

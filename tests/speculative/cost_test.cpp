@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <type_traits>
 
 #include "infercost/device/catalog.hpp"
 #include "infercost/model/presets.hpp"
@@ -25,14 +26,38 @@ TEMPLATE_TEST_CASE("a plain forward at batch 1 reads every active weight once", 
   const TestType dev;
   const model::model_config m = model::presets::llama3_8b();
   const forward_time f = forward_time_s(dev, m, forward_config{}, 1, 1, 1000.0);
-  // Dense model: bytes = active params × 2 (BF16); flops = 2·active + attention.
-  CHECK(f.weight_bytes == Approx(model::active_params(m) * 2.0));
-  const model::token_work w = model::decode_token_work(m, 1000, precision::bf16);
-  CHECK(f.flops == Approx(2.0 * model::active_params(m) + w.attention_flops));
-  CHECK(f.kv_bytes_read == Approx(w.kv_bytes_read));
-  // Memory-bound: time >= bytes / bandwidth.
+  // Llama-3.1-8B (presets.hpp: hidden 4096, 32 layers, 32 heads, 8 KV heads of 128, FFN 14336,
+  // vocab 128256, untied). Per layer: attention 4096·32·128 (q) + 2·4096·8·128 (k, v) +
+  // 32·128·4096 (o) = 41,943,040 and FFN 3·4096·14336 = 176,160,768 parameters. Active per
+  // token: the LM head 128256·4096 = 525,336,576 plus the layers 32·(41,943,040 + 176,160,768)
+  // = 6,979,321,856, together 7,504,658,432 (the input embedding is a lookup, not matrix work).
+  // Weights: 7,504,658,432 · 2 bytes (BF16) = 15,009,316,864.
+  CHECK(f.weight_bytes == 15'009'316'864.0);
+  // Attention at context 1000: the new token sees 1001 keys in each of 32 layers, at
+  // 2·32·(128 + 128) = 16,384 FLOPs per key: 32·1001·16384 = 524,812,288. FLOPs =
+  // 2·7,504,658,432 + 524,812,288 = 15,534,129,152.
+  CHECK(f.flops == 15'534'129'152.0);
+  // KV read: 32 layers · 1001 keys · 2·8·128·2 = 4,096 bytes = 131,203,072.
+  CHECK(f.kv_bytes_read == 131'203'072.0);
+  // Time (speculative/cost.hpp: per layer one GEMM op and one attention op, × 32 layers):
+  //   GEMM op: 2·7,504,658,432 / 32 = 469,041,152 FLOPs and 15,009,316,864 / 32 = 469,041,152
+  //     weight bytes;
+  //   attention op: 524,812,288 / 32 = 16,400,384 FLOPs; 131,203,072 / 32 = 4,100,096 bytes
+  //     read and one token's KV, 32·4096 / 32 = 4,096 bytes, written: 4,104,192 bytes.
+  //   h800_sxm (rates as in tests/engine/step_cost_test.cpp): GEMM max(469,041,152/692.58e12 =
+  //     6.77e-7, 469,041,152/2680e9 = 1.7501535522e-4) + 4 µs = 1.7901535522e-4, × 32 =
+  //     5.7284913672e-3; attention max(16,400,384/494.7e12 = 3.32e-8, 4,104,192/2680e9 =
+  //     1.5314149254e-6) + 4 µs = 5.5314149254e-6, × 32 = 1.7700527761e-4; total
+  //     5.905496644776e-3 s.
+  //   ascend_910b: GEMM max(469,041,152/263.2e12 = 1.78e-6, 469,041,152/1280e9 = 3.664384e-4)
+  //     + 10 µs = 3.764384e-4, × 32 = 1.20460288e-2; attention max(16,400,384/188e12 = 8.72e-8,
+  //     4,104,192/1280e9 = 3.2064e-6) + 10 µs = 1.32064e-5, × 32 = 4.226048e-4; total
+  //     1.24686336e-2 s.
+  const bool h800 = std::is_same_v<TestType, infercost::h800_sxm>;
   REQUIRE(std::isfinite(f.total_s()));
-  CHECK(f.total_s() >= (f.weight_bytes + f.kv_bytes_read) / dev.memory_bytes_per_s());
+  CHECK(f.linear_s == Approx(h800 ? 5.728491367164e-3 : 1.20460288e-2).epsilon(1e-9));
+  CHECK(f.attention_s == Approx(h800 ? 1.770052776119e-4 : 4.226048e-4).epsilon(1e-9));
+  CHECK(f.total_s() == Approx(h800 ? 5.905496644776e-3 : 1.24686336e-2).epsilon(1e-9));
   CHECK(f.comm_s == 0.0);
   // Verifying 5 tokens per sequence at batch 1 costs barely more than one (memory-bound).
   const forward_time v = forward_time_s(dev, m, forward_config{}, 1, 5, 1000.0);
@@ -50,7 +75,14 @@ TEST_CASE("an MoE forward reads only the experts its tokens touch", "[speculativ
   const h800_sxm dev;
   const forward_config fc{.weights = precision::fp8, .devices = 8};
   const forward_time one = forward_time_s(dev, m, fc, 1, 1, 0.0);
-  CHECK(one.weight_bytes == Approx(model::active_params(m)));
+  // One token activates, in FP8 (1 byte each), DeepSeek-V3's (presets.hpp) LM head
+  // 129280·7168 = 926,679,040; 61 layers of MLA attention, each 7168·1536 + 1536·128·(128 + 64)
+  // (q) + 7168·(512 + 64) (kv_a) + 512·128·(128 + 128) (kv_b) + 128·128·7168 (o) = 187,105,280,
+  // = 11,413,422,080; 3 dense FFNs 3·(3·7168·18432) = 1,189,085,184; and in 58 MoE layers the
+  // router 58·7168·256 = 106,430,464 and 1 shared + 8 routed experts of 3·7168·2048 =
+  // 44,040,192: 58·9·44,040,192 = 22,988,980,224. Sum 36,624,596,992 (with the input
+  // embedding, 37,551,276,032: the report's "37B activated").
+  CHECK(one.weight_bytes == Approx(36'624'596'992.0).epsilon(1e-12));
   const forward_time two = forward_time_s(dev, m, fc, 1, 2, 0.0);
   // Verifying a second token touches ≈ 7.75 more experts per layer: more bytes, not double.
   CHECK(two.weight_bytes > one.weight_bytes);

@@ -1,7 +1,8 @@
 /// @file
 /// `attention::basic_attention<Device, Policy>`: one attention layer under a policy (full, csa,
-/// sliding_window, topk_sparse), with both faces — the numeric forward pass on real Q/K/V, and the
-/// cost face (work for prefill, decode and batch steps; KV footprint; device time; crossovers).
+/// sliding_window, topk_sparse) and its cost face: work for prefill, decode and batch steps, KV
+/// footprint, device time, crossovers. Its numeric face, `attention::forward(layer, qkv)` on real
+/// Q/K/V, is in attention/forward.hpp (Eigen), which a user includes when it is needed.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,6 @@
 #include <type_traits>
 
 #include "infercost/attention/cost.hpp"
-#include "infercost/attention/forward.hpp"
 #include "infercost/attention/policies.hpp"
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/concepts.hpp"
@@ -20,9 +20,9 @@ namespace infercost::attention {
 
 /// One attention layer of a given shape under `Policy`, costed on `Device`.
 ///
-/// The shape and the policy's config are validated on construction. The numeric face runs the
-/// policy on real Q/K/V in the layer's attention layout (MLA: absorbed, over the latent); the cost
-/// face gives per-layer work and the device's time for it.
+/// The shape and the policy's config are validated on construction. The cost face gives per-layer
+/// work and the device's time for it; `attention::forward` (attention/forward.hpp) runs the policy
+/// on real Q/K/V in the layer's head layout (MLA: absorbed, over the latent).
 template <class Device, class Policy> class basic_attention {
   static_assert(device_cost_model<Device>,
                 "basic_attention: Device must satisfy infercost::device_cost_model.");
@@ -56,23 +56,6 @@ public:
   [[nodiscard]] const Device& device() const noexcept { return device_; }
   /// The head layout the numeric forward runs with.
   [[nodiscard]] head_layout layout() const { return head_layout::of(shape_); }
-
-  /// Numeric forward over one sequence's Q/K/V (policies other than topk_sparse).
-  /// @throws config_error for bad shapes or non-finite inputs.
-  [[nodiscard]] matrix forward(const qkv& x) const requires(!std::is_same_v<Policy, topk_sparse>) {
-    if constexpr (std::is_same_v<Policy, full>)
-      return full_forward(layout(), x);
-    else if constexpr (std::is_same_v<Policy, sliding_window>)
-      return sliding_window_forward(layout(), x, config_);
-    else
-      return csa_forward(layout(), x, config_);
-  }
-  /// Numeric forward of top-k sparse attention with the indexer's inputs. @throws config_error.
-  [[nodiscard]] matrix
-  forward(const qkv& x,
-          const indexer_inputs& ix) const requires std::is_same_v<Policy, topk_sparse> {
-    return topk_forward(layout(), x, ix, config_);
-  }
 
   /// Work of one decode step at `context` cached tokens.
   [[nodiscard]] attention_work decode_work(std::int64_t context) const {

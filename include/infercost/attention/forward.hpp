@@ -16,80 +16,44 @@
 #include <limits>
 #include <numeric>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
-#include <Eigen/Dense>
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+#include <Eigen/QR>
 
+#include "infercost/attention/attention.hpp"
 #include "infercost/attention/policies.hpp"
 #include "infercost/core/error.hpp"
 #include "infercost/core/random.hpp"
 
 namespace infercost::attention {
 
+/// Row-major matrix of `Scalar`: one row per token.
+template <class Scalar>
+using matrix_t = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 /// Row-major single-precision matrix: one row per token.
-using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-/// The head arrangement a numeric forward pass runs with.
-struct head_layout {
-  int num_heads = 1;    ///< query heads
-  int num_kv_heads = 1; ///< KV heads; must divide num_heads
-  int head_dim = 64;    ///< query/key dim per head
-  int v_head_dim = 64;  ///< value dim per head
-  double scale = 0.0;   ///< softmax scale; 0 means 1/√head_dim
-
-  /// The layout attention runs with for a shape: GQA/MHA as is; MLA in the absorbed form (one
-  /// latent KV head, key dim kv_lora_rank + rope, value dim kv_lora_rank, scale 1/√(nope+rope)).
-  [[nodiscard]] static head_layout of(const attention_shape& s) {
-    if (s.kind == model::attention_kind::mla)
-      return {.num_heads = s.num_heads,
-              .num_kv_heads = 1,
-              .head_dim = s.decode_qk_dim(),
-              .v_head_dim = s.decode_v_dim(),
-              .scale = 1.0 / std::sqrt(static_cast<double>(s.head_dim))};
-    return {.num_heads = s.num_heads,
-            .num_kv_heads = s.num_kv_heads,
-            .head_dim = s.head_dim,
-            .v_head_dim = s.v_head_dim};
-  }
-  /// The softmax scale in use.
-  [[nodiscard]] float softmax_scale() const noexcept {
-    return static_cast<float>(scale > 0.0 ? scale : 1.0 / std::sqrt(static_cast<double>(head_dim)));
-  }
-  /// Query heads sharing one KV head.
-  [[nodiscard]] int group() const noexcept { return num_heads / num_kv_heads; }
-  /// This layout as a GQA attention shape (for validating policy configs against it).
-  [[nodiscard]] attention_shape as_shape() const noexcept {
-    return {.num_heads = num_heads,
-            .num_kv_heads = num_kv_heads,
-            .head_dim = head_dim,
-            .v_head_dim = v_head_dim};
-  }
-  /// @throws config_error naming the first bad field.
-  void validate() const {
-    constexpr std::string_view c = "attention::head_layout";
-    check_positive(c, "num_heads", num_heads);
-    check_positive(c, "num_kv_heads", num_kv_heads);
-    check_divides(c, "num_kv_heads", num_kv_heads, "num_heads", num_heads);
-    check_positive(c, "head_dim", head_dim);
-    check_positive(c, "v_head_dim", v_head_dim);
-    check_non_negative(c, "scale", scale);
-  }
-};
+using matrix = matrix_t<float>;
 
 /// Queries, keys and values of one sequence (see the file comment for the column layout).
-struct qkv {
-  matrix q; ///< n × (num_heads · head_dim)
-  matrix k; ///< n × (num_kv_heads · head_dim)
-  matrix v; ///< n × (num_kv_heads · v_head_dim)
+template <class Scalar> struct basic_qkv {
+  matrix_t<Scalar> q; ///< n × (num_heads · head_dim)
+  matrix_t<Scalar> k; ///< n × (num_kv_heads · head_dim)
+  matrix_t<Scalar> v; ///< n × (num_kv_heads · v_head_dim)
 };
+/// Single-precision queries, keys and values.
+using qkv = basic_qkv<float>;
 
 /// The lightning indexer's inputs: index queries, one shared index key per token, and per-head
 /// weights; I(i, j) = Σ_h w(i, h) · ReLU(q_h(i) · k(j)) (DeepSeek-V3.2-Exp, inference/model.py).
-struct indexer_inputs {
-  matrix q; ///< n × (index_heads · index_dim)
-  matrix k; ///< n × index_dim
-  matrix w; ///< n × index_heads
+template <class Scalar> struct basic_indexer_inputs {
+  matrix_t<Scalar> q; ///< n × (index_heads · index_dim)
+  matrix_t<Scalar> k; ///< n × index_dim
+  matrix_t<Scalar> w; ///< n × index_heads
 };
+/// Single-precision indexer inputs.
+using indexer_inputs = basic_indexer_inputs<float>;
 
 namespace detail {
 
@@ -97,8 +61,9 @@ namespace detail {
 inline constexpr int query_block = 64;
 
 /// @throws config_error when a matrix has the wrong shape or holds NaN or infinity.
-inline void check_matrix(std::string_view component, std::string_view name, const matrix& m,
-                         Eigen::Index rows, Eigen::Index cols, std::string_view cols_rule) {
+template <class Scalar>
+void check_matrix(std::string_view component, std::string_view name, const matrix_t<Scalar>& m,
+                  Eigen::Index rows, Eigen::Index cols, std::string_view cols_rule) {
   if (m.rows() != rows)
     throw config_error(component, fmt::format("{}.rows", name),
                        fmt::format("({}) must equal the number of tokens ({})", m.rows(), rows));
@@ -110,7 +75,8 @@ inline void check_matrix(std::string_view component, std::string_view name, cons
 }
 
 /// Validates the layout and the shapes and values of q, k, v. @throws config_error.
-inline void check_qkv(std::string_view component, const head_layout& l, const qkv& x) {
+template <class Scalar>
+void check_qkv(std::string_view component, const head_layout& l, const basic_qkv<Scalar>& x) {
   l.validate();
   const Eigen::Index n = x.q.rows();
   if (n <= 0)
@@ -134,21 +100,20 @@ struct key_mask {
 };
 
 /// Scratch buffers reused across blocks.
-struct scratch {
-  matrix qg, s, o;
-};
+template <class Scalar> struct scratch { matrix_t<Scalar> qg, s, o; };
 
 /// Causal attention for the query rows `pos` (sorted ascending) against keys of the same
 /// sequence, written into rows pos[·] of `out` (n × num_heads·v_head_dim). Queries are taken in
 /// blocks; each block does, per KV head, one GEMM of the group's stacked queries against the
 /// block's key span [j0, last] (plus the sinks below j0), masks, applies a stable softmax, and one
 /// GEMM with the values.
-inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, const matrix& v,
-                        const std::vector<int>& pos, const key_mask& mask, float scale,
-                        matrix& out) {
+template <class Scalar>
+void attend_rows(const head_layout& l, const matrix_t<Scalar>& q, const matrix_t<Scalar>& k,
+                 const matrix_t<Scalar>& v, const std::vector<int>& pos, const key_mask& mask,
+                 Scalar scale, matrix_t<Scalar>& out) {
   const int G = l.group(), d = l.head_dim, dv = l.v_head_dim;
-  const float neg_inf = -std::numeric_limits<float>::infinity();
-  scratch sc;
+  const Scalar neg_inf = -std::numeric_limits<Scalar>::infinity();
+  scratch<Scalar> sc;
   for (std::size_t b0 = 0; b0 < pos.size(); b0 += query_block) {
     const int B = static_cast<int>(std::min<std::size_t>(query_block, pos.size() - b0));
     const int first = pos[b0], last = pos[b0 + static_cast<std::size_t>(B) - 1];
@@ -176,11 +141,11 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
         const int seg[3][2] = {
             {0, ns}, {ns, ns + std::max(0, sink_end - j0)}, {ns + (lo - j0), ns + (i - j0) + 1}};
         auto srow = sc.s.row(row);
-        float mx = neg_inf;
+        Scalar mx = neg_inf;
         for (const auto& sg : seg)
           if (sg[1] > sg[0])
             mx = std::max(mx, srow.segment(sg[0], sg[1] - sg[0]).maxCoeff() * scale);
-        float sum = 0.0f;
+        Scalar sum = 0;
         int done = 0; // columns [0, done) are final
         for (const auto& sg : seg) {
           if (sg[1] <= sg[0])
@@ -192,7 +157,7 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
           done = sg[1];
         }
         srow.segment(done, nk - done).setZero();
-        srow *= 1.0f / sum;
+        srow *= Scalar(1) / sum;
       }
       sc.o.resize(G * B, dv);
       sc.o.noalias() = sc.s.rightCols(span) * v.block(j0, g * dv, span, dv);
@@ -217,32 +182,36 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
 
 /// Full causal attention. Returns n × (num_heads · v_head_dim). @throws config_error for bad
 /// shapes or non-finite inputs.
-[[nodiscard]] inline matrix full_forward(const head_layout& l, const qkv& x) {
+template <class Scalar>
+[[nodiscard]] matrix_t<Scalar> full_forward(const head_layout& l, const basic_qkv<Scalar>& x) {
   detail::check_qkv("attention::full", l, x);
   const int n = static_cast<int>(x.q.rows());
-  matrix out(n, l.num_heads * l.v_head_dim);
-  detail::attend_rows(l, x.q, x.k, x.v, detail::iota(n), {}, l.softmax_scale(), out);
+  matrix_t<Scalar> out(n, l.num_heads * l.v_head_dim);
+  detail::attend_rows(l, x.q, x.k, x.v, detail::iota(n), {}, Scalar(l.softmax_scale()), out);
   return out;
 }
 
 /// Sliding-window attention with sinks: query i sees keys max(0, i − window + 1) … i and the
 /// first `sinks` tokens. @throws config_error.
-[[nodiscard]] inline matrix sliding_window_forward(const head_layout& l, const qkv& x,
-                                                   const sliding_window_config& c) {
+template <class Scalar>
+[[nodiscard]] matrix_t<Scalar> sliding_window_forward(const head_layout& l,
+                                                      const basic_qkv<Scalar>& x,
+                                                      const sliding_window_config& c) {
   detail::check_qkv("attention::sliding_window", l, x);
   c.validate(l.as_shape());
   const int n = static_cast<int>(x.q.rows());
-  matrix out(n, l.num_heads * l.v_head_dim);
+  matrix_t<Scalar> out(n, l.num_heads * l.v_head_dim);
   detail::attend_rows(l, x.q, x.k, x.v, detail::iota(n), {.window = c.window, .sinks = c.sinks},
-                      l.softmax_scale(), out);
+                      Scalar(l.softmax_scale()), out);
   return out;
 }
 
 /// The keys each query selects: for query i, the min(i + 1, top_k) earlier keys (itself
 /// included) with the highest indexer score Σ_h w(i,h)·ReLU(q_h(i)·k(j)), in ascending order;
 /// ties go to the earlier key. The scores are computed by blocked GEMMs. @throws config_error.
-[[nodiscard]] inline std::vector<std::vector<int>> topk_select(const indexer_inputs& ix,
-                                                               const topk_config& c) {
+template <class Scalar>
+[[nodiscard]] std::vector<std::vector<int>> topk_select(const basic_indexer_inputs<Scalar>& ix,
+                                                        const topk_config& c) {
   constexpr std::string_view comp = "attention::topk_sparse";
   c.validate({});
   const Eigen::Index n = ix.k.rows();
@@ -253,8 +222,8 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
   detail::check_matrix(comp, "index.k", ix.k, n, c.index_dim, "index_dim");
   detail::check_matrix(comp, "index.w", ix.w, n, c.index_heads, "index_heads");
   std::vector<std::vector<int>> sel(static_cast<std::size_t>(n));
-  matrix scores, t;
-  std::vector<float> tmp;
+  matrix_t<Scalar> scores, t;
+  std::vector<Scalar> tmp;
   const int di = c.index_dim;
   for (Eigen::Index i0 = 0; i0 < n; i0 += detail::query_block) {
     const Eigen::Index B = std::min<Eigen::Index>(detail::query_block, n - i0), span = i0 + B;
@@ -267,7 +236,8 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
     scores.setZero(B, span);
     for (int h = 0; h < c.index_heads; ++h) {
       t.noalias() = ix.q.block(i0, h * di, B, di) * ix.k.topRows(span).transpose();
-      scores.array() += t.array().cwiseMax(0.0f).colwise() * ix.w.col(h).segment(i0, B).array();
+      scores.array() +=
+          t.array().cwiseMax(Scalar(0)).colwise() * ix.w.col(h).segment(i0, B).array();
     }
     for (Eigen::Index r = 0; r < B; ++r) {
       const int i = static_cast<int>(i0 + r);
@@ -276,10 +246,10 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
         out = detail::iota(i + 1);
         continue;
       }
-      const float* row = scores.row(r).data();
+      const Scalar* row = scores.row(r).data();
       tmp.assign(row, row + i + 1);
       std::nth_element(tmp.begin(), tmp.begin() + (c.top_k - 1), tmp.end(), std::greater<>());
-      const float tau = tmp[static_cast<std::size_t>(c.top_k - 1)];
+      const Scalar tau = tmp[static_cast<std::size_t>(c.top_k - 1)];
       int above = 0;
       for (int j = 0; j <= i; ++j)
         above += row[j] > tau;
@@ -303,8 +273,9 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
 /// group shares the set, as in DSA over MLA's single latent head. For each query and KV head the
 /// selected keys and values are gathered, then one GEMM scores the group's heads and one applies
 /// the values. @throws config_error.
-[[nodiscard]] inline matrix sparse_forward(const head_layout& l, const qkv& x,
-                                           const std::vector<std::vector<int>>& keys) {
+template <class Scalar>
+[[nodiscard]] matrix_t<Scalar> sparse_forward(const head_layout& l, const basic_qkv<Scalar>& x,
+                                              const std::vector<std::vector<int>>& keys) {
   constexpr std::string_view comp = "attention::topk_sparse";
   detail::check_qkv(comp, l, x);
   const int n = static_cast<int>(x.q.rows());
@@ -312,9 +283,9 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
     throw config_error(comp, "keys.size",
                        fmt::format("({}) must equal the number of tokens ({})", keys.size(), n));
   const int G = l.group(), d = l.head_dim, dv = l.v_head_dim;
-  const float scale = l.softmax_scale();
-  matrix out(n, l.num_heads * dv);
-  matrix kg, vg, s, o;
+  const auto scale = Scalar(l.softmax_scale());
+  matrix_t<Scalar> out(n, l.num_heads * dv);
+  matrix_t<Scalar> kg, vg, s, o;
   for (int i = 0; i < n; ++i) {
     const std::vector<int>& sel = keys[static_cast<std::size_t>(i)];
     const int m = static_cast<int>(sel.size());
@@ -332,13 +303,14 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
         vg.row(a) = x.v.block(sel[static_cast<std::size_t>(a)], g * dv, 1, dv);
       }
       // The group's G query heads of token i, as a G × d matrix.
-      const Eigen::Map<const matrix> qg(x.q.data() + static_cast<Eigen::Index>(i) * x.q.cols() +
-                                            static_cast<Eigen::Index>(g) * G * d,
-                                        G, d);
+      const Eigen::Map<const matrix_t<Scalar>> qg(x.q.data() +
+                                                      static_cast<Eigen::Index>(i) * x.q.cols() +
+                                                      static_cast<Eigen::Index>(g) * G * d,
+                                                  G, d);
       s.noalias() = qg * kg.transpose();
       s *= scale;
       for (int r = 0; r < G; ++r) {
-        const float mx = s.row(r).maxCoeff();
+        const Scalar mx = s.row(r).maxCoeff();
         s.row(r) = (s.row(r).array() - mx).exp().matrix();
         s.row(r) /= s.row(r).sum();
       }
@@ -352,8 +324,10 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
 
 /// Top-k sparse attention: the indexer picks each query's keys (topk_select), then attention runs
 /// over them (sparse_forward). @throws config_error.
-[[nodiscard]] inline matrix topk_forward(const head_layout& l, const qkv& x,
-                                         const indexer_inputs& ix, const topk_config& c) {
+template <class Scalar>
+[[nodiscard]] matrix_t<Scalar> topk_forward(const head_layout& l, const basic_qkv<Scalar>& x,
+                                            const basic_indexer_inputs<Scalar>& ix,
+                                            const topk_config& c) {
   detail::check_qkv("attention::topk_sparse", l, x);
   if (ix.k.rows() != x.q.rows())
     throw config_error(
@@ -364,16 +338,21 @@ inline void attend_rows(const head_layout& l, const matrix& q, const matrix& k, 
 
 namespace detail {
 
+/// A column-major matrix of `Scalar`.
+template <class Scalar> using col_matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
 /// A d × (d / f) matrix with orthonormal columns: the leading principal directions of the rows
 /// of `m` (uncentred second moment, so dot products are preserved as well as possible), or a
 /// seeded random orthonormal basis.
-[[nodiscard]] inline Eigen::MatrixXf compression_basis_of(const Eigen::MatrixXf& m, int f,
-                                                          compression_basis basis, rng& g) {
+template <class Scalar>
+[[nodiscard]] col_matrix<Scalar> compression_basis_of(const col_matrix<Scalar>& m, int f,
+                                                      compression_basis basis, rng& g) {
   const Eigen::Index d = m.cols(), r = d / f;
   if (basis == compression_basis::pca) {
-    const Eigen::MatrixXd cov = (m.cast<double>().transpose() * m.cast<double>()).eval();
+    const Eigen::MatrixXd md = m.template cast<double>();
+    const Eigen::MatrixXd cov = (md.transpose() * md).eval();
     const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(cov);
-    return es.eigenvectors().rightCols(r).cast<float>(); // eigenvalues ascend
+    return es.eigenvectors().rightCols(r).template cast<Scalar>(); // eigenvalues ascend
   }
   Eigen::MatrixXd gauss(d, r);
   for (Eigen::Index c = 0; c < r; ++c)
@@ -381,15 +360,16 @@ namespace detail {
       gauss(a, c) = g.normal();
   const Eigen::HouseholderQR<Eigen::MatrixXd> qr(gauss);
   const Eigen::MatrixXd thin = qr.householderQ() * Eigen::MatrixXd::Identity(d, r);
-  return thin.cast<float>();
+  return thin.template cast<Scalar>();
 }
 
 } // namespace detail
 
 /// The queries CSA sends down the exact path: the max(1, ⌊n·ratio⌋) most important by the
 /// config's rule (ties to the earlier token), in ascending order. @throws config_error.
-[[nodiscard]] inline std::vector<int> csa_exact_queries(const head_layout& l, const qkv& x,
-                                                        const csa_config& c) {
+template <class Scalar>
+[[nodiscard]] std::vector<int> csa_exact_queries(const head_layout& l, const basic_qkv<Scalar>& x,
+                                                 const csa_config& c) {
   detail::check_qkv("attention::csa", l, x);
   c.validate(l.as_shape());
   const int n = static_cast<int>(x.q.rows());
@@ -424,13 +404,15 @@ namespace detail {
 /// its output expanded back as (softmax · Ṽ) C_vᵀ. The article's code scores the full query
 /// against compressed keys and returns a compressed output, which does not type-check; this is
 /// the nearest consistent reading. @throws config_error.
-[[nodiscard]] inline matrix csa_forward(const head_layout& l, const qkv& x, const csa_config& c) {
+template <class Scalar>
+[[nodiscard]] matrix_t<Scalar> csa_forward(const head_layout& l, const basic_qkv<Scalar>& x,
+                                           const csa_config& c) {
   const std::vector<int> exact = csa_exact_queries(l, x, c);
   const int n = static_cast<int>(x.q.rows());
   const int G = l.group(), d = l.head_dim, dv = l.v_head_dim, f = c.compression;
   const int dc = d / f, dvc = dv / f;
-  matrix out(n, l.num_heads * dv);
-  detail::attend_rows(l, x.q, x.k, x.v, exact, {}, l.softmax_scale(), out);
+  matrix_t<Scalar> out(n, l.num_heads * dv);
+  detail::attend_rows(l, x.q, x.k, x.v, exact, {}, Scalar(l.softmax_scale()), out);
   std::vector<int> rest;
   rest.reserve(static_cast<std::size_t>(n) - exact.size());
   for (int i = 0, e = 0; i < n; ++i) {
@@ -442,13 +424,14 @@ namespace detail {
   if (rest.empty())
     return out;
   // Compress per KV head.
-  matrix qc(n, l.num_heads * dc), kc(n, l.num_kv_heads * dc), vc(n, l.num_kv_heads * dvc);
-  std::vector<Eigen::MatrixXf> cv(static_cast<std::size_t>(l.num_kv_heads));
+  using basis = detail::col_matrix<Scalar>;
+  matrix_t<Scalar> qc(n, l.num_heads * dc), kc(n, l.num_kv_heads * dc), vc(n, l.num_kv_heads * dvc);
+  std::vector<basis> cv(static_cast<std::size_t>(l.num_kv_heads));
   rng g(c.seed ^ 0x9e3779b97f4a7c15ULL);
   for (int h = 0; h < l.num_kv_heads; ++h) {
-    const Eigen::MatrixXf kh = x.k.block(0, h * d, n, d);
-    const Eigen::MatrixXf vh = x.v.block(0, h * dv, n, dv);
-    const Eigen::MatrixXf ck = detail::compression_basis_of(kh, f, c.basis, g);
+    const basis kh = x.k.block(0, h * d, n, d);
+    const basis vh = x.v.block(0, h * dv, n, dv);
+    const basis ck = detail::compression_basis_of(kh, f, c.basis, g);
     cv[static_cast<std::size_t>(h)] = detail::compression_basis_of(vh, f, c.basis, g);
     kc.block(0, h * dc, n, dc).noalias() = kh * ck;
     vc.block(0, h * dvc, n, dvc).noalias() = vh * cv[static_cast<std::size_t>(h)];
@@ -457,9 +440,9 @@ namespace detail {
   }
   const head_layout lc{
       .num_heads = l.num_heads, .num_kv_heads = l.num_kv_heads, .head_dim = dc, .v_head_dim = dvc};
-  const float scale =
-      l.softmax_scale() * (c.basis == compression_basis::random_orthonormal ? float(f) : 1.0f);
-  matrix oc(n, l.num_heads * dvc);
+  const auto scale = Scalar(l.softmax_scale()) *
+                     (c.basis == compression_basis::random_orthonormal ? Scalar(f) : Scalar(1));
+  matrix_t<Scalar> oc(n, l.num_heads * dvc);
   detail::attend_rows(lc, qc, kc, vc, rest, {}, scale, oc);
   for (int i : rest)
     for (int h = 0; h < l.num_heads; ++h)
@@ -470,16 +453,44 @@ namespace detail {
 
 /// Relative L2 (Frobenius) error ‖approx − exact‖ / ‖exact‖, accumulated in double.
 /// @throws config_error when the shapes differ or `exact` is zero.
-[[nodiscard]] inline double relative_l2_error(const matrix& approx, const matrix& exact) {
+template <class Approx, class Exact>
+[[nodiscard]] double relative_l2_error(const Eigen::MatrixBase<Approx>& approx,
+                                       const Eigen::MatrixBase<Exact>& exact) {
   constexpr std::string_view c = "attention::relative_l2_error";
   if (approx.rows() != exact.rows() || approx.cols() != exact.cols())
     throw config_error(c, "approx",
                        fmt::format("({}x{}) must have the shape of exact ({}x{})", approx.rows(),
                                    approx.cols(), exact.rows(), exact.cols()));
-  const double den = exact.cast<double>().norm();
+  const double den = exact.template cast<double>().norm();
   if (!(den > 0.0))
     throw config_error(c, "exact", fmt::format("(norm {}) must be > 0", den));
-  return (approx.cast<double>() - exact.cast<double>()).norm() / den;
+  return (approx.template cast<double>() - exact.template cast<double>()).norm() / den;
+}
+
+/// Numeric forward of layer `a`'s policy over one sequence's Q/K/V, in the layer's head layout
+/// (MLA: absorbed, over the latent). Full, sliding-window and CSA attention.
+/// @throws config_error for bad shapes or non-finite inputs.
+template <class Device, class Policy, class Scalar>
+requires(!std::is_same_v<Policy, topk_sparse>)
+    [[nodiscard]] matrix_t<Scalar> forward(const basic_attention<Device, Policy>& a,
+                                           const basic_qkv<Scalar>& x) {
+  if constexpr (std::is_same_v<Policy, full>)
+    return full_forward(a.layout(), x);
+  else if constexpr (std::is_same_v<Policy, sliding_window>)
+    return sliding_window_forward(a.layout(), x, a.config());
+  else {
+    static_assert(std::is_same_v<Policy, csa>,
+                  "attention::forward: the policy has no numeric forward pass");
+    return csa_forward(a.layout(), x, a.config());
+  }
+}
+
+/// Numeric forward of a top-k sparse layer with the indexer's inputs. @throws config_error.
+template <class Device, class Scalar>
+[[nodiscard]] matrix_t<Scalar> forward(const basic_attention<Device, topk_sparse>& a,
+                                       const basic_qkv<Scalar>& x,
+                                       const basic_indexer_inputs<Scalar>& ix) {
+  return topk_forward(a.layout(), x, ix, a.config());
 }
 
 } // namespace infercost::attention

@@ -107,6 +107,53 @@ struct attention_shape {
   }
 };
 
+/// The head arrangement a numeric forward pass runs with.
+struct head_layout {
+  int num_heads = 1;    ///< query heads
+  int num_kv_heads = 1; ///< KV heads; must divide num_heads
+  int head_dim = 64;    ///< query/key dim per head
+  int v_head_dim = 64;  ///< value dim per head
+  double scale = 0.0;   ///< softmax scale; 0 means 1/√head_dim
+
+  /// The layout attention runs with for a shape: GQA/MHA as is; MLA in the absorbed form (one
+  /// latent KV head, key dim kv_lora_rank + rope, value dim kv_lora_rank, scale 1/√(nope+rope)).
+  [[nodiscard]] static head_layout of(const attention_shape& s) {
+    if (s.kind == model::attention_kind::mla)
+      return {.num_heads = s.num_heads,
+              .num_kv_heads = 1,
+              .head_dim = s.decode_qk_dim(),
+              .v_head_dim = s.decode_v_dim(),
+              .scale = 1.0 / std::sqrt(static_cast<double>(s.head_dim))};
+    return {.num_heads = s.num_heads,
+            .num_kv_heads = s.num_kv_heads,
+            .head_dim = s.head_dim,
+            .v_head_dim = s.v_head_dim};
+  }
+  /// The softmax scale in use.
+  [[nodiscard]] float softmax_scale() const noexcept {
+    return static_cast<float>(scale > 0.0 ? scale : 1.0 / std::sqrt(static_cast<double>(head_dim)));
+  }
+  /// Query heads sharing one KV head.
+  [[nodiscard]] int group() const noexcept { return num_heads / num_kv_heads; }
+  /// This layout as a GQA attention shape (for validating policy configs against it).
+  [[nodiscard]] attention_shape as_shape() const noexcept {
+    return {.num_heads = num_heads,
+            .num_kv_heads = num_kv_heads,
+            .head_dim = head_dim,
+            .v_head_dim = v_head_dim};
+  }
+  /// @throws config_error naming the first bad field.
+  void validate() const {
+    constexpr std::string_view c = "attention::head_layout";
+    check_positive(c, "num_heads", num_heads);
+    check_positive(c, "num_kv_heads", num_kv_heads);
+    check_divides(c, "num_kv_heads", num_kv_heads, "num_heads", num_heads);
+    check_positive(c, "head_dim", head_dim);
+    check_positive(c, "v_head_dim", v_head_dim);
+    check_non_negative(c, "scale", scale);
+  }
+};
+
 /// Numbers of full causal attention (none: every query attends to every earlier key).
 struct full_config {
   void validate(const attention_shape&) const {}

@@ -63,21 +63,24 @@ struct synthetic_config {
 
 /// Draws Q, K, V for a config. V is i.i.d. normal, or of rank `value_rank` with unit-variance
 /// entries. @throws config_error.
-[[nodiscard]] inline qkv make_qkv(const synthetic_config& c) {
+template <class Scalar = float>
+[[nodiscard]] basic_qkv<Scalar> make_qkv(const synthetic_config& c) {
+  using mat = matrix_t<Scalar>;
   c.validate();
   const head_layout& l = c.layout;
   const int n = c.tokens, d = l.head_dim, dv = l.v_head_dim, G = l.group();
   rng g(c.seed);
-  qkv x{matrix(n, l.num_heads * d), matrix(n, l.num_kv_heads * d), matrix(n, l.num_kv_heads * dv)};
+  basic_qkv<Scalar> x{mat(n, l.num_heads * d), mat(n, l.num_kv_heads * d),
+                      mat(n, l.num_kv_heads * dv)};
   for (Eigen::Index i = 0; i < x.v.size(); ++i)
-    x.v.data()[i] = static_cast<float>(g.normal());
+    x.v.data()[i] = static_cast<Scalar>(g.normal());
   if (c.value_rank > 0) {
     const int r = c.value_rank;
     for (int h = 0; h < l.num_kv_heads; ++h) {
-      Eigen::MatrixXf basis(r, dv);
+      detail::col_matrix<Scalar> basis(r, dv);
       for (Eigen::Index i = 0; i < basis.size(); ++i)
-        basis.data()[i] = static_cast<float>(g.normal() / std::sqrt(static_cast<double>(r)));
-      const Eigen::MatrixXf z = x.v.block(0, h * dv, n, r);
+        basis.data()[i] = static_cast<Scalar>(g.normal() / std::sqrt(static_cast<double>(r)));
+      const detail::col_matrix<Scalar> z = x.v.block(0, h * dv, n, r);
       x.v.block(0, h * dv, n, dv).noalias() = z * basis;
     }
   }
@@ -85,9 +88,9 @@ struct synthetic_config {
   if (c.pattern == synthetic_pattern::random) {
     // q·k/√d ~ N(0, strength²) with q ~ N(0, strength²), k ~ N(0, 1).
     for (Eigen::Index i = 0; i < x.q.size(); ++i)
-      x.q.data()[i] = static_cast<float>(c.strength * g.normal());
+      x.q.data()[i] = static_cast<Scalar>(c.strength * g.normal());
     for (Eigen::Index i = 0; i < x.k.size(); ++i)
-      x.k.data()[i] = static_cast<float>(g.normal());
+      x.k.data()[i] = static_cast<Scalar>(g.normal());
     return x;
   }
   // Per KV head, a unit-variance AR(1) signal u(t) = ρ u(t−1) + √(1−ρ²) ε(t), so
@@ -113,14 +116,14 @@ struct synthetic_config {
       for (int a = 0; a < d; ++a) {
         const double key =
             sink ? amp * sink_dir(a) + c.noise * g.normal() : u(a) + c.noise * g.normal();
-        x.k(t, h * d + a) = static_cast<float>(key);
+        x.k(t, h * d + a) = static_cast<Scalar>(key);
       }
       for (int m = 0; m < G; ++m)
         for (int a = 0; a < d; ++a) {
           double q = u(a) + c.noise * g.normal();
           if (c.pattern == synthetic_pattern::sinks)
             q += amp * sink_dir(a);
-          x.q(t, (h * G + m) * d + a) = static_cast<float>(qs * q);
+          x.q(t, (h * G + m) * d + a) = static_cast<Scalar>(qs * q);
         }
     }
   }
@@ -132,22 +135,25 @@ struct synthetic_config {
 /// q_h·k ≈ q·k (Johnson–Lindenstrauss); weights are 1/index_heads. The shared index key is the
 /// first KV head's key projected by the first head's R. It stands in for a trained indexer
 /// (DeepSeek-V3.2 trains its indexer to match the attention distribution). @throws config_error.
-[[nodiscard]] inline indexer_inputs make_indexer(const head_layout& l, const qkv& x,
-                                                 const topk_config& c, std::uint64_t seed) {
+template <class Scalar>
+[[nodiscard]] basic_indexer_inputs<Scalar> make_indexer(const head_layout& l,
+                                                        const basic_qkv<Scalar>& x,
+                                                        const topk_config& c, std::uint64_t seed) {
+  using mat = matrix_t<Scalar>;
   detail::check_qkv("attention::make_indexer", l, x);
   c.validate({});
   const Eigen::Index n = x.q.rows();
   const int d = l.head_dim, di = c.index_dim;
   rng g(seed);
-  Eigen::MatrixXf r(d, di);
+  detail::col_matrix<Scalar> r(d, di);
   const double sd = 1.0 / std::sqrt(static_cast<double>(di));
   for (Eigen::Index i = 0; i < r.size(); ++i)
-    r.data()[i] = static_cast<float>(sd * g.normal());
-  indexer_inputs ix{matrix(n, c.index_heads * di), matrix(n, di), matrix(n, c.index_heads)};
+    r.data()[i] = static_cast<Scalar>(sd * g.normal());
+  basic_indexer_inputs<Scalar> ix{mat(n, c.index_heads * di), mat(n, di), mat(n, c.index_heads)};
   ix.k.noalias() = x.k.leftCols(d) * r;
   for (int h = 0; h < c.index_heads; ++h)
     ix.q.block(0, h * di, n, di).noalias() = x.q.block(0, (h % l.group()) * d, n, d) * r;
-  ix.w.setConstant(1.0f / static_cast<float>(c.index_heads));
+  ix.w.setConstant(Scalar(1) / static_cast<Scalar>(c.index_heads));
   return ix;
 }
 

@@ -13,12 +13,14 @@
 
 #include <algorithm>
 #include <string_view>
+#include <type_traits>
 
 #include "infercost/core/error.hpp"
 #include "infercost/device/collectives.hpp"
 #include "infercost/device/efficiency.hpp"
 #include "infercost/device/roofline.hpp"
 #include "infercost/device/work.hpp"
+#include "infercost/fwd.hpp"
 
 namespace infercost {
 
@@ -68,17 +70,20 @@ struct ascend_spec {
 };
 
 /// A cost model for one Ascend NPU. `Spec::value` is its datasheet (an `ascend_spec`).
+/// `ascend_npu<>` (Spec void) has no datasheet default: its numbers are always given at run
+/// time (see any_device).
 template <class Spec> class ascend_npu {
 public:
   static constexpr std::string_view family_name = "ascend_npu";
   using spec_type = ascend_spec;
 
-  ascend_npu() : ascend_npu(Spec::value) {}
+  ascend_npu() requires(!std::is_void_v<Spec>) : ascend_npu(Spec::value) {}
   /// @throws config_error.
   explicit ascend_npu(const ascend_spec& spec) : spec_(spec) { spec_.validate(); }
 
   [[nodiscard]] const ascend_spec& spec() const noexcept { return spec_; }
   [[nodiscard]] std::string_view name() const noexcept { return spec_.name; }
+  [[nodiscard]] std::string_view family() const noexcept { return family_name; }
   [[nodiscard]] const efficiency& efficiencies() const noexcept { return spec_.eff; }
   /// Replaces the efficiency factors. @throws config_error if one is outside (0, 1].
   ascend_npu& set_efficiencies(const efficiency& e) {

@@ -12,13 +12,14 @@
 
 namespace infercost {
 
-/// A device cost model: names a chip, belongs to a family, and turns op_work and comm_work into
-/// seconds. Device values are cheap to copy and default-constructible from their datasheet.
+/// A device cost model: names a chip, belongs to a family (`family()`: "cuda_gpu", "ascend_npu"),
+/// and turns op_work and comm_work into seconds. Device values are cheap to copy and
+/// default-constructible from their datasheet.
 template <class D>
 concept device_cost_model = std::default_initializable<D> && std::copy_constructible<D> &&
     requires(const D& d, const op_work& w, const comm_work& c, double bytes, precision p) {
-  { D::family_name } -> std::convertible_to<std::string_view>;
   { d.name() } -> std::convertible_to<std::string_view>;
+  { d.family() } -> std::convertible_to<std::string_view>;
   { d.memory_bytes() } -> std::convertible_to<double>;
   { d.memory_bytes_per_s() } -> std::convertible_to<double>;
   { d.peak_flops(p) } -> std::convertible_to<double>;

@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <string_view>
+#include <type_traits>
 
 #include "infercost/core/error.hpp"
 #include "infercost/device/collectives.hpp"
 #include "infercost/device/efficiency.hpp"
 #include "infercost/device/roofline.hpp"
 #include "infercost/device/work.hpp"
+#include "infercost/fwd.hpp"
 
 namespace infercost {
 
@@ -64,19 +66,21 @@ struct cuda_spec {
 };
 
 /// A cost model for one NVIDIA GPU. `Spec::value` is its datasheet (a `cuda_spec`); a value can
-/// be built from another spec, or its efficiencies replaced, to calibrate it.
+/// be built from another spec, or its efficiencies replaced, to calibrate it. `cuda_gpu<>` (Spec
+/// void) has no datasheet default: its numbers are always given at run time (see any_device).
 template <class Spec> class cuda_gpu {
 public:
   static constexpr std::string_view family_name = "cuda_gpu";
   using spec_type = cuda_spec;
 
   /// The datasheet device.
-  cuda_gpu() : cuda_gpu(Spec::value) {}
+  cuda_gpu() requires(!std::is_void_v<Spec>) : cuda_gpu(Spec::value) {}
   /// A device with other numbers (a calibrated or hypothetical part). @throws config_error.
   explicit cuda_gpu(const cuda_spec& spec) : spec_(spec) { spec_.validate(); }
 
   [[nodiscard]] const cuda_spec& spec() const noexcept { return spec_; }
   [[nodiscard]] std::string_view name() const noexcept { return spec_.name; }
+  [[nodiscard]] std::string_view family() const noexcept { return family_name; }
   [[nodiscard]] const efficiency& efficiencies() const noexcept { return spec_.eff; }
   /// Replaces the efficiency factors. @throws config_error if one is outside (0, 1].
   cuda_gpu& set_efficiencies(const efficiency& e) {

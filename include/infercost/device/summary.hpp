@@ -35,7 +35,7 @@ template <device_cost_model D>
 [[nodiscard]] device_summary summarize_device(const D& d, std::string_view catalog_name) {
   device_summary s;
   s.name = std::string(catalog_name);
-  s.family = std::string(D::family_name);
+  s.family = std::string(d.family());
   s.bf16_flops = d.peak_flops(precision::bf16);
   s.fp8_flops = d.peak_flops(precision::fp8);
   s.int8_flops = d.peak_flops(precision::int8);

@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infercost/core/error.hpp"
+#include "infercost/io/workload.hpp"
 
 namespace infercost::io {
 
@@ -41,9 +42,6 @@ struct mooncake_request {
   std::int64_t output_length = 0;      ///< generated tokens (>= 0)
   std::vector<std::uint64_t> hash_ids; ///< chained prefix-block ids, one per block; may be empty
 };
-
-/// Tokens per hash id in the Mooncake release (FAST25-release/README: "block size 512").
-inline constexpr std::int64_t mooncake_block_tokens = 512;
 
 namespace detail {
 
@@ -390,6 +388,34 @@ parse_mooncake_line(std::string_view text, const std::string& file, std::size_t 
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse_mooncake_trace(ss.str(), path);
+}
+
+/// Converts a parsed Mooncake trace (timestamps in ms) to a workload named `name`.
+/// @throws trace_error (line 0) naming `name` if the trace is empty or has a zero-length prompt.
+[[nodiscard]] inline workload from_mooncake(const std::vector<mooncake_request>& trace,
+                                            std::string name) {
+  if (trace.empty())
+    throw trace_error(name, 0, 0, "empty trace: no requests");
+  workload w{.name = std::move(name), .requests = {}, .block_tokens = mooncake_block_tokens};
+  w.requests.reserve(trace.size());
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    const mooncake_request& q = trace[i];
+    if (q.input_length < 1)
+      throw trace_error(
+          w.name, 0, 0,
+          fmt::format("request {}: input_length ({}) must be >= 1", i, q.input_length));
+    w.requests.push_back({.id = static_cast<std::int64_t>(i),
+                          .arrival_s = q.timestamp_ms / 1000.0,
+                          .input_tokens = q.input_length,
+                          .output_tokens = q.output_length,
+                          .block_hashes = q.hash_ids});
+  }
+  return w;
+}
+
+/// Reads a Mooncake JSONL trace file as a workload. @throws trace_error.
+[[nodiscard]] inline workload read_mooncake_workload(const std::string& path) {
+  return from_mooncake(read_mooncake_trace(path), path);
 }
 
 } // namespace infercost::io

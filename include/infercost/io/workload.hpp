@@ -3,7 +3,8 @@
 /// that a serving simulation replays, independent of any simulator. Readers for the public
 /// traces in shared/data and generators:
 ///
-/// - Mooncake JSON Lines (`timestamp` ms, lengths, `hash_ids` of 512-token blocks), converted.
+/// - Mooncake JSON Lines (`timestamp` ms, lengths, `hash_ids` of 512-token blocks): in
+///   io/mooncake_trace.hpp (it parses JSON with nlohmann::json; include it where it is needed).
 /// - Azure LLM inference CSV (`TIMESTAMP` like "2023-11-16 18:15:46.6805900", `ContextTokens`,
 ///   `GeneratedTokens`): timestamps are parsed to seconds after the first request, exactly
 ///   (integer nanoseconds, so no precision is lost to the epoch offset).
@@ -30,9 +31,11 @@
 #include "infercost/core/error.hpp"
 #include "infercost/core/random.hpp"
 #include "infercost/io/csv.hpp"
-#include "infercost/io/mooncake_trace.hpp"
 
 namespace infercost::io {
+
+/// Tokens per hash id in the Mooncake release (FAST25-release/README: "block size 512").
+inline constexpr std::int64_t mooncake_block_tokens = 512;
 
 /// One request of a workload.
 struct workload_request {
@@ -103,34 +106,6 @@ struct workload {
     }
   }
 };
-
-/// Converts a parsed Mooncake trace (timestamps in ms) to a workload named `name`.
-/// @throws trace_error (line 0) naming `name` if the trace is empty or has a zero-length prompt.
-[[nodiscard]] inline workload from_mooncake(const std::vector<mooncake_request>& trace,
-                                            std::string name) {
-  if (trace.empty())
-    throw trace_error(name, 0, 0, "empty trace: no requests");
-  workload w{.name = std::move(name), .requests = {}, .block_tokens = mooncake_block_tokens};
-  w.requests.reserve(trace.size());
-  for (std::size_t i = 0; i < trace.size(); ++i) {
-    const mooncake_request& q = trace[i];
-    if (q.input_length < 1)
-      throw trace_error(
-          w.name, 0, 0,
-          fmt::format("request {}: input_length ({}) must be >= 1", i, q.input_length));
-    w.requests.push_back({.id = static_cast<std::int64_t>(i),
-                          .arrival_s = q.timestamp_ms / 1000.0,
-                          .input_tokens = q.input_length,
-                          .output_tokens = q.output_length,
-                          .block_hashes = q.hash_ids});
-  }
-  return w;
-}
-
-/// Reads a Mooncake JSONL trace file as a workload. @throws trace_error.
-[[nodiscard]] inline workload read_mooncake_workload(const std::string& path) {
-  return from_mooncake(read_mooncake_trace(path), path);
-}
 
 namespace detail {
 

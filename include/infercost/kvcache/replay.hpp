@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "infercost/device/work.hpp"
-#include "infercost/io/mooncake_trace.hpp"
+#include "infercost/io/workload.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
 #include "infercost/model/model_config.hpp"
 
@@ -95,22 +95,23 @@ template <device_cost_model Device>
   return dev.op_time_s(linear) + dev.op_time_s(attention);
 }
 
-/// Replays `trace` (requests with hash_ids) through `cache`, continuing from its current state.
-/// Requests without hash_ids look up nothing and count as all-miss.
+/// Replays `trace` (requests with prefix-block hashes, e.g. a Mooncake trace read as a workload)
+/// through `cache`, continuing from its current state. Requests without hashes look up nothing
+/// and count as all-miss.
 /// @throws config_error if `cfg` is invalid.
 template <class Device, class Eviction>
 [[nodiscard]] replay_report replay(basic_tiered_cache<Device, Eviction>& cache,
-                                   std::span<const io::mooncake_request> trace,
+                                   std::span<const io::workload_request> trace,
                                    const replay_config& cfg) {
   cfg.validate();
   replay_report r;
   const std::int64_t bt = cache.config().block_tokens;
   const int devices = cache.config().devices;
   std::deque<std::span<const block_id>> running;
-  for (const io::mooncake_request& q : trace) {
-    const std::span<const block_id> blocks(q.hash_ids);
+  for (const io::workload_request& q : trace) {
+    const std::span<const block_id> blocks(q.block_hashes);
     const lookup_result l = cache.lookup(blocks);
-    std::int64_t remaining = q.input_length;
+    std::int64_t remaining = q.input_tokens;
     for (int t = 0; t < num_tiers; ++t) {
       r.hit_blocks[t] += l.hit_blocks[t];
       // Leading blocks are full; only the prompt's last block can be short.
@@ -118,15 +119,15 @@ template <class Device, class Eviction>
       r.hit_tokens[t] += tok;
       remaining -= tok;
     }
-    const std::int64_t hit_tok = q.input_length - remaining;
+    const std::int64_t hit_tok = q.input_tokens - remaining;
     r.miss_blocks += l.miss_blocks;
     r.miss_tokens += remaining;
     r.input_blocks += static_cast<std::int64_t>(blocks.size());
-    r.input_tokens += q.input_length;
+    r.input_tokens += q.input_tokens;
     r.load_time_s += l.load_time_s;
     r.recompute_time_s += prefill_time_s(cache.device(), cfg.model, remaining, hit_tok, devices,
                                          cfg.kv_precision, cfg.compute_precision);
-    r.no_cache_time_s += prefill_time_s(cache.device(), cfg.model, q.input_length, 0, devices,
+    r.no_cache_time_s += prefill_time_s(cache.device(), cfg.model, q.input_tokens, 0, devices,
                                         cfg.kv_precision, cfg.compute_precision);
     (void)cache.insert(blocks);
     ++r.requests;

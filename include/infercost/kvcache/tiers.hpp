@@ -20,7 +20,7 @@
 #include "infercost/core/units.hpp"
 #include "infercost/device/concepts.hpp"
 #include "infercost/device/work.hpp"
-#include "infercost/io/mooncake_trace.hpp"
+#include "infercost/io/workload.hpp"
 #include "infercost/model/model_config.hpp"
 
 namespace infercost::kvcache {

@@ -1,6 +1,7 @@
 /// @file
-/// Load balance of an MoE layer: the balance losses, load statistics, a seeded skewed token
-/// stream for cost studies, and how many distinct experts a batch touches.
+/// Load balance of an MoE layer: the balance losses, load statistics, skewed expert popularity,
+/// inclusion probabilities and how many distinct experts a batch touches (a seeded skewed
+/// token stream, which needs Eigen, is moe::skewed_logits in moe/router.hpp).
 #pragma once
 
 #include <algorithm>
@@ -13,7 +14,7 @@
 
 #include "infercost/core/error.hpp"
 #include "infercost/core/random.hpp"
-#include "infercost/moe/router.hpp"
+#include "infercost/moe/policies.hpp"
 
 namespace infercost::moe {
 
@@ -122,31 +123,6 @@ inline void check_loads(std::string_view c, std::span<const double> load) {
   for (std::size_t r = 0; r < w.size(); ++r)
     p[static_cast<std::size_t>(perm[r])] = w[r];
   return p;
-}
-
-/// Logits of a synthetic skewed stream: logit_i = log p_i + Gumbel noise, drawn from `g`. The
-/// top-k of each row is then a sample of k distinct experts without replacement with
-/// probabilities ∝ p (the Gumbel-top-k trick; Kool, van Hoof & Welling, ICML 2019), so any
-/// top-k router fed these logits routes a stream whose expert popularity is p.
-/// @throws config_error if p is empty, has a negative entry or sums to 0.
-[[nodiscard]] inline row_matrix<double> skewed_logits(std::int64_t tokens,
-                                                      std::span<const double> popularity, rng& g) {
-  constexpr std::string_view c = "moe::skewed_logits";
-  check_non_negative(c, "tokens", tokens);
-  detail::check_loads(c, popularity);
-  check_positive(c, "sum(popularity)", detail::sum_of(popularity));
-  const auto e = static_cast<Eigen::Index>(popularity.size());
-  row_matrix<double> l(tokens, e);
-  for (std::int64_t t = 0; t < tokens; ++t)
-    for (Eigen::Index i = 0; i < e; ++i) {
-      double u = g.uniform01();
-      while (u <= 0.0)
-        u = g.uniform01();
-      const double p = popularity[static_cast<std::size_t>(i)];
-      // An expert of popularity 0 is never chosen before a positive one: a very low logit.
-      l(t, i) = (p > 0.0 ? std::log(p) : -1e30) - std::log(-std::log(u));
-    }
-  return l;
 }
 
 /// Probability π_i that a token's k experts include expert i when they are drawn without

@@ -34,7 +34,7 @@
 #include "infercost/model/model_config.hpp"
 #include "infercost/moe/balance.hpp"
 #include "infercost/moe/placement.hpp"
-#include "infercost/moe/router.hpp"
+#include "infercost/moe/policies.hpp"
 
 namespace infercost::moe {
 
