@@ -4,6 +4,7 @@
 #include <fstream>
 #include <string>
 
+#include "data.hpp"
 #include "infercost/io/mooncake_trace.hpp"
 
 using infercost::trace_error;
@@ -165,30 +166,48 @@ TEST_CASE("mooncake reader reports a missing file as line 0", "[io][mooncake]") 
   CHECK(e.file() == "/nonexistent/dir/trace.jsonl");
 }
 
-TEST_CASE("mooncake conversation trace has the published shape", "[io][mooncake][data]") {
-  const std::string path = std::string(INFERCOST_DATA_DIR) + "/mooncake/conversation_trace.jsonl";
-  if (!std::ifstream(path)) {
-    WARN("mooncake conversation trace test skipped: " << path << " not found");
-    return;
-  }
-  const auto trace = read_mooncake_trace(path);
-  // Row count and mean lengths from shared/data/README (12,031 rows; mean 12,035 in / 343 out).
-  REQUIRE(trace.size() == 12031);
-  double in = 0, out = 0;
+namespace {
+/// Row count, Σ lengths and hash-id consistency of a trace: each request has one hash id per
+/// 512-token block, ceil(input / 512).
+struct trace_shape {
+  std::size_t rows = 0;
+  double input = 0, output = 0;
   std::size_t wrong_blocks = 0;
+};
+trace_shape shape_of(const std::vector<infercost::io::mooncake_request>& trace) {
+  trace_shape s;
+  s.rows = trace.size();
   for (const auto& r : trace) {
-    in += static_cast<double>(r.input_length);
-    out += static_cast<double>(r.output_length);
-    // One hash id per 512-token block: ceil(input / 512).
+    s.input += static_cast<double>(r.input_length);
+    s.output += static_cast<double>(r.output_length);
     if (static_cast<std::int64_t>(r.hash_ids.size()) !=
         (r.input_length + infercost::io::mooncake_block_tokens - 1) /
             infercost::io::mooncake_block_tokens)
-      ++wrong_blocks;
+      ++s.wrong_blocks;
   }
-  CHECK(wrong_blocks == 0);
-  in /= static_cast<double>(trace.size());
-  out /= static_cast<double>(trace.size());
-  REQUIRE(std::isfinite(in));
-  CHECK(std::round(in) == 12035.0);
-  CHECK(std::round(out) == 343.0);
+  return s;
+}
+} // namespace
+
+TEST_CASE("the shipped Mooncake sample reads whole", "[io][mooncake]") {
+  const trace_shape s = shape_of(
+      read_mooncake_trace(infercost::test::sample_file("mooncake_conversation_2000.jsonl")));
+  // Counted independently with Python's json module: 2,000 lines, Σ input 27,441,774,
+  // Σ output 704,602, every line with ceil(input / 512) hash ids.
+  CHECK(s.rows == 2000);
+  CHECK(s.input == 27441774.0);
+  CHECK(s.output == 704602.0);
+  CHECK(s.wrong_blocks == 0);
+}
+
+TEST_CASE("mooncake conversation trace has the published shape", "[io][mooncake][data]") {
+  const auto path = infercost::test::data_file("mooncake/conversation_trace.jsonl");
+  if (!path)
+    return;
+  const trace_shape s = shape_of(read_mooncake_trace(*path));
+  // Row count and mean lengths from shared/data/README (12,031 rows; mean 12,035 in / 343 out).
+  REQUIRE(s.rows == 12031);
+  CHECK(s.wrong_blocks == 0);
+  CHECK(std::round(s.input / 12031.0) == 12035.0);
+  CHECK(std::round(s.output / 12031.0) == 343.0);
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "data.hpp"
 #include "infercost/core/stats.hpp"
 #include "infercost/io/mooncake_trace.hpp"
 #include "infercost/io/workload.hpp"
@@ -12,9 +13,7 @@
 using namespace infercost;
 using io::csv_table;
 
-namespace {
-bool exists(const std::string& path) { return std::ifstream(path).good(); }
-} // namespace
+namespace {} // namespace
 
 TEST_CASE("timestamps parse to exact nanoseconds across days, months and leap years",
           "[io][workload]") {
@@ -257,14 +256,11 @@ TEST_CASE("workload validation rejects what a simulation cannot replay", "[io][w
 
 TEST_CASE("the shared traces read as workloads with their published statistics",
           "[io][workload][data]") {
-  const std::string dir = INFERCOST_DATA_DIR;
-  const std::string conv = dir + "/azure2023/AzureLLMInferenceTrace_conv.csv";
-  const std::string moon = dir + "/mooncake/conversation_trace.jsonl";
-  if (!exists(conv) || !exists(moon)) {
-    WARN("shared trace test skipped: " << conv << " or " << moon << " not found");
+  const auto conv = test::data_file("azure2023/AzureLLMInferenceTrace_conv.csv");
+  const auto moon = test::data_file("mooncake/conversation_trace.jsonl");
+  if (!conv || !moon)
     return;
-  }
-  const io::workload az = io::read_azure_workload(conv);
+  const io::workload az = io::read_azure_workload(*conv);
   az.validate();
   CHECK(az.size() == 19366);
   std::vector<double> in, out;
@@ -277,7 +273,7 @@ TEST_CASE("the shared traces read as workloads with their published statistics",
   CHECK(stats::percentile(out, 50) == 129.0);
   CHECK(az.duration_s() > 3500.0);
   CHECK(az.duration_s() < 3700.0);
-  const io::workload mc = io::read_mooncake_workload(moon);
+  const io::workload mc = io::read_mooncake_workload(*moon);
   mc.validate();
   CHECK(mc.size() == 12031);
   // README: mean input 12,035 and mean output 343 tokens.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "data.hpp"
 #include "infercost/device/catalog.hpp"
 #include "infercost/io/mooncake_trace.hpp"
 #include "infercost/kvcache/replay.hpp"
@@ -19,11 +20,9 @@ cache_config unbounded() {
 }
 replay_config llama() { return {.model = model::presets::llama3_70b()}; }
 
-std::vector<io::workload_request> load(const std::string& name) {
-  const std::string path = std::string(INFERCOST_DATA_DIR) + "/mooncake/" + name;
-  if (!std::ifstream(path))
-    return {};
-  return io::read_mooncake_workload(path).requests;
+/// The 2,000-request Mooncake sample the repository ships (examples/data).
+std::vector<io::workload_request> sample() {
+  return io::read_mooncake_workload(test::sample_file("mooncake_conversation_2000.jsonl")).requests;
 }
 } // namespace
 
@@ -62,12 +61,9 @@ TEST_CASE("replay counts hit tokens, misses and times on a hand-made trace", "[k
 }
 
 TEST_CASE("three LRU tiers hit exactly as one LRU tier of their total size", "[kvcache][replay]") {
-  const auto trace = load("conversation_trace.jsonl");
-  if (trace.empty()) {
-    WARN("tiered replay test skipped: mooncake/conversation_trace.jsonl not found");
-    return;
-  }
-  const std::span<const io::workload_request> part(trace.data(), 3000);
+  const auto trace = sample();
+  REQUIRE(trace.size() == 2000);
+  const std::span<const io::workload_request> part(trace);
   tiered_cache three({.hbm_bytes = 2000, .dram_bytes = 4000, .ssd_bytes = 8000, .block_bytes = 1});
   tiered_cache one({.hbm_bytes = 14000, .dram_bytes = 0, .ssd_bytes = 0, .block_bytes = 1});
   const replay_report a = replay(three, part, llama());
@@ -88,16 +84,27 @@ TEST_CASE("three LRU tiers hit exactly as one LRU tier of their total size", "[k
         pinned.size() + p.cache.dropped_blocks + p.cache.unplaced_blocks);
 }
 
+TEST_CASE("an unbounded cache hits 29% of the shipped Mooncake sample's tokens",
+          "[kvcache][replay]") {
+  tiered_cache c(unbounded());
+  const replay_report r = replay(c, sample(), llama());
+  // Counted independently with a Python set over hash_ids (longest run of leading ids already
+  // seen): 15,771 of 54,559 blocks hit; 8,070,959 of 27,441,774 prompt tokens (29.41%).
+  CHECK(r.hits() == 15771);
+  CHECK(r.input_blocks == 54559);
+  CHECK(r.input_tokens == 27441774);
+  CHECK(r.hit_tokens[0] == 8070959);
+  CHECK(r.cache.dropped_blocks == 0);
+}
+
 TEST_CASE("an unbounded cache hits 37% of conversation and 64% of synthetic Mooncake blocks",
           "[kvcache][replay][data]") {
   for (const char* name : {"conversation_trace.jsonl", "synthetic_trace.jsonl"}) {
-    const auto trace = load(name);
-    if (trace.empty()) {
-      WARN("unbounded replay test skipped: mooncake/" << name << " not found");
-      continue;
-    }
+    const auto path = test::data_file(std::string("mooncake/") + name);
+    if (!path)
+      return;
     tiered_cache c(unbounded());
-    const replay_report r = replay(c, trace, llama());
+    const replay_report r = replay(c, io::read_mooncake_workload(*path).requests, llama());
     // Counted independently with a Python set over hash_ids (longest run of seen leading ids):
     // conversation 105,710 of 288,500 blocks (36.6%; 37.4% of tokens), synthetic 77,953 of
     // 121,877 (64.0%; 65.1% of tokens). Mooncake's paper reports 40% and 66%.

@@ -1,3 +1,5 @@
 #include <infercost/all.hpp>
 
-double odr_b() { return infercost::ascend_910b{}.peak_flops(infercost::precision::bf16); }
+#include "odr_common.hpp"
+
+double odr_b() { return infercost::odr::exercise(2); }

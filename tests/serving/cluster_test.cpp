@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "data.hpp"
 #include "infercost/io/mooncake_trace.hpp"
 #include "infercost/kvcache/replay.hpp"
 #include "infercost/model/presets.hpp"
@@ -49,8 +50,6 @@ std::int64_t completed_output(const serving::report& r) {
     s += q.completed() ? q.output_tokens : 0;
   return s;
 }
-
-bool exists(const std::string& path) { return std::ifstream(path).good(); }
 
 } // namespace
 
@@ -357,16 +356,13 @@ TEST_CASE("a prefix cache turns shared prefixes into hits that shorten prefill",
   CHECK(aware.cache.block_hit_rate() >= rr.cache.block_hit_rate());
 }
 
-TEST_CASE("on the Mooncake conversation trace the cluster's prefix hits match a replay",
-          "[serving][cluster][data]") {
-  const std::string path = std::string(INFERCOST_DATA_DIR) + "/mooncake/conversation_trace.jsonl";
-  if (!exists(path)) {
-    WARN("Mooncake test skipped: " << path << " not found");
-    return;
-  }
-  // The first 1,500 requests on one 8-GPU Llama-3-70B instance with an unbounded DRAM tier:
-  // every block ever computed stays cached, so the hit rate is the trace's prefix reuse.
-  const io::workload w = io::take(io::read_mooncake_workload(path), 1500);
+TEST_CASE("on the Mooncake conversation sample the cluster's prefix hits match a replay",
+          "[serving][cluster]") {
+  // The first 1,500 requests of the shipped sample on one 8-GPU Llama-3-70B instance with an
+  // unbounded DRAM tier: every block ever computed stays cached, so the hit rate is the trace's
+  // prefix reuse.
+  const io::workload w = io::take(
+      io::read_mooncake_workload(test::sample_file("mooncake_conversation_2000.jsonl")), 1500);
   const auto m = model::presets::llama3_70b();
   serving::basic_cluster<h800_sxm> c(
       m,
@@ -389,15 +385,12 @@ TEST_CASE("on the Mooncake conversation trace the cluster's prefix hits match a 
 
 TEST_CASE("PD against colocated on the Azure conversation trace at equal device count",
           "[serving][cluster][data]") {
-  const std::string path =
-      std::string(INFERCOST_DATA_DIR) + "/azure2023/AzureLLMInferenceTrace_conv.csv";
-  if (!exists(path)) {
-    WARN("Azure PD test skipped: " << path << " not found");
+  const auto path = test::data_file("azure2023/AzureLLMInferenceTrace_conv.csv");
+  if (!path)
     return;
-  }
   // 16 H800s serving Llama-3-70B (FP8, TP4): four colocated instances against three prefill
   // plus one decode instance, on the first 4,000 requests replayed at 4x their rate.
-  const io::workload w = io::scale_time(io::take(io::read_azure_workload(path), 4000), 4.0);
+  const io::workload w = io::scale_time(io::take(io::read_azure_workload(*path), 4000), 4.0);
   const auto m = model::presets::llama3_70b();
   const engine::parallel_layout l{.devices = 4, .tp = 4, .weight_prec = precision::fp8};
   serving::basic_cluster<h800_sxm> col(m, {.colocated = {.instances = 4, .layout = l}});

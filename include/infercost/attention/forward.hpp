@@ -26,6 +26,7 @@
 #include "infercost/attention/attention.hpp"
 #include "infercost/attention/policies.hpp"
 #include "infercost/core/error.hpp"
+#include "infercost/core/macros.hpp"
 #include "infercost/core/random.hpp"
 
 namespace infercost::attention {
@@ -492,5 +493,23 @@ template <class Device, class Scalar>
                                        const basic_indexer_inputs<Scalar>& ix) {
   return topk_forward(a.layout(), x, ix, a.config());
 }
+
+#ifdef INFERCOST_COMPILED
+// Compiled mode (core/macros.hpp): the single-precision forward passes are instantiated once, in
+// the infercost::compiled library.
+INFERCOST_EXTERN template matrix full_forward<float>(const head_layout&, const qkv&);
+INFERCOST_EXTERN template matrix sliding_window_forward<float>(const head_layout&, const qkv&,
+                                                               const sliding_window_config&);
+INFERCOST_EXTERN template std::vector<std::vector<int>> topk_select<float>(const indexer_inputs&,
+                                                                           const topk_config&);
+INFERCOST_EXTERN template matrix sparse_forward<float>(const head_layout&, const qkv&,
+                                                       const std::vector<std::vector<int>>&);
+INFERCOST_EXTERN template matrix topk_forward<float>(const head_layout&, const qkv&,
+                                                     const indexer_inputs&, const topk_config&);
+INFERCOST_EXTERN template std::vector<int> csa_exact_queries<float>(const head_layout&, const qkv&,
+                                                                    const csa_config&);
+INFERCOST_EXTERN template matrix csa_forward<float>(const head_layout&, const qkv&,
+                                                    const csa_config&);
+#endif
 
 } // namespace infercost::attention

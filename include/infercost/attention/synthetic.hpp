@@ -10,6 +10,7 @@
 
 #include "infercost/attention/forward.hpp"
 #include "infercost/core/error.hpp"
+#include "infercost/core/macros.hpp"
 #include "infercost/core/random.hpp"
 
 namespace infercost::attention {
@@ -156,5 +157,12 @@ template <class Scalar>
   ix.w.setConstant(Scalar(1) / static_cast<Scalar>(c.index_heads));
   return ix;
 }
+
+#ifdef INFERCOST_COMPILED
+// Compiled mode (core/macros.hpp): single-precision inputs are instantiated once.
+INFERCOST_EXTERN template qkv make_qkv<float>(const synthetic_config&);
+INFERCOST_EXTERN template indexer_inputs make_indexer<float>(const head_layout&, const qkv&,
+                                                             const topk_config&, std::uint64_t);
+#endif
 
 } // namespace infercost::attention

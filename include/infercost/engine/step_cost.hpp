@@ -31,6 +31,8 @@
 #include "infercost/attention/cost.hpp"
 #include "infercost/attention/policies.hpp"
 #include "infercost/core/error.hpp"
+#include "infercost/core/macros.hpp"
+#include "infercost/device/any_device.hpp"
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/concepts.hpp"
 #include "infercost/fwd.hpp"
@@ -510,5 +512,12 @@ private:
 
 /// The common case: full attention on the default device.
 using step_cost = basic_step_cost<default_device, attention::full>;
+
+#ifdef INFERCOST_COMPILED
+// Compiled mode (core/macros.hpp): the engine on a run-time device, instantiated once.
+INFERCOST_EXTERN template class basic_step_cost<any_device, attention::full>;
+INFERCOST_EXTERN template class basic_step_cost<any_device, attention::topk_sparse>;
+INFERCOST_EXTERN template class basic_step_cost<any_device, attention::csa>;
+#endif
 
 } // namespace infercost::engine

@@ -7,8 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
-#include <fstream>
-#include <sstream>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -19,6 +18,27 @@
 
 namespace infercost::io {
 
+/// The bytes of a file. @throws trace_error (line 0) if it cannot be opened or read.
+[[nodiscard]] inline std::string read_file(const std::string& path) {
+  struct closer {
+    std::FILE* f;
+    ~closer() {
+      if (f)
+        std::fclose(f);
+    }
+  } file{std::fopen(path.c_str(), "rb")};
+  if (!file.f)
+    throw trace_error(path, 0, 0, "cannot open file");
+  std::string text;
+  char buf[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, file.f)) > 0)
+    text.append(buf, n);
+  if (std::ferror(file.f))
+    throw trace_error(path, 0, 0, "cannot read file");
+  return text;
+}
+
 /// A parsed CSV file: header names and rows of fields, with where each came from.
 class csv_table {
 public:
@@ -27,12 +47,7 @@ public:
 
   /// Reads and parses a file. @throws trace_error if it cannot be opened or parsed.
   [[nodiscard]] static csv_table read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-      throw trace_error(path, 0, 0, "cannot open file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return csv_table(ss.str(), path);
+    return csv_table(read_file(path), path);
   }
 
   [[nodiscard]] const std::string& file() const noexcept { return file_; }

@@ -32,6 +32,7 @@
 
 #include "infercost/core/error.hpp"
 #include "infercost/core/macros.hpp"
+#include "infercost/device/any_device.hpp"
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/concepts.hpp"
 #include "infercost/fwd.hpp"
@@ -750,5 +751,10 @@ private:
 
 /// A three-tier LRU cache priced on the default device.
 using tiered_cache = basic_tiered_cache<default_device, lru>;
+
+#ifdef INFERCOST_COMPILED
+// Compiled mode (core/macros.hpp): the LRU cache on a run-time device, instantiated once.
+INFERCOST_EXTERN template class basic_tiered_cache<any_device, lru>;
+#endif
 
 } // namespace infercost::kvcache

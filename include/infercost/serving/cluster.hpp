@@ -42,7 +42,9 @@
 #include <vector>
 
 #include "infercost/core/error.hpp"
+#include "infercost/core/macros.hpp"
 #include "infercost/core/random.hpp"
+#include "infercost/device/any_device.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/fwd.hpp"
 #include "infercost/io/workload.hpp"
@@ -497,5 +499,11 @@ private:
 
 /// The common case: the default device, full attention, an LRU prefix cache.
 using cluster = basic_cluster<default_device>;
+
+#ifdef INFERCOST_COMPILED
+// Compiled mode (core/macros.hpp): the simulation on a run-time device, instantiated once.
+INFERCOST_EXTERN template class basic_cluster<any_device, attention::full, kvcache::lru>;
+INFERCOST_EXTERN template class basic_cluster<any_device, attention::topk_sparse, kvcache::lru>;
+#endif
 
 } // namespace infercost::serving

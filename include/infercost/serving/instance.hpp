@@ -61,7 +61,9 @@
 #include <vector>
 
 #include "infercost/core/error.hpp"
+#include "infercost/core/macros.hpp"
 #include "infercost/core/random.hpp"
+#include "infercost/device/any_device.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/fwd.hpp"
 #include "infercost/io/workload.hpp"
@@ -840,5 +842,11 @@ private:
 
 /// The common case: the default device, full attention, an LRU prefix cache.
 using instance = basic_instance<default_device>;
+
+#ifdef INFERCOST_COMPILED
+// Compiled mode (core/macros.hpp): instances on a run-time device, instantiated once.
+INFERCOST_EXTERN template class basic_instance<any_device, attention::full, kvcache::lru>;
+INFERCOST_EXTERN template class basic_instance<any_device, attention::topk_sparse, kvcache::lru>;
+#endif
 
 } // namespace infercost::serving
