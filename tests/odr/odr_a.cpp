@@ -1,8 +1,7 @@
-// Header-only mode: this translation unit and odr_b.cpp both include every header and
-// instantiate the heavy templates the compiled mode holds once (the simulation on any_device, a
-// forward pass), so a missing `inline` or a mismatched instantiation fails this link.
+// Header-only mode: this translation unit and odr_b.cpp both include every header and call its
+// non-template functions, so a missing `inline` fails this link.
 #include <infercost/all.hpp>
 
 #include "odr_common.hpp"
 
-double odr_a() { return infercost::odr::exercise(1); }
+double odr_a() { return infercost::odr::exercise(); }
