@@ -1,8 +1,11 @@
 // MoE layer forward against its baselines, measured in the same run:
 //  (a) the per-token loop (the article's approach): speedup per token, target >= 20x;
-//  (b) one dense SwiGLU FFN (two Eigen GEMMs) with the same active FLOPs, width k·w: the
-//      layer's FLOP rate over the dense rate, target >= 0.7;
-//  (c) the router against its score GEMM alone.
+//  (b) one dense SwiGLU FFN (two GEMMs) with the same active FLOPs, width k·w: the layer's FLOP
+//      rate over the dense rate, target >= 0.7;
+//  (c) the router against its score GEMM alone;
+//  (d) the cost face: layer_cost_model::work over a serving-like run of token counts against
+//      the direct formula of its expected touched slots and distinct experts (one expm1 and one
+//      log1p per slot and per expert, which work() evaluated before), DeepSeek-V3's layer.
 // Shape from the issue: hidden 2048, 64 experts, top-6, expert width 1408. Tokens default to
 // 4096 for the ratios (512 too, and for the single timings); the per-token loop runs on a
 // 64-token slice (it is memory-bound and costs the same per token at any batch), and both are
@@ -11,38 +14,36 @@
 // process, so the second run of the layer and of the dense FFN does not page-fault its outputs
 // in again.
 //
-// The layer's products run on its built-in kernel (moe/kernel.hpp: AVX-512 or AVX2+FMA, picked
-// at run time) when the processor has one; the ratios also show the layer on Eigen's products
-// (forward_options::simd = false), so both are measured against the same baselines.
-// The ratios run at 1 thread and at std::thread::hardware_concurrency() threads: the layer with
+// Every matrix product here (the layer, the dense FFN and the per-token loop alike) is Eigen's.
+// Built with OpenBLAS (bench/CMakeLists.txt finds it and defines EIGEN_USE_BLAS for this
+// program), they run on OpenBLAS's kernels, each call on one OpenBLAS thread (the threads above
+// are the benchmark's own); otherwise on Eigen's own kernels. The program prints the backend and
+// the kernel set. OpenBLAS picks its kernels from the CPU it recognises; on processors newer
+// than the installed OpenBLAS (Debian 12's 0.3.21 runs AMD Zen 5 with its AVX2 Haswell kernels)
+// set OPENBLAS_CORETYPE, e.g. OPENBLAS_CORETYPE=SkylakeX for AVX-512. The ratios run at 1
+// thread and at std::thread::hardware_concurrency() threads: the layer with
 // forward_options::threads, the dense FFN with its token rows split across the same number of
-// threads. The per-token loop always runs on one thread (it is the article's approach). Next to
-// each speedup the machine-balance bound is printed (and reported as a counter): the dense FFN's
-// FLOP rate at the same thread count over the per-token loop's FLOP rate, i.e. the speedup of a
-// grouped layer running exactly at dense-GEMM speed.
+// threads; each also checks that the layer's output at that thread count equals the 1-thread
+// output bit for bit (counter `bit_identical`). The per-token loop always runs on one thread (it
+// is the article's approach). Next to each speedup the machine-balance bound is printed (and
+// reported as a counter): the dense FFN's FLOP rate at the same thread count over the per-token
+// loop's FLOP rate, i.e. the speedup of a grouped layer running exactly at dense-GEMM speed.
 //
-// Built with OpenBLAS (bench/CMakeLists.txt finds it), every Eigen matrix product here (the layer
-// with simd = false, the dense FFN and the per-token loop alike) runs on OpenBLAS's kernels
-// (EIGEN_USE_BLAS),
-// each call on one OpenBLAS thread (the threads above are the benchmark's own). OpenBLAS picks
-// its kernels from the CPU it recognises; on processors newer than the installed OpenBLAS (Debian
-// 12's 0.3.21 runs AMD Zen 5 with its AVX2 Haswell kernels) set OPENBLAS_CORETYPE, e.g.
-// OPENBLAS_CORETYPE=SkylakeX for AVX-512. The program prints the backend and kernel set.
-#if defined(INFERCOST_BENCH_OPENBLAS)
-#define EIGEN_USE_BLAS
-#endif
+// The layer's products used to run on a hand-written AVX2/AVX-512 SGEMM (moe/kernel.hpp, removed);
+// the README's MoE section gives the measurements that retired it.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
-#include <string>
 #include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
+#include "infercost/model/presets.hpp"
+#include "infercost/moe/cost.hpp"
 #include "infercost/moe/layer.hpp"
 #include "infercost/moe/router.hpp"
 
@@ -219,12 +220,6 @@ void bm_ratios(benchmark::State& state) {
           benchmark::DoNotOptimize(y.data());
         },
         reps);
-    const double eigen_layer_s = time_s(
-        [&] {
-          row_matrix<float> y = f.layer.forward(f.x, f.routed, {.threads = threads, .simd = false});
-          benchmark::DoNotOptimize(y.data());
-        },
-        reps);
     const double dense_s = time_s(
         [&] {
           row_matrix<float> y(t, hidden);
@@ -258,32 +253,84 @@ void bm_ratios(benchmark::State& state) {
     const double layer_rate = layer_flops / layer_s, dense_rate = dense_flops / dense_s,
                  loop_rate = loop_flops / loop_s;
     const double speedup = (loop_s / loop_tokens) / (layer_s / static_cast<double>(t));
-    const double eigen_speedup = (loop_s / loop_tokens) / (eigen_layer_s / static_cast<double>(t));
     const double bound = dense_rate / loop_rate;
     const double rate = layer_rate / dense_rate;
+    const row_matrix<float> one = f.layer.forward(f.x, f.routed);
+    const row_matrix<float> many = f.layer.forward(f.x, f.routed, {.threads = threads});
+    const bool identical = (one.array() == many.array()).all();
     state.counters["threads"] = threads;
     state.counters["speedup_vs_per_token_loop"] = speedup;
-    state.counters["eigen_products_speedup"] = eigen_speedup;
-    state.counters["eigen_products_rate_vs_dense"] = layer_flops / eigen_layer_s / dense_rate;
     state.counters["machine_balance_bound"] = bound;
     state.counters["flop_rate_vs_dense_gemm"] = rate;
     state.counters["route_over_score_gemm"] = route_s / gemm_s;
+    state.counters["bit_identical"] = identical ? 1.0 : 0.0;
     std::printf("tokens %lld, threads %d: layer %.3f s (%.1f GFLOP/s), dense FFN %.3f s "
                 "(%.1f GFLOP/s), per-token loop (1 thread) %.2f ms/token (%.1f GFLOP/s)\n"
                 "  speedup vs per-token loop %.1fx (target >= 20; machine-balance bound %.1fx), "
                 "FLOP rate vs dense GEMM %.2f (target >= 0.70), router %.2f ms vs score GEMM "
-                "%.2f ms (x%.2f)\n"
-                "  layer on Eigen's products: %.3f s (%.1f GFLOP/s), speedup %.1fx, FLOP rate vs "
-                "dense GEMM %.2f\n",
+                "%.2f ms (x%.2f); output bit-identical to 1 thread: %s\n",
                 static_cast<long long>(t), threads, layer_s, layer_rate * 1e-9, dense_s,
                 dense_rate * 1e-9, loop_s / loop_tokens * 1e3, loop_rate * 1e-9, speedup, bound,
-                rate, route_s * 1e3, gemm_s * 1e3, route_s / gemm_s, eigen_layer_s,
-                layer_flops / eigen_layer_s * 1e-9, eigen_speedup,
-                layer_flops / eigen_layer_s / dense_rate);
+                rate, route_s * 1e3, gemm_s * 1e3, route_s / gemm_s, identical ? "yes" : "NO");
   }
+}
+/// Σ 1 − (1 − q)^T directly: one log1p and one expm1 per probability.
+double direct_touch(const std::vector<double>& q, double tokens) {
+  double s = 0.0;
+  for (double x : q)
+    s += x >= 1.0 ? (tokens > 0.0 ? 1.0 : 0.0) : -std::expm1(tokens * std::log1p(-x));
+  return s;
+}
+
+/// layer_cost_model::work against the direct formula of the two sums it evaluates per call, over
+/// 4000 serving-like token counts (decode batches of 1..512, every fifth a prefill chunk of about
+/// 8K), DeepSeek-V3's layer on EP 32. Argument: Zipf exponent ×10 of the popularity (0 =
+/// uniform, the engine's default).
+void bm_cost_work(benchmark::State& state) {
+  const double skew = static_cast<double>(state.range(0)) / 10.0;
+  const moe::router_config cfg = moe::router_config::from_model(model::presets::deepseek_v3());
+  const std::vector<double> pop = skew > 0.0 ? zipf_weights(256, skew) : std::vector<double>{};
+  const moe::layer_cost_model model(cfg, {.ep_size = 32}, precision::fp8, pop);
+  std::vector<double> tokens;
+  for (int i = 0; i < 4000; ++i)
+    tokens.push_back(i % 5 == 0 ? 8192.0 + (i % 97) : 1.0 + (i * 37) % 512);
+  const moe::ep_plan& plan = model.plan();
+  std::vector<double> busiest_q; // the busiest device's slots
+  const std::vector<double> loads = plan.device_loads(model.inclusion());
+  const auto dev =
+      static_cast<std::size_t>(std::max_element(loads.begin(), loads.end()) - loads.begin());
+  for (std::size_t s = 0; s < static_cast<std::size_t>(plan.slots_per_device); ++s) {
+    const auto i = static_cast<std::size_t>(
+        plan.phy2log[dev * static_cast<std::size_t>(plan.slots_per_device) + s]);
+    busiest_q.push_back(model.inclusion()[i] / plan.logcnt[i]);
+  }
+  double work_s = 0.0, direct_s = 0.0, err = 0.0;
+  for (auto _ : state) {
+    double sink = 0.0;
+    const auto a = std::chrono::steady_clock::now();
+    for (double t : tokens) {
+      const moe::moe_cost c = model.work(t);
+      sink += c.touched_slots + c.distinct_experts;
+    }
+    const auto b = std::chrono::steady_clock::now();
+    double direct = 0.0;
+    for (double t : tokens)
+      direct += direct_touch(busiest_q, t) + direct_touch(model.inclusion(), t);
+    const auto c = std::chrono::steady_clock::now();
+    work_s += std::chrono::duration<double>(b - a).count();
+    direct_s += std::chrono::duration<double>(c - b).count();
+    err = std::max(err, std::abs(sink - direct) / direct);
+    benchmark::DoNotOptimize(sink);
+  }
+  const double calls = static_cast<double>(tokens.size() * state.iterations());
+  state.counters["work_ns"] = work_s / calls * 1e9;
+  state.counters["direct_formula_ns"] = direct_s / calls * 1e9;
+  state.counters["direct_over_work"] = direct_s / work_s;
+  state.counters["relative_difference"] = err;
 }
 } // namespace
 
+BENCHMARK(bm_cost_work)->Arg(0)->Arg(10)->Iterations(20)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_per_token_loop)->Arg(512)->Iterations(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_dense_ffn)->Arg(512)->Iterations(2)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_layer_forward)
@@ -308,18 +355,13 @@ extern "C" char* openblas_get_corename(void);
 
 int main(int argc, char** argv) {
   infercost_bench::keep_allocator_memory();
-  std::printf("MoE layer products: %s\n",
-              moe::detail::cpu_sgemm_isa() == moe::detail::sgemm_isa::none
-                  ? "Eigen's (no AVX2+FMA or AVX-512 on this processor)"
-                  : (std::string("built-in ") +
-                     std::string(moe::detail::to_string(moe::detail::cpu_sgemm_isa())) + " kernel")
-                        .c_str());
 #if defined(INFERCOST_BENCH_OPENBLAS)
   openblas_set_num_threads(1);
-  std::printf("matrix products: OpenBLAS, %s kernels, 1 OpenBLAS thread per call\n",
+  std::printf("matrix products: Eigen on OpenBLAS (EIGEN_USE_BLAS), %s kernels, 1 OpenBLAS "
+              "thread per call\n",
               openblas_get_corename());
 #else
-  std::printf("matrix products: Eigen's own kernels\n");
+  std::printf("matrix products: Eigen's own kernels (%s)\n", Eigen::SimdInstructionSetsInUse());
 #endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))

@@ -228,7 +228,7 @@ double compare(benchmark::State& state, const io::workload& w, const model::mode
   }
   ours /= static_cast<double>(state.iterations());
 
-  reference_cluster ref(c.decode_engine(), sched, n);
+  reference_cluster ref(c.prefill_engine(), sched, n);
   std::vector<double> first, done;
   const double t0 = cpu_s();
   ref.run(w, first, done);
@@ -238,7 +238,7 @@ double compare(benchmark::State& state, const io::workload& w, const model::mode
     mismatches += r.requests[i].first_token_s != first[i] || r.requests[i].completion_s != done[i];
 
   // The engine calls alone: one decode step of a typical batch, timed in a loop.
-  const engine_t& e = c.decode_engine();
+  const engine_t& e = c.prefill_engine();
   engine::step_batch b;
   b.totals.decode_sequences = 16;
   b.totals.decode_context_sum = 16 * 12000.0;

@@ -1,6 +1,6 @@
 // Prints infercost's model presets with derived parameter counts, KV sizes and work per token,
 // and what the article's "V4-Pro" shape really implies.
-#include <infercost/model/summary.hpp>
+#include <infercost/engine/model_summary.hpp>
 
 #include <fmt/core.h>
 
@@ -11,13 +11,13 @@ int main() {
              "active", "KV/token", "KV @128K", "decode", "FP8 wts");
   fmt::print("{:<17} {:>8} {:>8} {:>7} {:>9} {:>10} {:>10} {:>9}\n", "", "B", "B", "%", "KB bf16",
              "GB/seq", "GFLOP/tok", "GB");
-  for (const auto& s : model::presets_summary())
+  for (const auto& s : engine::presets_summary())
     fmt::print("{:<17} {:>8.1f} {:>8.2f} {:>7.2f} {:>9.1f} {:>10.2f} {:>10.1f} {:>9.0f}\n", s.name,
                s.total_params / 1e9, s.active_params / 1e9, 100 * s.activation_ratio,
                s.kv_bytes_per_token / 1e3, s.kv_bytes_at_128k / 1e9, s.decode_flops_per_token / 1e9,
                s.weight_bytes_fp8 / 1e9);
 
-  const auto v4 = model::summarize_model(model::presets::article_v4_pro());
+  const auto v4 = engine::summarize_model(model::presets::article_v4_pro());
   fmt::print(
       "\nThe article's \"DeepSeek V4-Pro\" (hidden 7168, 256 experts of hidden 2560, top-8;\n"
       "other dimensions taken from DeepSeek-V3, two-layer ReLU experts as in its code):\n");

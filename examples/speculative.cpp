@@ -72,14 +72,14 @@ template <class Device> void device_tables(double context) {
   // Llama-3.1-70B in FP8 over 4 devices (tensor parallel); the 1B draft in BF16 on one device.
   // (Ascend 910B has no FP8: the FP8 GEMMs run at its 16-bit rate, see ascend_npu.)
   const step_config llama{.target = model::presets::llama3_70b(),
-                          .target_forward = {.weights = precision::fp8, .devices = 4},
+                          .target_layout = {.devices = 4, .tp = 4, .weight_prec = precision::fp8},
                           .draft = llama32_1b(),
-                          .draft_forward = {}};
+                          .draft_layout = {}};
   speedup_table<Device>("Llama-3.1-70B + Llama-3.2-1B draft, speedup by γ", llama,
                         {1, 2, 3, 4, 6, 8}, 0.8, context);
   // DeepSeek-V3 in FP8 over 16 devices; the MTP module drafts one token.
-  const step_config ds = make_mtp_step_config(model::presets::deepseek_v3(),
-                                              {.weights = precision::fp8, .devices = 16});
+  const step_config ds = make_mtp_step_config(
+      model::presets::deepseek_v3(), {.devices = 16, .tp = 16, .weight_prec = precision::fp8});
   // One MTP module drafts one token; deeper drafts would reuse it at a lower, unmeasured
   // acceptance, so only γ = 1 is shown.
   speedup_table<Device>("DeepSeek-V3 + MTP, one token", ds, {1}, 0.875, context);
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     fmt::print("== KV memory at batch 64, context {:.0f}, γ = 4 (Llama-3.1-70B + 1B draft) ==\n",
                context);
     const step_cost_model cm(step_config{.target = model::presets::llama3_70b(),
-                                         .target_forward = {.weights = precision::fp8},
+                                         .target_layout = {.weight_prec = precision::fp8},
                                          .draft = llama32_1b()});
     const speculative_kv kv = cm.kv_bytes(64, 64 * context, 4);
     fmt::print("   target context {:8.2f} GiB   verify window {:6.3f} GiB\n"

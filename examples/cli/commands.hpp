@@ -4,7 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <infercost/device/any_device.hpp>
+
 #include <functional>
+#include <string_view>
 
 namespace infercost::cli {
 
@@ -16,6 +19,16 @@ struct command {
   CLI::App* app;
   runner run;
 };
+
+/// The catalog device `name`, its scale-up domain resized to `devices_per_node` when that is > 0
+/// (the flag --devices-per-node). @throws config_error for an unknown name or a count < 0.
+inline any_device device_of(std::string_view name, int devices_per_node) {
+  any_device d = make_device(name);
+  check_non_negative("cli", "devices-per-node", devices_per_node);
+  if (devices_per_node > 0)
+    d.set_devices_per_node(devices_per_node);
+  return d;
+}
 
 command add_devices(CLI::App& app);
 command add_models(CLI::App& app);

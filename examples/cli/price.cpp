@@ -8,6 +8,7 @@
 #include <infercost/attention/policies.hpp>
 #include <infercost/device/any_device.hpp>
 #include <infercost/device/catalog.hpp>
+#include <infercost/device/tco.hpp>
 #include <infercost/econ/api_prices.hpp>
 #include <infercost/econ/price_sheet.hpp>
 #include <infercost/econ/tco.hpp>
@@ -45,12 +46,14 @@ struct price_options {
   std::string dense_model = "llama3_405b";
   std::vector<std::string> devices{"ascend_910b", "h800_sxm", "h200_sxm"};
   std::string waterfall_device = "h800_sxm";
+  std::string prefill_device; ///< with decode_device: one more row, a heterogeneous PD deployment
+  std::string decode_device;
   std::string trace = INFERCOST_EXAMPLES_DIR "/data/mooncake_conversation_2000.jsonl";
   std::string format = "mooncake";
   long long max_requests = 0;
   double time_scale = 1.0;
   int devices_total = 32;
-  int devices_per_node = 8;
+  int devices_per_node = 0; ///< 0: the device's own
   int instance_devices = 16;
   int dense_tp = 8;
   int prefill_devices = 16;
@@ -88,7 +91,7 @@ struct lever_set {
 /// One simulated configuration and what it cost.
 struct run_result {
   std::string step;   ///< waterfall step name or device name
-  std::string device; ///< catalog device
+  std::string device; ///< catalog device, or "prefill→decode" for a heterogeneous deployment
   std::string model;  ///< model preset simulated
   std::string layout; ///< one-line layout description
   double usd_per_hour = 0.0;
@@ -140,7 +143,8 @@ io::workload load_workload(const price_options& o) {
 }
 
 /// $/device-hour of a device: an override `device=usd`, else the first econ deployment preset of
-/// that device (DeepSeek's $2 H800 rental, an H200 cloud rate, a 910B purchase TCO, ...).
+/// that device (DeepSeek's $2 H800 rental, an H200 cloud rate, a 910B purchase TCO, ...), else
+/// the device's typical purchase TCO.
 std::pair<double, std::string> rate_of(const price_options& o, const std::string& device) {
   for (const std::string& kv : o.usd_per_hour) {
     const auto eq = kv.find('=');
@@ -162,10 +166,11 @@ std::pair<double, std::string> rate_of(const price_options& o, const std::string
     if (d.device == device)
       return {d.usd_per_device_hour(), fmt::format("{}: {}", d.name, d.source)};
   }
-  throw config_error(area, "usd-per-hour",
-                     fmt::format("(none) is needed for '{}': no econ deployment preset prices it; "
-                                 "pass --usd-per-hour {}=USD",
-                                 device, device));
+  // No preset: the device's typical purchase (device/tco.hpp), as `infercost devices` shows it.
+  const double tdp = make_device(device).tdp_w();
+  return {tco::from_purchase(typical_purchase(device, tdp)).usd_per_device_hour(),
+          fmt::format("typical_purchase: {} (device/tco.hpp), TDP {} W, 4 years",
+                      price_of(device).source, tdp)};
 }
 
 /// The model a lever set serves: the dense model without MoE; with DSA, the model's
@@ -183,7 +188,6 @@ engine::parallel_layout layout_of(const price_options& o, const model::model_con
                                   bool mtp) {
   const precision p = parse_precision(o.precision);
   return {.devices = devices,
-          .devices_per_node = o.devices_per_node,
           .tp = m.is_moe() ? 1 : devices,
           .dp_attention = m.is_moe(),
           .ep = m.is_moe() ? devices : 1,
@@ -221,7 +225,6 @@ planned plan(const price_options& o, const lever_set& l) {
       .decode = {.instances = 1,
                  .layout = lay,
                  .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
-      .pd_threshold_tokens = o.pd_threshold,
       .cache = {.enabled = l.cache, .hbm_fraction = o.cache_hbm_fraction},
       .speculative = {.gamma = l.mtp ? o.mtp_tokens : 0, .alpha = o.acceptance}};
   std::string layout;
@@ -258,37 +261,80 @@ planned plan(const price_options& o, const lever_set& l) {
 
 template <class Attention>
 serving::report simulate(const planned& p, const typename Attention::config& a,
-                         const any_device& device, const io::workload& w, std::uint64_t seed) {
-  serving::basic_cluster<any_device, Attention> cluster(p.model, p.config, a, device);
+                         const any_device& device, const any_device& decode_device,
+                         const io::workload& w, std::uint64_t seed, std::int64_t pd_threshold) {
+  serving::policy_values<serving::runtime_policies> policies;
+  policies.admission = serving::length_threshold{.threshold_tokens = pd_threshold};
+  serving::basic_cluster<any_device, serving::with_attention<Attention, serving::runtime_policies>>
+      cluster(p.model, p.config, a, device, decode_device,
+              {.balancer = policies.balancer,
+               .admission = policies.admission,
+               .batching = policies.batching,
+               .transfer = policies.transfer});
   return cluster.run(w, seed);
 }
 
+/// Each pool's device time at its own device's rate: instances of the prefill role (and colocated
+/// ones) at `prefill_rate`, decode instances at `decode_rate`.
+std::vector<econ::pool_time> pool_times(const serving::report& r, double prefill_rate,
+                                        double decode_rate) {
+  std::vector<econ::pool_time> pools{{.usd_per_device_hour = prefill_rate},
+                                     {.usd_per_device_hour = decode_rate}};
+  for (const serving::instance_report& i : r.instances) {
+    econ::pool_time& p = pools[i.role == serving::instance_role::decode ? 1 : 0];
+    p.prefill_device_s += i.stats.prefill_device_s;
+    p.cache_load_device_s += i.stats.cache_load_device_s;
+    p.decode_device_s += i.stats.decode_device_s;
+  }
+  return pools;
+}
+
+/// The configuration of lever set `l` with its prefill (or colocated) pool on `device` and its
+/// decode pool on `decode_device` (the same device when empty), simulated and priced.
 run_result run_config(const price_options& o, const lever_set& l, const std::string& device,
-                      const io::workload& w, std::string step) {
+                      const std::string& decode_device, const io::workload& w, std::string step) {
   const planned p = plan(o, l);
+  const bool hetero = !decode_device.empty() && decode_device != device;
   run_result r;
   r.step = std::move(step);
-  r.device = device;
+  r.device = hetero ? fmt::format("{}→{}", device, decode_device) : device;
   r.model = p.model.name;
   r.layout = p.layout;
   std::tie(r.usd_per_hour, r.rate_source) = rate_of(o, device);
-  const any_device d = make_device(device);
+  double decode_rate = r.usd_per_hour;
+  if (hetero) {
+    std::string decode_source;
+    std::tie(decode_rate, decode_source) = rate_of(o, decode_device);
+    r.rate_source =
+        fmt::format("prefill {} ${:.2f}/h: {}; decode {} ${:.2f}/h: {}", device, r.usd_per_hour,
+                    r.rate_source, decode_device, decode_rate, decode_source);
+  }
+  const any_device d = device_of(device, o.devices_per_node);
+  const any_device dd = device_of(hetero ? decode_device : device, o.devices_per_node);
   if (l.sparse) {
     const attention::topk_config a = p.model.index_topk > 0
                                          ? attention::topk_config::from_model(p.model)
                                          : attention::topk_config{};
-    r.rep = simulate<attention::topk_sparse>(p, a, d, w, o.seed);
+    r.rep = simulate<attention::topk_sparse>(p, a, d, dd, w, o.seed, o.pd_threshold);
   } else {
-    r.rep = simulate<attention::full>(p, {}, d, w, o.seed);
+    r.rep = simulate<attention::full>(p, {}, d, dd, w, o.seed, o.pd_threshold);
   }
   const serving::usage& u = r.rep.use;
   if (r.rep.completed == 0 || u.output_tokens <= 0)
     throw config_error(area, "workload",
                        fmt::format("('{}') completed no request on {} ({} rejected)", w.name,
-                                   device, r.rep.rejected));
-  r.sheet =
-      econ::make_price_sheet(u, {.usd_per_device_hour = r.usd_per_hour, .gross_margin = o.margin});
-  const double busy_usd = u.busy_device_s() / units::hour_s * r.usd_per_hour / (1.0 - o.margin);
+                                   r.device, r.rep.rejected));
+  if (hetero) {
+    const std::vector<econ::pool_time> pools = pool_times(r.rep, r.usd_per_hour, decode_rate);
+    r.sheet = econ::make_price_sheet(u, pools, o.margin);
+    r.usd_per_hour = r.sheet.usd_per_device_hour; // blended over the busy time
+  } else {
+    r.sheet = econ::make_price_sheet(
+        u, {.usd_per_device_hour = r.usd_per_hour, .gross_margin = o.margin});
+  }
+  const double busy_usd =
+      hetero ? r.sheet.total_cost_usd() / (1.0 - o.margin)
+             : u.busy_device_s() / units::hour_s * r.usd_per_hour / (1.0 - o.margin);
   r.usd_per_mtok_out = busy_usd / static_cast<double>(u.output_tokens) * units::mega;
   r.usd_per_mtok_all =
       busy_usd / static_cast<double>(u.output_tokens + u.input_hit_tokens + u.input_miss_tokens) *
@@ -443,17 +489,30 @@ int run_price(const price_options& o) {
   for (const std::string& d : o.devices)
     (void)make_device(d);
   (void)make_device(o.waterfall_device);
+  if (o.prefill_device.empty() != o.decode_device.empty())
+    throw config_error(area, o.prefill_device.empty() ? "prefill-device" : "decode-device",
+                       "(unset) is needed with the other: a heterogeneous deployment names both");
+  if (!o.prefill_device.empty()) {
+    (void)make_device(o.prefill_device);
+    (void)make_device(o.decode_device);
+    if (!all.pd)
+      throw config_error(area, "prefill-device",
+                         "(set) needs the pd lever: a colocated pool has one device type");
+  }
   const io::workload w = load_workload(o);
 
   // 1. The full lever set on every device.
   std::vector<run_result> per_device;
   for (const std::string& d : o.devices)
-    per_device.push_back(run_config(o, all, d, w, d));
+    per_device.push_back(run_config(o, all, d, d, w, d));
+  if (!o.prefill_device.empty())
+    per_device.push_back(run_config(o, all, o.prefill_device, o.decode_device, w,
+                                    fmt::format("{}→{}", o.prefill_device, o.decode_device)));
 
   // 2. The waterfall on one device, each step adding one lever.
   std::vector<step_result> steps;
   const auto add = [&](const lever_set& l, std::string name) {
-    step_result s{run_config(o, l, o.waterfall_device, w, std::move(name))};
+    step_result s{run_config(o, l, o.waterfall_device, o.waterfall_device, w, std::move(name))};
     if (!steps.empty())
       s.factor = steps.back().run.usd_per_mtok_out / s.run.usd_per_mtok_out;
     steps.push_back(std::move(s));
@@ -613,6 +672,11 @@ command add_price(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--waterfall-device", o->waterfall_device, "Device the waterfall runs on")
       ->capture_default_str();
+  sub->add_option("--prefill-device", o->prefill_device,
+                  "With --decode-device: one more row, PD with the prefill pool on this device "
+                  "and the decode pool on the other, each pool's time at its device's rate");
+  sub->add_option("--decode-device", o->decode_device,
+                  "With --prefill-device: the decode pool's device");
   sub->add_option("--trace", o->trace, "Request trace (default: the shipped Mooncake sample)")
       ->capture_default_str();
   sub->add_option("--format", o->format, "Trace format: mooncake or azure")->capture_default_str();
@@ -622,7 +686,8 @@ command add_price(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--devices-total", o->devices_total, "Devices of every configuration")
       ->capture_default_str();
-  sub->add_option("--devices-per-node", o->devices_per_node, "Devices per scale-up domain")
+  sub->add_option("--devices-per-node", o->devices_per_node,
+                  "Devices per scale-up domain (0: the device's own)")
       ->capture_default_str();
   sub->add_option("--instance-devices", o->instance_devices,
                   "Devices per MoE instance (DP attention + EP over all of them)")

@@ -30,6 +30,8 @@ namespace {
 struct serve_options {
   std::string model = "llama3_70b";
   std::string device = "h800_sxm";
+  std::string prefill_device; ///< PD: the prefill pool's device (default: device)
+  std::string decode_device;  ///< PD: the decode pool's device (default: device)
   std::string trace;
   std::string format = "synthetic";
   std::string arrival = "poisson";
@@ -45,7 +47,7 @@ struct serve_options {
   int prefill_instances = 1;
   int decode_instances = 3;
   int devices_per_instance = 8;
-  int devices_per_node = 8;
+  int devices_per_node = 0; ///< 0: the device's own
   int tp = 0;
   int ep = 0;
   bool dp_attention = false;
@@ -55,7 +57,11 @@ struct serve_options {
   long long max_batched_tokens = 2048;
   long long prefill_max_batched_tokens = 16384;
   long long pd_threshold = 0;
+  std::string admission = "length_threshold";
+  double backlog_factor = 4.0;
   std::string balancer = "least_loaded";
+  std::string batching = "fcfs";
+  std::string kv_transfer = "whole_prompt";
   bool prefix_cache = false;
   double cache_hbm_fraction = 0.2;
   int speculative_tokens = 0;
@@ -112,7 +118,6 @@ engine::parallel_layout layout_of(const serve_options& o, const model::model_con
   const precision p = parse_precision(o.precision);
   const int k = o.devices_per_instance;
   return {.devices = k,
-          .devices_per_node = o.devices_per_node,
           .tp = o.tp > 0 ? o.tp : (o.dp_attention ? 1 : k),
           .dp_attention = o.dp_attention,
           .ep = o.ep > 0 ? o.ep : (m.is_moe() ? k : 1),
@@ -140,14 +145,45 @@ serving::cluster_config config_of(const serve_options& o, const model::model_con
       .decode = {.instances = o.decode_instances,
                  .layout = l,
                  .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
-      .pd_threshold_tokens = o.pd_threshold,
-      .balancer = serving::parse_balancer(o.balancer),
       .cache = {.enabled = o.prefix_cache, .hbm_fraction = o.cache_hbm_fraction},
       .speculative = {.gamma = o.speculative_tokens, .alpha = o.acceptance},
       .objective = {.ttft_s = o.slo_ttft_s.front(), .tpot_s = o.slo_tpot_s.front()}};
   if (!o.draft_model.empty())
     c.speculative.draft = model::presets::find(o.draft_model);
   return c;
+}
+
+/// The serving policies the flags choose.
+serving::policy_values<serving::runtime_policies> policies_of(const serve_options& o) {
+  constexpr std::string_view c = "cli::serve";
+  serving::policy_values<serving::runtime_policies> p;
+  p.balancer = serving::parse_balancer(o.balancer);
+  if (o.admission == "length_threshold")
+    p.admission = serving::length_threshold{.threshold_tokens = o.pd_threshold};
+  else if (o.admission == "always")
+    p.admission = serving::always_disaggregate{};
+  else if (o.admission == "load_aware")
+    p.admission =
+        serving::load_aware{.threshold_tokens = o.pd_threshold, .backlog_factor = o.backlog_factor};
+  else
+    throw config_error(
+        c, "admission",
+        fmt::format("('{}') must be length_threshold, always or load_aware", o.admission));
+  if (o.batching == "fcfs")
+    p.batching = serving::fcfs{};
+  else if (o.batching == "deadline_first")
+    p.batching = serving::deadline_first{.ttft_objective_s = o.slo_ttft_s.front()};
+  else
+    throw config_error(c, "batching",
+                       fmt::format("('{}') must be fcfs or deadline_first", o.batching));
+  if (o.kv_transfer == "whole_prompt")
+    p.transfer = serving::whole_prompt{};
+  else if (o.kv_transfer == "layer_wise")
+    p.transfer = serving::layer_wise{};
+  else
+    throw config_error(c, "kv-transfer",
+                       fmt::format("('{}') must be whole_prompt or layer_wise", o.kv_transfer));
+  return p;
 }
 
 /// A text progress bar on stderr.
@@ -217,9 +253,17 @@ void print_report(const serving::report& r, const serve_options& o) {
              u.input_miss_tokens, u.output_tokens);
 }
 
-int run_serve(const serve_options& o, const any_device& device) {
+int run_serve(const serve_options& o) {
   const model::model_config m = model::presets::find(o.model);
-  serving::basic_cluster<any_device> cluster(m, config_of(o, m), {}, device);
+  const any_device prefill =
+      device_of(o.prefill_device.empty() ? o.device : o.prefill_device, o.devices_per_node);
+  const any_device decode =
+      device_of(o.decode_device.empty() ? o.device : o.decode_device, o.devices_per_node);
+  if ((!o.prefill_device.empty() || !o.decode_device.empty()) && o.mode != "pd")
+    throw config_error("cli::serve", "prefill-device",
+                       "(set) needs --mode pd: a colocated pool has one device type (--device)");
+  serving::basic_cluster<any_device, serving::runtime_policies> cluster(
+      m, config_of(o, m), {}, prefill, decode, policies_of(o));
   const io::workload w = load_workload(o);
   const bool bar = o.progress || (!o.json && isatty(fileno(stderr)) && w.size() >= 5000);
   const serving::report r = cluster.run(w, o.seed, bar ? progress_bar() : nullptr);
@@ -245,6 +289,10 @@ command add_serve(CLI::App& app) {
   sub->add_option("--model", o->model, "Model preset (see `infercost models`)")
       ->capture_default_str();
   sub->add_option("--device", o->device, "Device (see `infercost devices`)")->capture_default_str();
+  sub->add_option("--prefill-device", o->prefill_device,
+                  "pd: device of the prefill pool (default: --device)");
+  sub->add_option("--decode-device", o->decode_device,
+                  "pd: device of the decode pool (default: --device)");
   sub->add_option("--trace", o->trace, "Trace file (Mooncake JSONL, Azure CSV or lengths CSV)");
   sub->add_option("--format", o->format, "mooncake, azure, lengths or synthetic")
       ->capture_default_str();
@@ -272,7 +320,8 @@ command add_serve(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--devices-per-instance", o->devices_per_instance, "Devices per instance")
       ->capture_default_str();
-  sub->add_option("--devices-per-node", o->devices_per_node, "Devices per node")
+  sub->add_option("--devices-per-node", o->devices_per_node,
+                  "Devices per scale-up domain (0: the device's own)")
       ->capture_default_str();
   sub->add_option("--tp", o->tp,
                   "Tensor-parallel degree (default: devices per instance, or 1 "
@@ -293,6 +342,20 @@ command add_serve(CLI::App& app) {
   sub->add_option("--pd-threshold", o->pd_threshold,
                   "pd: prompts longer than this go to the prefill pool, shorter ones are "
                   "prefilled on a decode instance (the article uses 4096)")
+      ->capture_default_str();
+  sub->add_option("--admission", o->admission,
+                  "pd: which prompts go to the prefill pool: length_threshold (longer than "
+                  "--pd-threshold), always, or load_aware (the threshold, unless the prefill pool "
+                  "is backed up --backlog-factor times more than the decode pool)")
+      ->capture_default_str();
+  sub->add_option("--backlog-factor", o->backlog_factor, "load_aware: prefill-pool backlog factor")
+      ->capture_default_str();
+  sub->add_option("--batching", o->batching,
+                  "fcfs (vLLM's first come first served) or deadline_first (TTFT deadlines from "
+                  "the first --slo-ttft-s)")
+      ->capture_default_str();
+  sub->add_option("--kv-transfer", o->kv_transfer,
+                  "pd: whole_prompt (after the prefill) or layer_wise (streamed during it)")
       ->capture_default_str();
   sub->add_option("--balancer", o->balancer,
                   "round_robin, least_loaded, power_of_two or cache_aware")
@@ -319,7 +382,7 @@ command add_serve(CLI::App& app) {
   sub->add_flag("--json-requests", o->requests_json, "Include per-request records in the JSON");
   sub->add_option("--csv", o->csv, "Write per-request records to this CSV file");
   sub->add_flag("--progress", o->progress, "Progress bar on stderr (default: on a terminal)");
-  return {sub, [o] { return run_serve(*o, make_device(o->device)); }};
+  return {sub, [o] { return run_serve(*o); }};
 }
 
 } // namespace infercost::cli

@@ -25,9 +25,9 @@ struct step_options {
   std::string precision = "fp8";
   std::string kv_precision = "bf16";
   int devices = 128;
-  int devices_per_node = 8;
-  int tp = 0; // 0: devices without --dp-attention, 1 with it
-  int ep = 0; // 0: devices for MoE models, 1 for dense
+  int devices_per_node = 0; ///< 0: the device's own
+  int tp = 0;               // 0: devices without --dp-attention, 1 with it
+  int ep = 0;               // 0: devices for MoE models, 1 for dense
   bool dp_attention = false;
   int redundant_experts = 0;
   int micro_batches = 1;
@@ -63,7 +63,6 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
   const model::model_config m = model::presets::find(o.model);
   const precision p = parse_precision(o.precision);
   engine::parallel_layout l{.devices = o.devices,
-                            .devices_per_node = o.devices_per_node,
                             .tp = o.tp > 0 ? o.tp : (o.dp_attention ? 1 : o.devices),
                             .dp_attention = o.dp_attention,
                             .ep = o.ep > 0 ? o.ep : (m.is_moe() ? o.devices : 1),
@@ -172,7 +171,8 @@ command add_step(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
   sub->add_option("--devices", o->devices, "Devices in the instance")->capture_default_str();
-  sub->add_option("--devices-per-node", o->devices_per_node, "Devices per node")
+  sub->add_option("--devices-per-node", o->devices_per_node,
+                  "Devices per scale-up domain (0: the device's own)")
       ->capture_default_str();
   sub->add_option("--tp", o->tp,
                   "Tensor-parallel degree (default: devices, or 1 with "
@@ -201,7 +201,7 @@ command add_step(CLI::App& app) {
   sub->add_flag("--mtp", o->mtp, "Draft speculative tokens with the model's MTP module");
   sub->add_flag("--json", o->json, "Print JSON");
   return {sub, [o] {
-            const any_device d = make_device(o->device);
+            const any_device d = device_of(o->device, o->devices_per_node);
             if (o->attention == "full")
               return run_step<any_device, attention::full>(*o, d);
             if (o->attention == "csa")

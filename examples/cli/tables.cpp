@@ -2,7 +2,7 @@
 #include "commands.hpp"
 
 #include <infercost/device/summary.hpp>
-#include <infercost/model/summary.hpp>
+#include <infercost/engine/model_summary.hpp>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -29,7 +29,7 @@ nlohmann::json to_json(const device_summary& d) {
           {"usd_per_hour", d.usd_per_hour}};
 }
 
-nlohmann::json to_json(const model::model_summary& s) {
+nlohmann::json to_json(const engine::model_summary& s) {
   return {{"name", s.name},
           {"total_params", s.total_params},
           {"active_params", s.active_params},
@@ -63,7 +63,7 @@ int print_devices(bool json) {
 }
 
 int print_models(bool json) {
-  const auto rows = model::presets_summary();
+  const auto rows = engine::presets_summary();
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& s : rows)

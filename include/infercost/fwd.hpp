@@ -3,6 +3,8 @@
 /// this instead of the full headers where only names are needed.
 #pragma once
 
+#include "infercost/concepts.hpp"
+
 namespace infercost {
 
 // device/
@@ -22,10 +24,15 @@ struct unlimited_capacity;
 struct limited_capacity;
 struct swiglu_expert;
 struct relu_expert;
-template <class Device, class Scoring = softmax_scoring, class Selection = topk_selection,
-          class Capacity = unlimited_capacity>
+template <scoring_policy Scoring = softmax_scoring, selection_policy Selection = topk_selection,
+          capacity_policy Capacity = unlimited_capacity>
+struct router_policy;
+template <device_cost_model Device, scoring_policy Scoring = softmax_scoring,
+          selection_policy Selection = topk_selection,
+          capacity_policy Capacity = unlimited_capacity>
 class basic_router;
-template <class Device, class Expert = swiglu_expert, class Scalar = float> class basic_layer;
+template <device_cost_model Device, class Expert = swiglu_expert, class Scalar = float>
+class basic_layer;
 } // namespace moe
 
 // attention/
@@ -34,14 +41,14 @@ struct full;
 struct csa;
 struct sliding_window;
 struct topk_sparse;
-template <class Device, class Policy = full> class basic_attention;
+template <device_cost_model Device, attention_policy Policy = full> class basic_attention;
 } // namespace attention
 
 // speculative/
 namespace speculative {
 struct rejection_sampling;
 struct greedy;
-template <class Device> class basic_step_cost_model;
+template <device_cost_model Device> class basic_step_cost_model;
 template <class Device, class Draft, class Target, class Verify = rejection_sampling>
 class basic_decoder;
 } // namespace speculative
@@ -51,19 +58,23 @@ namespace kvcache {
 class lru;
 class lfu;
 class s3fifo;
-template <class Device, class Eviction = lru> class basic_tiered_cache;
+template <device_cost_model Device, eviction_policy Eviction = lru> class basic_tiered_cache;
 } // namespace kvcache
 
 // engine/
 namespace engine {
-template <class Device, class Attention = attention::full> class basic_step_cost;
+template <device_cost_model Device, attention::attention_policy Attention = attention::full>
+class basic_step_cost;
 } // namespace engine
 
 // serving/
 namespace serving {
-template <class Device, class Attention = attention::full, class Eviction = kvcache::lru>
-class basic_instance;
-template <class Device, class Attention = attention::full, class Eviction = kvcache::lru>
+struct default_policies;
+template <device_cost_model Device, policy_bundle Policies = default_policies> class basic_instance;
+template <device_cost_model Device, device_cost_model DecodeDevice, policy_bundle Policies>
+class basic_pd_scheduler;
+template <device_cost_model Device, policy_bundle Policies = default_policies,
+          device_cost_model DecodeDevice = Device>
 class basic_cluster;
 } // namespace serving
 

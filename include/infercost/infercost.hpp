@@ -36,9 +36,9 @@
 #include "infercost/device/work.hpp"
 
 // model/
+#include "infercost/engine/model_summary.hpp"
 #include "infercost/model/model_config.hpp"
 #include "infercost/model/presets.hpp"
-#include "infercost/model/summary.hpp"
 
 // moe/ (cost face)
 #include "infercost/moe/balance.hpp"
@@ -57,8 +57,12 @@
 
 // kvcache/
 #include "infercost/kvcache/eviction.hpp"
+#include "infercost/kvcache/eviction_policy.hpp"
+#include "infercost/kvcache/lfu.hpp"
+#include "infercost/kvcache/lru.hpp"
 #include "infercost/kvcache/prefix.hpp"
 #include "infercost/kvcache/replay.hpp"
+#include "infercost/kvcache/s3fifo.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
 #include "infercost/kvcache/tiers.hpp"
 
@@ -66,12 +70,14 @@
 #include "infercost/engine/step_cost.hpp"
 
 // serving/
-#include "infercost/serving/balancer.hpp"
 #include "infercost/serving/cluster.hpp"
 #include "infercost/serving/event_loop.hpp"
 #include "infercost/serving/instance.hpp"
 #include "infercost/serving/metrics.hpp"
+#include "infercost/serving/pd_scheduler.hpp"
+#include "infercost/serving/policies.hpp"
 #include "infercost/serving/report.hpp"
+#include "infercost/serving/views.hpp"
 
 // econ/
 #include "infercost/econ/api_prices.hpp"

@@ -117,75 +117,78 @@ TEST_CASE("top-k attention pays for its indexer over every key", "[attention]") 
   CHECK(small.flops() > decode_work(s, full_config{}, 999).flops());
 }
 
-TEST_CASE("attention accounting agrees with model where they overlap", "[attention]") {
+namespace {
+/// Reference for the closed forms: Σ over the new tokens p = c0 .. c0+n−1 of min(p + 1, cap),
+/// one token at a time.
+double brute_keys(std::int64_t n, std::int64_t c0, double cap) {
+  double s = 0.0;
+  for (std::int64_t p = c0; p < c0 + n; ++p)
+    s += std::min(static_cast<double>(p) + 1.0, cap);
+  return s;
+}
+} // namespace
+
+TEST_CASE("prefill work sums causal attention exactly, window and top-k caps included",
+          "[attention]") {
   const precision kv = precision::bf16;
-  SECTION("GQA full attention, Llama-3.1-70B") {
-    const model::model_config m = model::presets::llama3_70b();
-    const attention_shape s = attention_shape::from_model(m, kv);
-    const double L = m.num_layers;
-    for (std::int64_t c : {0, 1, 4095, 131071}) {
-      const model::token_work mw = model::decode_token_work(m, c, kv);
-      const attention_work w = decode_work(s, full_config{}, c);
-      CHECK(L * w.core_flops == Approx(mw.attention_flops).epsilon(rel));
-      CHECK(L * w.kv_bytes_read == Approx(mw.kv_bytes_read).epsilon(rel));
-      CHECK(L * w.kv_bytes_written == Approx(mw.kv_bytes_written).epsilon(rel));
-      CHECK(L * kv_bytes_per_sequence(s, full_config{}, c) ==
-            Approx(model::kv_bytes_per_sequence(m, c, kv)).epsilon(rel));
-    }
-    for (auto [n, c0] :
-         std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 0}, {8192, 0}, {512, 30000}}) {
-      const model::token_work mw = model::prefill_work(m, n, c0, kv);
-      const attention_work w = prefill_work(s, full_config{}, n, c0);
-      CHECK(L * w.core_flops == Approx(mw.attention_flops).epsilon(rel));
-      CHECK(L * w.kv_bytes_read == Approx(mw.kv_bytes_read).epsilon(rel));
-      CHECK(L * w.kv_bytes_written == Approx(mw.kv_bytes_written).epsilon(rel));
-    }
+  for (auto [n, c0] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {1, 0}, {1000, 0}, {3000, 500}, {1, 9000}, {8192, 0}, {512, 30000}}) {
+    // GQA, Llama-3.1-70B: 2·64·(128 + 128) FLOPs per (query, key) pair.
+    const attention_shape g = attention_shape::from_model(model::presets::llama3_70b(), kv);
+    CHECK(prefill_work(g, full_config{}, n, c0).core_flops ==
+          Approx(2.0 * 64 * 256 * brute_keys(n, c0, 1e300)).epsilon(rel));
+    // A window of 1024 (+ 0 sinks) caps every query at 1024 keys.
+    CHECK(prefill_work(g, sliding_window_config{.window = 1024}, n, c0).core_flops ==
+          Approx(2.0 * 64 * 256 * brute_keys(n, c0, 1024)).epsilon(rel));
+    // Prefill reads the cached prefix's KV once: c0 tokens of 2·8·128·2 = 4096 bytes.
+    CHECK(prefill_work(g, full_config{}, n, c0).kv_bytes_read == c0 * 4096.0);
+    CHECK(prefill_work(g, full_config{}, n, c0).kv_bytes_written == n * 4096.0);
+    // DSA over MLA, DeepSeek-V3.2-Exp: prefill attends per head over the up-projected dims,
+    // 2·128·(192 + 128) per pair, each query over its top 2048 keys; the indexer scores every
+    // earlier key with 64 heads of 128: 2·64·128 per pair.
+    const model::model_config ds = model::presets::deepseek_v32_exp();
+    const attention_shape m = attention_shape::from_model(ds, kv);
+    const attention_work w = prefill_work(m, topk_config::from_model(ds), n, c0);
+    CHECK(w.core_flops == Approx(2.0 * 128 * 320 * brute_keys(n, c0, 2048)).epsilon(rel));
+    CHECK(w.indexer_flops == Approx(2.0 * 64 * 128 * brute_keys(n, c0, 1e300)).epsilon(rel));
   }
-  SECTION("sliding windows, Mistral-7B (all layers) and Gemma-3-12B (8 global of 48)") {
-    for (const model::model_config& m :
-         {model::presets::mistral_7b(), model::presets::gemma3_12b()}) {
-      const attention_shape s = attention_shape::from_model(m, kv);
-      const sliding_window_config w = sliding_window_config::from_model(m);
-      const double local = m.num_sliding_layers(), global = m.num_layers - local;
-      for (std::int64_t c : {10, 1023, 1024, 5000, 65536}) {
-        const model::token_work mw = model::decode_token_work(m, c, kv);
-        const double flops = global * decode_work(s, full_config{}, c).core_flops +
-                             local * decode_work(s, w, c).core_flops;
-        const double bytes = global * decode_work(s, full_config{}, c).kv_bytes_read +
-                             local * decode_work(s, w, c).kv_bytes_read;
-        CHECK(flops == Approx(mw.attention_flops).epsilon(rel));
-        CHECK(bytes == Approx(mw.kv_bytes_read).epsilon(rel));
-        const double kv_seq = global * kv_bytes_per_sequence(s, full_config{}, c) +
-                              local * kv_bytes_per_sequence(s, w, c);
-        CHECK(kv_seq == Approx(model::kv_bytes_per_sequence(m, c, kv)).epsilon(rel));
-      }
-      const model::token_work mp = model::prefill_work(m, 3000, 2000, kv);
-      const double pf = global * prefill_work(s, full_config{}, 3000, 2000).core_flops +
-                        local * prefill_work(s, w, 3000, 2000).core_flops;
-      CHECK(pf == Approx(mp.attention_flops).epsilon(rel));
-    }
-  }
-  SECTION("top-k with the DSA indexer, DeepSeek-V3.2-Exp") {
-    const model::model_config m = model::presets::deepseek_v32_exp();
+}
+
+TEST_CASE("a decode token reads the KV of every key it attends to", "[attention]") {
+  const precision kv = precision::bf16;
+  // Llama-3.1-70B at context 4095: 4096 keys of 2·8·128·2 = 4096 bytes in each of 80 layers,
+  // 4096 · 327,680 bytes in all; QK and PV: 2·64·(128 + 128)·4096 FLOPs per layer.
+  const model::model_config m = model::presets::llama3_70b();
+  const attention_work w = decode_work(attention_shape::from_model(m, kv), full_config{}, 4095);
+  CHECK(80 * w.kv_bytes_read == 4096.0 * 327680.0);
+  CHECK(80 * w.core_flops == 2.0 * 64 * 256 * 4096 * 80);
+  CHECK(80 * w.kv_bytes_written == 327680.0);
+  // MLA decode is absorbed (DeepSeek-V2 §2.1.2): multi-query attention over the 512 + 64 latent,
+  // 2·128·(576 + 512) FLOPs per key, reading 576·2 bytes per key.
+  const attention_work d = decode_work(
+      attention_shape::from_model(model::presets::deepseek_v3(), kv), full_config{}, 4095);
+  CHECK(d.core_flops == 2.0 * 128 * 1088 * 4096);
+  CHECK(d.kv_bytes_read == 4096.0 * 576 * 2);
+}
+
+TEST_CASE("a layer's KV footprint agrees with the model's", "[attention]") {
+  const precision kv = precision::bf16;
+  for (const model::model_config& m :
+       {model::presets::llama3_70b(), model::presets::mistral_7b(), model::presets::gemma3_12b(),
+        model::presets::deepseek_v32_exp()}) {
     const attention_shape s = attention_shape::from_model(m, kv);
-    const topk_config t = topk_config::from_model(m);
-    const double L = m.num_layers;
-    for (std::int64_t c : {100, 2047, 2048, 131071}) {
-      const model::token_work mw = model::decode_token_work(m, c, kv);
-      const attention_work w = decode_work(s, t, c);
-      // Bytes agree (latent + FP8 index keys); FLOPs differ by design: model counts MLA decode
-      // unabsorbed (2*128*(192+128) per key), this library absorbed (2*128*(576+512)).
-      CHECK(L * (w.kv_bytes_read + w.index_bytes_read) == Approx(mw.kv_bytes_read).epsilon(rel));
-      CHECK(L * w.indexer_flops ==
-            Approx(mw.attention_flops - L * std::min<double>(c + 1, 2048) * 2 * 128 * 320)
-                .epsilon(1e-9));
-      CHECK(L * w.kv_bytes_written == Approx(mw.kv_bytes_written).epsilon(rel));
-      CHECK(L * kv_bytes_per_sequence(s, t, c) ==
-            Approx(model::kv_bytes_per_sequence(m, c, kv)).epsilon(rel));
+    const double local = m.num_sliding_layers(), global = m.num_layers - local;
+    for (std::int64_t c : {0, 10, 1023, 1024, 5000, 131071}) {
+      double layers = 0.0;
+      if (m.index_topk > 0)
+        layers = m.num_layers * kv_bytes_per_sequence(s, topk_config::from_model(m), c);
+      else
+        layers =
+            global * kv_bytes_per_sequence(s, full_config{}, c) +
+            (local > 0 ? local * kv_bytes_per_sequence(s, sliding_window_config::from_model(m), c)
+                       : 0.0);
+      CHECK(layers == Approx(model::kv_bytes_per_sequence(m, c, kv)).epsilon(rel));
     }
-    const model::token_work mp = model::prefill_work(m, 4096, 1000, kv);
-    const attention_work p = prefill_work(s, t, 4096, 1000);
-    CHECK(L * (p.core_flops + p.indexer_flops) == Approx(mp.attention_flops).epsilon(rel));
   }
 }
 

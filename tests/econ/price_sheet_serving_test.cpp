@@ -78,7 +78,7 @@ TEST_CASE("a price sheet from a one-request run is the step times priced at $2 p
   const serving::report r = c.run(w, 1);
   REQUIRE(usd_per_hour == 2.0);
   REQUIRE(r.completed == 1);
-  const auto& e = c.decode_engine();
+  const auto& e = c.prefill_engine();
   // One device: the prefill is one 1,500-token step (under the 2,048-token budget), then 39
   // decode steps at contexts 1500 .. 1538 (the first token comes out of the prefill step).
   const double prefill_s = e(engine::step_batch{}.add_prefill(1500)).total_s;

@@ -184,3 +184,53 @@ TEST_CASE("a deployment's device-hour prices a sheet", "[econ][price_sheet]") {
   CHECK(*s.output.price_usd_per_mtok == Approx(2.0));
   CHECK(*s.cny_per_mtok(article_cny_per_usd).output == Approx(14.5));
 }
+
+TEST_CASE("pools priced at their own rates: a heterogeneous deployment's sheet",
+          "[econ][price_sheet]") {
+  // hand_usage split over a prefill pool at $3.60/h ($0.001/s) and a decode pool at $7.20/h
+  // ($0.002/s). Prefill pool: 900 s prefill, 10 s cache load; decode pool: 100 s prefill
+  // (recomputation after preemption), 5000 s decode.
+  // Miss: 900 × 0.001 + 100 × 0.002 = $1.10 over 2M = $0.55/M. Hit: 10 × 0.001 = $0.01 over 1M.
+  // Output: 5000 × 0.002 = $10.00 over 1M = $10.00/M. Total $11.11 over 6010 s: $6.6552.../h.
+  const pool_time pools[] = {
+      {.prefill_device_s = 900.0, .cache_load_device_s = 10.0, .usd_per_device_hour = usd_per_hour},
+      {.prefill_device_s = 100.0,
+       .decode_device_s = 5000.0,
+       .usd_per_device_hour = 2.0 * usd_per_hour}};
+  const price_sheet s = make_price_sheet(hand_usage(), pools);
+  CHECK(s.input_miss.cost_usd_per_mtok.value() == Approx(0.55).epsilon(1e-12));
+  CHECK(s.input_hit.cost_usd_per_mtok.value() == Approx(0.01).epsilon(1e-12));
+  CHECK(s.output.cost_usd_per_mtok.value() == Approx(10.0).epsilon(1e-12));
+  CHECK(s.total_cost_usd() == Approx(11.11).epsilon(1e-12));
+  CHECK(s.usd_per_device_hour == Approx(11.11 / 6010.0 * 3600.0).epsilon(1e-12));
+  CHECK(s.input_miss.device_s == 1000.0);
+
+  // One pool at one rate is the single-rate sheet, bit for bit.
+  const pool_time one[] = {{.prefill_device_s = 1000.0,
+                            .cache_load_device_s = 10.0,
+                            .decode_device_s = 5000.0,
+                            .usd_per_device_hour = usd_per_hour}};
+  const price_sheet a = make_price_sheet(hand_usage(), one, 0.25);
+  const price_sheet b =
+      make_price_sheet(hand_usage(), {.usd_per_device_hour = usd_per_hour, .gross_margin = 0.25});
+  CHECK(a.output.price_usd_per_mtok == b.output.price_usd_per_mtok);
+  CHECK(a.input_miss.price_usd_per_mtok == b.input_miss.price_usd_per_mtok);
+  CHECK(a.usd_per_device_hour == Approx(b.usd_per_device_hour).epsilon(1e-15));
+}
+
+TEST_CASE("pooled pricing rejects lost device time and bad rates by name", "[econ][price_sheet]") {
+  const pool_time short_decode[] = {{.prefill_device_s = 1000.0,
+                                     .cache_load_device_s = 10.0,
+                                     .decode_device_s = 4999.0,
+                                     .usd_per_device_hour = usd_per_hour}};
+  CHECK_THROWS_WITH(make_price_sheet(hand_usage(), short_decode),
+                    Catch::Contains("decode_device_s") && Catch::Contains("pools' sum 4999"));
+  const pool_time free_pool[] = {{.prefill_device_s = 1000.0,
+                                  .cache_load_device_s = 10.0,
+                                  .decode_device_s = 5000.0,
+                                  .usd_per_device_hour = 0.0}};
+  CHECK_THROWS_WITH(make_price_sheet(hand_usage(), free_pool),
+                    Catch::Contains("pool.usd_per_device_hour"));
+  CHECK_THROWS_WITH(make_price_sheet(hand_usage(), std::span<const pool_time>{}),
+                    Catch::Contains("pools"));
+}

@@ -15,7 +15,6 @@ template <class D> using full_engine = engine::basic_step_cost<D, attention::ful
 
 parallel_layout deepseek_decode_layout(int devices) {
   return {.devices = devices,
-          .devices_per_node = 8,
           .tp = 1,
           .dp_attention = true,
           .ep = devices,

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -12,6 +13,7 @@
 
 #include "infercost/core/random.hpp"
 #include "infercost/device/catalog.hpp"
+#include "infercost/kvcache/detail/id_map.hpp"
 #include "infercost/kvcache/eviction.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
 
@@ -22,13 +24,12 @@ static_assert(eviction_policy<lru>);
 static_assert(eviction_policy<lfu>);
 static_assert(eviction_policy<s3fifo>);
 
-TEST_CASE("node index agrees with std::unordered_map over random inserts and erases, colliding "
-          "tags included",
+TEST_CASE("id map agrees with std::unordered_map over random inserts and erases, colliding "
+          "homes included",
           "[kvcache][eviction]") {
   // Keys share their low bits (probing and backward shifts), and a tenth of them are built to
-  // share their tag with another key (the top half of key * 2^64 / phi), so that lookups must
-  // tell keys apart by the id in the node. Node i holds the key it was given; freed nodes are
-  // reused.
+  // share the top 32 bits of their Fibonacci hash (key * 2^64 / phi), and so their home slot,
+  // with another key, so that lookups must tell keys apart by the key itself.
   constexpr std::uint64_t phi = 0x9e3779b97f4a7c15ULL;
   constexpr std::uint64_t phi_inverse = 0xf1de83e19937733dULL; // phi * phi_inverse = 1 mod 2^64
   static_assert(phi * phi_inverse == 1);
@@ -45,41 +46,28 @@ TEST_CASE("node index agrees with std::unordered_map over random inserts and era
       }
     }
     REQUIRE(std::set<block_id>(keys.begin(), keys.end()).size() == keys.size());
-    kvcache::detail::node_index idx;
-    kvcache::detail::node_pool nodes;
-    std::vector<std::uint32_t> free_nodes;
-    std::unordered_map<block_id, std::uint32_t> ref;
+    kvcache::detail::block_index idx;
+    std::unordered_map<block_id, block_handle> ref;
     for (int op = 0; op < 200000; ++op) {
       const block_id k = keys[g.uniform_int(keys.size())];
       const auto it = ref.find(k);
       if (g.uniform_int(3) == 0) {
-        if (it != ref.end()) {
-          idx.erase(k, it->second);
-          free_nodes.push_back(it->second);
+        REQUIRE(idx.erase(k) == (it == ref.end() ? no_block : it->second));
+        if (it != ref.end())
           ref.erase(it);
-        }
       } else {
-        const std::size_t slot = idx.probe(nodes, k);
-        REQUIRE((idx.node_at(slot) == kvcache::detail::npos) == (it == ref.end()));
+        REQUIRE(idx.find(k) == (it == ref.end() ? no_block : it->second));
         if (it == ref.end()) {
-          std::uint32_t i;
-          if (free_nodes.empty()) {
-            i = static_cast<std::uint32_t>(nodes.size());
-            nodes.emplace_back();
-          } else {
-            i = free_nodes.back();
-            free_nodes.pop_back();
-          }
-          nodes[i].id = k;
-          idx.insert_at(slot, k, i);
-          ref.emplace(k, i);
+          const auto v = static_cast<block_handle>(op);
+          idx.insert(k, v);
+          ref.emplace(k, v);
         }
       }
       if (op % 1000 == 0) {
         REQUIRE(idx.size() == ref.size());
         for (const block_id q : keys) {
           const auto r = ref.find(q);
-          REQUIRE(idx.find(nodes, q) == (r == ref.end() ? kvcache::detail::npos : r->second));
+          REQUIRE(idx.find(q) == (r == ref.end() ? no_block : r->second));
         }
       }
     }
@@ -87,46 +75,54 @@ TEST_CASE("node index agrees with std::unordered_map over random inserts and era
 }
 
 namespace {
-kvcache::detail::node_pool make_nodes(std::size_t n) {
-  kvcache::detail::node_pool p(n);
-  for (std::size_t i = 0; i < n; ++i)
-    p[i].id = i;
-  return p;
+/// A block table of `n` blocks (ids 0 .. n-1) for driving a policy P outside a cache.
+template <class P> struct table_of {
+  explicit table_of(std::size_t n) : blocks(n) {
+    for (std::size_t i = 0; i < n; ++i)
+      blocks[i].id = i;
+  }
+  std::vector<kvcache::detail::cached_block<typename P::node>> blocks;
+  [[nodiscard]] block_table<typename P::node> view() {
+    return block_table<typename P::node>(blocks);
+  }
+};
+
+/// The table of blocks 0 .. n-1, inserted into `p` in that order.
+template <class P> table_of<P> inserted(P& p, std::size_t n) {
+  table_of<P> t(n);
+  for (block_handle i = 0; i < n; ++i)
+    p.insert(t.view(), i);
+  return t;
 }
 } // namespace
 
 TEST_CASE("lru evicts the least recently used block", "[kvcache][eviction]") {
-  auto n = make_nodes(4);
   lru p(4);
-  for (std::uint32_t i = 0; i < 4; ++i)
-    p.insert(n, i);
-  p.touch(n, 0);
-  CHECK(p.victim(n) == 1);
-  p.erase(n, 1);
-  CHECK(p.victim(n) == 2);
+  table_of<lru> t = inserted(p, 4);
+  p.touch(t.view(), 0);
+  p.erase(t.view(), 2);
   CHECK(p.size() == 3);
+  CHECK(p.evict(t.view()) == 1);
+  CHECK(p.evict(t.view()) == 3);
+  CHECK(p.evict(t.view()) == 0);
+  CHECK(p.size() == 0);
 }
 
 TEST_CASE("lfu evicts the least frequently used block, oldest first among equals",
           "[kvcache][eviction]") {
-  auto n = make_nodes(4);
   lfu p(4);
-  for (std::uint32_t i = 0; i < 4; ++i)
-    p.insert(n, i);
-  p.touch(n, 0);
-  p.touch(n, 0);
-  p.touch(n, 1);
-  p.touch(n, 2);
+  table_of<lfu> t = inserted(p, 4);
+  p.touch(t.view(), 0);
+  p.touch(t.view(), 0);
+  p.touch(t.view(), 1);
+  p.touch(t.view(), 2);
   // freq: 0 -> 3, 1 -> 2, 2 -> 2, 3 -> 1
-  CHECK(p.victim(n) == 3);
-  p.erase(n, 3);
-  CHECK(p.victim(n) == 1); // reached frequency 2 before block 2
-  p.erase(n, 1);
-  CHECK(p.victim(n) == 2);
-  p.erase(n, 2);
-  CHECK(p.victim(n) == 0);
-  p.erase(n, 0);
-  CHECK(p.victim(n) == kvcache::detail::npos);
+  CHECK(p.evict(t.view()) == 3);
+  CHECK(p.evict(t.view()) == 1); // reached frequency 2 before block 2
+  p.insert(t.view(), 3);         // back at frequency 1: the next victim
+  CHECK(p.evict(t.view()) == 3);
+  CHECK(p.evict(t.view()) == 2);
+  CHECK(p.evict(t.view()) == 0);
   CHECK(p.size() == 0);
 }
 
@@ -170,84 +166,76 @@ TEST_CASE("s3fifo keeps a hot working set through a one-time scan that flushes l
   CHECK(kept_lru < kept_s3);
 }
 
-TEST_CASE("ghost window remembers the last capacity forgets across a renumbering of its stamps, "
-          "each tier in its own node word",
+TEST_CASE("s3fifo's ghost remembers the ids of its last |M| evictions from S and crosses out "
+          "those that come back",
           "[kvcache][eviction]") {
-  // Start six stamps before the renumbering point and forget 12 blocks through it.
-  constexpr std::size_t capacity = 4;
-  kvcache::detail::node_pool n(12);
-  using kvcache::detail::ghost_window;
-  ghost_window g(capacity, 1, ghost_window::renumber_at - 6);
-  ghost_window other(capacity, 2);
-  for (std::uint32_t i = 0; i < n.size(); ++i) {
-    REQUIRE_FALSE(g.remembers(n, i)); // a fresh node is never remembered
-    g.remember(n, i);
-    INFO("after forgetting block " << i);
-    for (std::uint32_t j = 0; j < n.size(); ++j)
-      CHECK(g.remembers(n, j) == (j <= i && i - j < capacity));
-    CHECK(g.size(n) == std::min<std::size_t>(i + 1, capacity));
-    CHECK(other.size(n) == 0); // slot 2's word is untouched
-    CHECK(n[i].next == kvcache::detail::npos);
+  // Capacity 10: S holds 1 block (10%), so every block that was not hit is evicted from S, and
+  // the ghost remembers the last 9 of them.
+  table_of<s3fifo> t(30);
+  s3fifo p(10);
+  REQUIRE(p.ghost_capacity() == 9);
+  for (block_handle i = 0; i < 12; ++i) {
+    p.insert(t.view(), i);
+    if (i > 0)
+      CHECK(p.evict(t.view()) == i - 1); // the one block in S
   }
-  // Renumbering (after block 5) marked the stamps of blocks forgotten by then npos and moved the
-  // others down by 2^31.
-  CHECK(n[0].aux == kvcache::detail::npos);
-  CHECK(n[1].aux == kvcache::detail::npos);
-  CHECK(n[2].aux == ghost_window::renumber_at - 4 - (std::uint32_t{1} << 31));
-  CHECK(n[11].aux == n[2].aux + 9);
-  // A block that comes back is crossed out; the others age out as before.
-  CHECK(g.consume(n, 10));
-  CHECK_FALSE(g.consume(n, 10));
-  CHECK_FALSE(g.consume(n, 3));
-  CHECK(g.size(n) == 3);
-  g.remember(n, 0);
-  CHECK_FALSE(g.remembers(n, 8));
-  CHECK(g.remembers(n, 9));
-  CHECK(g.remembers(n, 11));
-  CHECK(g.remembers(n, 0));
+  // Blocks 0..10 were evicted from S; the ghost holds the last 9: 2..10.
+  CHECK(p.ghost_size() == 9);
+  CHECK_FALSE(p.remembers(1));
+  CHECK(p.remembers(2));
+  CHECK(p.remembers(10));
+  CHECK_FALSE(p.remembers(11)); // in the tier
+  // Block 5 comes back: remembered, so it enters M, and the ghost crosses it out.
+  p.insert(t.view(), 5);
+  CHECK(t.blocks[5].node.queue == 1);
+  CHECK_FALSE(p.remembers(5));
+  CHECK(p.ghost_size() == 8);
+  // S (block 11) holds its target, so S is evicted from: 11 is forgotten, and the 10th forget
+  // since block 2's ages it out. With S below its target, M's block 5 (never hit) is the victim,
+  // and blocks evicted from M are not remembered.
+  CHECK(p.evict(t.view()) == 11);
+  CHECK(p.evict(t.view()) == 5);
+  CHECK(p.remembers(11));
+  CHECK_FALSE(p.remembers(5));
+  CHECK_FALSE(p.remembers(2));
+  CHECK(p.remembers(3));
+  CHECK(p.ghost_size() == 8); // 3, 4, 6 .. 11
+  CHECK(p.size() == 0);
 }
 
-TEST_CASE("s3fifo rejects a ghost slot outside the cache's three tiers", "[kvcache][eviction]") {
-  CHECK_NOTHROW(s3fifo(10, 2));
-  CHECK_THROWS_WITH(s3fifo(10, 3), "kvcache::s3fifo: slot (3) must be in [0, 3)");
-  CHECK_THROWS_AS(s3fifo(10, -1), config_error);
-}
-
-TEST_CASE("intrusive list keeps queue order through removals from the middle, linked through "
-          "any node word",
+TEST_CASE("handle lists keep queue order through removals from the middle, several lists in one "
+          "table",
           "[kvcache][eviction]") {
   const std::uint64_t seed = 23;
   INFO("seed " << seed);
   rng g(seed);
-  auto n = make_nodes(300);
-  constexpr std::uint32_t kvcache::detail::block_node::*word = &kvcache::detail::block_node::aux2;
-  kvcache::detail::intrusive_list q;
-  std::deque<std::uint32_t> ref; // front = oldest
-  std::vector<bool> queued(n.size(), false);
+  table_of<lru> t(300);
+  std::array<kvcache::detail::handle_list, 2> q;
+  std::array<std::deque<block_handle>, 2> ref; // front = oldest
+  std::vector<int> in(t.blocks.size(), -1);    // the list holding each block
   for (int op = 0; op < 60000; ++op) {
     const std::uint64_t kind = g.uniform_int(3);
-    const auto i = static_cast<std::uint32_t>(g.uniform_int(n.size()));
-    if (kind == 0 && !queued[i]) {
-      q.push_front(n, i, word);
-      ref.push_back(i);
-      queued[i] = true;
-    } else if (kind == 1 && queued[i]) {
-      q.unlink(n, i, word); // anywhere, the ends included
-      ref.erase(std::find(ref.begin(), ref.end(), i));
-      queued[i] = false;
-    } else if (kind == 2 && !ref.empty()) {
-      REQUIRE(q.tail == ref.front());
-      q.pop_back_unlinked(n, word);
-      queued[ref.front()] = false;
-      ref.pop_front();
+    const auto l = static_cast<int>(g.uniform_int(2));
+    const auto i = static_cast<block_handle>(g.uniform_int(t.blocks.size()));
+    if (kind == 0 && in[i] < 0) {
+      q[l].push_front(t.view(), i);
+      ref[l].push_back(i);
+      in[i] = l;
+    } else if (kind == 1 && in[i] >= 0) {
+      q[in[i]].remove(t.view(), i); // anywhere, the ends included
+      auto& r = ref[in[i]];
+      r.erase(std::find(r.begin(), r.end(), i));
+      in[i] = -1;
+    } else if (kind == 2 && !ref[l].empty()) {
+      REQUIRE(q[l].pop_back(t.view()) == ref[l].front());
+      in[ref[l].front()] = -1;
+      ref[l].pop_front();
     }
-    REQUIRE(q.size == ref.size());
-    REQUIRE(q.tail == (ref.empty() ? kvcache::detail::npos : ref.front()));
-    REQUIRE(q.head == (ref.empty() ? kvcache::detail::npos : ref.back()));
-  }
-  for (const auto& b : n) {
-    CHECK(b.next == kvcache::detail::npos); // the other link words are untouched
-    CHECK(b.aux == kvcache::detail::npos);
+    for (int k = 0; k < 2; ++k) {
+      REQUIRE(q[k].size == ref[k].size());
+      REQUIRE(q[k].tail == (ref[k].empty() ? no_block : ref[k].front()));
+      REQUIRE(q[k].head == (ref[k].empty() ? no_block : ref[k].back()));
+    }
   }
 }
 
@@ -274,12 +262,12 @@ public:
   }
   void touch(block_id id) { freq_[id] = std::min(freq_[id] + 1, 3); }
   void erase(block_id id) { (in_main_[id] ? main_ : small_).remove(id); }
-  block_id victim() {
+  block_id evict() {
     for (;;) {
       if (!small_.empty() && (small_.size() >= small_target_ || main_.empty())) {
         const block_id t = small_.back();
+        small_.pop_back();
         if (freq_[t] > 0) {
-          small_.pop_back();
           freq_[t] = 0;
           main_.push_front(t);
           in_main_[t] = true;
@@ -289,9 +277,9 @@ public:
         return t;
       }
       const block_id t = main_.back();
+      main_.pop_back();
       if (freq_[t] > 0) {
         --freq_[t];
-        main_.pop_back();
         main_.push_front(t);
         continue;
       }
@@ -323,98 +311,77 @@ private:
 TEST_CASE("s3fifo matches a plain list-and-map S3-FIFO as blocks come, go and come back",
           "[kvcache][eviction]") {
   // Drives the policy the way the cache does: blocks leave the tier as victims or detached
-  // (pins, promotions) and may come back, or leave the cache; a block that leaves the cache
-  // keeps its node while the ghost remembers it (the node is reused if the id comes back), and
-  // nodes the ghost has forgotten are reused for new ids. Ids come from a small hot set, so
-  // ghost hits are common, and 1% are fresh ids never seen again.
+  // (pins, promotions) and may come back, or leave the cache, which then gives their handles to
+  // new blocks. Ids come from a small hot set, so ghost hits are common, and 1% are fresh ids
+  // never seen again.
   for (const auto& [capacity, hot] :
        {std::pair<std::size_t, std::uint64_t>{1, 60}, {3, 60}, {12, 60}, {40, 60}, {12, 16}}) {
     const std::uint64_t seed = 31 + capacity + hot;
     INFO("seed " << seed << ", capacity " << capacity << ", hot ids " << hot);
     block_id fresh = 1000;
     rng g(seed);
-    kvcache::detail::node_pool n;
-    std::vector<std::uint32_t> free_nodes;
-    std::map<block_id, std::uint32_t> node_of;  // cached blocks: in the tier or detached
-    std::map<block_id, std::uint32_t> ghost_of; // dropped blocks whose nodes are kept
+    std::vector<kvcache::detail::cached_block<s3fifo::node>> blocks;
+    const auto view = [&] { return block_table<s3fifo::node>(blocks); };
+    std::vector<block_handle> free_handles;
+    std::map<block_id, block_handle> handle_of; // cached blocks: in the tier or detached
     std::map<block_id, bool> in_tier;
     std::size_t tier_size = 0, ghost_hits = 0;
     s3fifo p(capacity);
     reference_s3fifo ref(capacity);
-    auto drop = [&](block_id id) {
-      const std::uint32_t i = node_of.at(id);
-      REQUIRE(p.remembers(n, i) == ref.remembers(id));
-      if (p.remembers(n, i))
-        ghost_of[id] = i;
-      else
-        free_nodes.push_back(i);
-      node_of.erase(id);
+    auto drop = [&](block_id id) { // the block leaves the cache
+      free_handles.push_back(handle_of.at(id));
+      handle_of.erase(id);
       in_tier.erase(id);
+      REQUIRE(p.remembers(id) == ref.remembers(id));
     };
     for (int op = 0; op < 20000; ++op) {
       const block_id id = g.uniform_int(100) == 0 ? fresh++ : g.uniform_int(hot);
       const std::uint64_t kind = g.uniform_int(8);
-      const auto it = node_of.find(id);
-      if (kind < 3 && (it == node_of.end() || !in_tier[id])) {
+      const auto it = handle_of.find(id);
+      if (kind < 3 && (it == handle_of.end() || !in_tier[id])) {
         if (tier_size == capacity) { // make room as the cache does
-          const std::uint32_t v = p.victim(n);
-          const block_id rv = ref.victim();
-          REQUIRE(v != kvcache::detail::npos);
-          REQUIRE(n[v].id == rv);
-          p.erase(n, v);
-          ref.erase(rv);
+          const block_handle v = p.evict(view());
+          const block_id rv = ref.evict();
+          REQUIRE(blocks[v].id == rv);
           --tier_size;
           in_tier[rv] = false;
           if (g.uniform_int(2) == 0 && rv != id)
             drop(rv); // demoted out of the cache; else it waits in a lower tier
         }
-        std::uint32_t i;
-        if (it != node_of.end()) {
-          i = it->second;
-        } else if (const auto gh = ghost_of.find(id); gh != ghost_of.end()) {
-          i = gh->second; // the kept node of a dropped block that comes back
-          ghost_of.erase(gh);
-          node_of[id] = i;
+        block_handle h;
+        if (it != handle_of.end()) {
+          h = it->second;
         } else {
-          for (auto k = ghost_of.begin(); k != ghost_of.end();) { // reclaim forgotten ghosts
-            REQUIRE(p.remembers(n, k->second) == ref.remembers(k->first));
-            if (!p.remembers(n, k->second)) {
-              free_nodes.push_back(k->second);
-              k = ghost_of.erase(k);
-            } else {
-              ++k;
-            }
-          }
-          if (free_nodes.empty()) {
-            i = static_cast<std::uint32_t>(n.size());
-            n.emplace_back();
+          if (free_handles.empty()) {
+            h = static_cast<block_handle>(blocks.size());
+            blocks.emplace_back();
           } else {
-            i = free_nodes.back();
-            free_nodes.pop_back();
+            h = free_handles.back();
+            free_handles.pop_back();
           }
-          n[i] = kvcache::detail::block_node{};
-          n[i].id = id;
-          node_of[id] = i;
+          blocks[h].id = id; // its node holds what the handle's last block left there
+          handle_of[id] = h;
         }
         ghost_hits += ref.remembers(id) ? 1 : 0;
-        p.insert(n, i);
+        p.insert(view(), h);
         ref.insert(id);
         in_tier[id] = true;
         ++tier_size;
-      } else if (kind < 6 && it != node_of.end() && in_tier[id]) {
-        p.touch(n, it->second);
+      } else if (kind < 6 && it != handle_of.end() && in_tier[id]) {
+        p.touch(view(), it->second);
         ref.touch(id);
-      } else if (kind == 6 && it != node_of.end() && in_tier[id]) {
-        p.erase(n, it->second); // pinned, or promoted up
+      } else if (kind == 6 && it != handle_of.end() && in_tier[id]) {
+        p.erase(view(), it->second); // pinned, or promoted up
         ref.erase(id);
         in_tier[id] = false;
         --tier_size;
-      } else if (kind == 7 && it != node_of.end() && !in_tier[id]) {
+      } else if (kind == 7 && it != handle_of.end() && !in_tier[id]) {
         drop(id); // a detached block leaves the cache from a lower tier
       }
       REQUIRE(p.size() == ref.size());
       REQUIRE(p.size() == tier_size);
-      REQUIRE(p.ghost_size(n) == ref.ghost_size());
+      REQUIRE(p.ghost_size() == ref.ghost_size());
+      REQUIRE(p.remembers(id) == ref.remembers(id));
     }
     CHECK(ghost_hits > (capacity > 1 ? 100u : 0u)); // the ghost path is exercised
   }

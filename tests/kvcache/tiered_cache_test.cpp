@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "infercost/core/random.hpp"
@@ -281,32 +282,44 @@ TEST_CASE("s3fifo tiered cache keeps every invariant over long random sequences"
     CHECK(c.stats().hits() > 0);
     CHECK(c.stats().promotions > 0);
     CHECK(c.stats().demotions[1] > 0);
-    // Kept nodes of dropped blocks stay within the ghosts' reach: at most the three ghosts'
-    // capacities (5, 9, 14 ids) plus forgotten ones waiting behind a remembered one or for the
-    // next batch of reclaims (every 256 drops).
-    CHECK(c.ghost_blocks() <= 2 * (5 + 9 + 14) + 2 * 256);
+    // Each tier's ghost holds at most its capacity: the tier's capacity less S's 10%.
+    for (const auto& [t, ghost] : {std::pair{tier::hbm, 5u}, {tier::dram, 9u}, {tier::ssd, 14u}}) {
+      CHECK(c.policy(t).ghost_capacity() == ghost);
+      CHECK(c.policy(t).ghost_size() <= ghost);
+      CHECK(c.policy(t).ghost_size() > 0);
+    }
   }
 }
 
-TEST_CASE("s3fifo keeps a dropped block's node while a ghost remembers it and reuses it",
+TEST_CASE("a block that s3fifo dropped comes back to its tier's main queue while the tier's "
+          "ghost remembers it",
           "[kvcache][tiered_cache]") {
-  // One block per tier: A goes HBM -> DRAM -> SSD as B, C, D arrive, and D's arrival drops it
-  // from SSD's small queue, so SSD's ghost remembers it.
-  basic_tiered_cache<h800_sxm, s3fifo> c(small_config(1, 1, 1));
-  for (const block_id b : {1, 2, 3, 4})
+  // HBM holds 1 block, SSD 10 (S: 1 block, ghost: 9 ids). Blocks 1..12 pass through HBM into
+  // SSD, whose S is its every victim: block 12's arrival drops block 1, and SSD's ghost
+  // remembers it.
+  basic_tiered_cache<h800_sxm, s3fifo> c(small_config(1, 0, 10));
+  for (block_id b = 1; b <= 12; ++b)
     (void)c.insert(std::vector<block_id>{b});
   REQUIRE(c.stats().dropped_blocks == 1);
-  REQUIRE(c.ghost_blocks() == 1);
   CHECK_FALSE(c.tier_of(1).has_value());
   CHECK(c.match(std::vector<block_id>{1}) == 0);
   CHECK(c.lookup(std::vector<block_id>{1}).hits() == 0);
   CHECK(c.pins(1) == 0);
   CHECK_THROWS_AS(c.pin(std::vector<block_id>{1}), config_error);
-  const insert_result r = c.insert(std::vector<block_id>{1});
-  CHECK(r.new_blocks == 1);
-  REQUIRE(c.tier_of(1) == tier::hbm);
+  CHECK(c.policy(tier::ssd).remembers(1));
+  // Block 1 comes back, and block 13 demotes it to SSD: a ghost hit, so it enters SSD's M and
+  // the ghost crosses it out.
+  CHECK(c.insert(std::vector<block_id>{1}).new_blocks == 1);
+  (void)c.insert(std::vector<block_id>{13});
+  REQUIRE(c.tier_of(1) == tier::ssd);
+  CHECK_FALSE(c.policy(tier::ssd).remembers(1));
+  // S always holds its 1-block target from now on, so every later victim comes from S: block 1
+  // stays through 30 more blocks, where LRU would drop it after 10.
+  for (block_id b = 14; b <= 43; ++b)
+    (void)c.insert(std::vector<block_id>{b});
+  CHECK(c.tier_of(1) == tier::ssd);
   CHECK(c.check_invariants() == "");
-  CHECK(c.stats().inserted_blocks == 5);
+  CHECK(c.stats().inserted_blocks == 44);
 }
 
 TEST_CASE("a block demoted from HBM into a full DRAM cascades to SSD and is dropped only from "

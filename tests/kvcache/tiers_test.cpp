@@ -56,3 +56,20 @@ TEST_CASE("sizing rejects weights that do not fit and bad host numbers", "[kvcac
   CHECK_THROWS_WITH(bad.validate(), "kvcache::deployment: block_tokens (0) must be > 0");
   CHECK(to_string(tier::dram) == "dram");
 }
+
+TEST_CASE("an instance's host share counts the device's own devices per host unless given",
+          "[kvcache][tiers]") {
+  // 16 H800s span two 8-GPU hosts (the device's devices_per_node): 2 × 2 TB × 0.75 of DRAM,
+  // 2 × 8 drives × 3.84 TB × 0.9 of SSD, 16 drives.
+  h800_sxm dev;
+  const host_share s = instance_host_share(dev, host_config{}, 16);
+  CHECK(s.dram_bytes == Approx(2 * 2.0e12 * 0.75));
+  CHECK(s.ssd_bytes == Approx(16 * 3.84e12 * 0.9));
+  CHECK(s.ssd_drives == 16.0);
+  // A 4-device host: four hosts' worth. A device whose node holds 16: one host's.
+  CHECK(instance_host_share(dev, host_config{.devices_per_node = 4}, 16).ssd_drives == 32.0);
+  dev.set_devices_per_node(16);
+  CHECK(instance_host_share(dev, host_config{}, 16).dram_bytes == Approx(2.0e12 * 0.75));
+  CHECK_THROWS_WITH(instance_host_share(dev, host_config{}, 0),
+                    "kvcache::host_config: devices (0) must be > 0");
+}

@@ -137,3 +137,78 @@ TEST_CASE("auxiliary-loss-free bias update drives max/mean load down on a skewed
   REQUIRE(first > 3.0);
   REQUIRE(last < 0.5 * first);
 }
+
+namespace {
+/// E[min(X, c)] for X ~ Binomial(n, p) summed over every x, the pmf from log-factorials
+/// (std::lgamma): the plain formula the library's sum is checked against.
+double brute_processed(std::int64_t n, double p, std::int64_t c) {
+  double s = 0.0;
+  for (std::int64_t x = 0; x <= n; ++x) {
+    const double xd = static_cast<double>(x), nd = static_cast<double>(n);
+    const double logp = std::lgamma(nd + 1) - std::lgamma(xd + 1) - std::lgamma(nd - xd + 1) +
+                        xd * std::log(p) + (nd - xd) * std::log1p(-p);
+    s += static_cast<double>(c < 0 ? x : std::min(x, c)) * std::exp(logp);
+  }
+  return s;
+}
+} // namespace
+
+TEST_CASE("expected processed and dropped assignments are Binomial sums", "[moe]") {
+  // X ~ Binomial(4, 1/2), capacity 1: E[min(X, 1)] = P(X >= 1) = 15/16; dropped = 2 − 15/16.
+  CHECK(moe::expected_processed(4, 0.5, 1) == Approx(15.0 / 16));
+  CHECK(moe::expected_dropped(4, 0.5, 1) == Approx(17.0 / 16));
+  // Capacity 3 of 4: only X = 4 drops one, P = 1/16.
+  CHECK(moe::expected_dropped(4, 0.5, 3) == Approx(1.0 / 16));
+  CHECK(moe::expected_processed(4, 0.5, 3) == Approx(2.0 - 1.0 / 16));
+  // No limit, a capacity of every token, p = 0 or 1, capacity 0: the obvious values.
+  CHECK(moe::expected_processed(10, 0.3, -1) == Approx(3.0));
+  CHECK(moe::expected_processed(10, 0.3, 10) == Approx(3.0));
+  CHECK(moe::expected_dropped(10, 0.3, 10) == 0.0);
+  CHECK(moe::expected_processed(10, 0.0, 2) == 0.0);
+  CHECK(moe::expected_processed(10, 1.0, 4) == 4.0);
+  CHECK(moe::expected_dropped(10, 1.0, 4) == 6.0);
+  CHECK(moe::expected_processed(10, 0.3, 0) == 0.0);
+  CHECK(moe::expected_processed(0, 0.3, 0) == 0.0);
+  // Against the full sum over every x, capacity below, at and above the mean, small and large n.
+  for (std::int64_t n : {1, 7, 40, 513, 5000, 40000})
+    for (double p : {0.001, 0.03125, 0.2, 0.7})
+      for (double f : {0.5, 0.9, 1.0, 1.1, 1.25, 2.0}) {
+        const auto c = static_cast<std::int64_t>(std::ceil(static_cast<double>(n) * p * f));
+        INFO("n " << n << " p " << p << " capacity " << c);
+        const double got = moe::expected_processed(n, p, c);
+        const double dropped = moe::expected_dropped(n, p, c);
+        REQUIRE(std::isfinite(got));
+        CHECK(got == Approx(brute_processed(n, p, c)).epsilon(1e-9).margin(1e-12));
+        CHECK(got + dropped == Approx(static_cast<double>(n) * p).epsilon(1e-12));
+        CHECK(dropped >= 0.0);
+      }
+  REQUIRE_THROWS_WITH(moe::expected_processed(-1, 0.5, 1),
+                      "moe::expected_processed: tokens (-1) must be >= 0");
+  REQUIRE_THROWS_WITH(moe::expected_dropped(4, 1.5, 1),
+                      "moe::expected_dropped: inclusion (1.5) must be in [0, 1]");
+  REQUIRE_THROWS_WITH(moe::expected_processed(4, 0.5, -2),
+                      "moe::expected_processed: capacity (-2) must be >= -1");
+}
+
+TEST_CASE("binomial probabilities are accurate where log-factorials lose digits", "[moe]") {
+  // Exact small cases: P(X = 2) for Binomial(4, 1/2) = 6/16; Binomial(20, 0.3) at 6 by the
+  // product formula.
+  CHECK(moe::detail::binomial_pmf(2, 4, 0.5) == Approx(6.0 / 16).epsilon(1e-14));
+  double c = 1.0;
+  for (int i = 0; i < 6; ++i)
+    c = c * (20 - i) / (i + 1); // C(20, 6) = 38760
+  CHECK(c == 38760.0);
+  CHECK(moe::detail::binomial_pmf(6, 20, 0.3) ==
+        Approx(c * std::pow(0.3, 6) * std::pow(0.7, 14)).epsilon(1e-13));
+  // Stirling's series meets the exact factorials at its switch (n = 15 → 16): log 16! from
+  // 15!·16, exactly representable.
+  const double log_sqrt_2pi = 0.5 * std::log(2.0 * std::acos(-1.0));
+  const double exact16 =
+      std::log(1307674368000.0 * 16.0) - 16.5 * std::log(16.0) + 16.0 - log_sqrt_2pi;
+  CHECK(moe::detail::stirling_error(16.0) == Approx(exact16).epsilon(1e-12));
+  // The probabilities of a large n sum to 1.
+  double total = 0.0;
+  for (int x = 0; x <= 100000; ++x)
+    total += moe::detail::binomial_pmf(x, 100000, 0.03125);
+  CHECK(total == Approx(1.0).epsilon(1e-12));
+}

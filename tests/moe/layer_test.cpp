@@ -24,8 +24,8 @@ template <class Scalar> row_matrix<Scalar> random_tokens(Eigen::Index t, int h, 
 }
 
 /// The grouped pass written plainly, one thread: per expert (ascending) a GEMM chain over its
-/// kept tokens scatter-added into the output, then each shared expert over all tokens. Its
-/// products are the layer's (moe::detail::matmul on the kernel `forward` picks by default).
+/// kept tokens scatter-added into the output, then each shared expert over all tokens, with
+/// Eigen's products as the layer makes them.
 template <class Layer, class Scalar>
 row_matrix<Scalar> scatter_add_reference(const Layer& layer, const row_matrix<Scalar>& x,
                                          const moe::routing& r) {
@@ -33,8 +33,6 @@ row_matrix<Scalar> scatter_add_reference(const Layer& layer, const row_matrix<Sc
   const moe::layer_config& lc = layer.config();
   row_matrix<Scalar> out = row_matrix<Scalar>::Zero(x.rows(), lc.hidden);
   row_matrix<Scalar> xe, h, a, y;
-  moe::detail::sgemm_scratch scratch;
-  const moe::detail::sgemm_isa isa = Layer::product_isa({});
   for (int e = 0; e < lc.num_experts; ++e) {
     std::vector<std::int64_t> slots;
     for (std::int64_t s = 0; s < static_cast<std::int64_t>(r.expert.size()); ++s)
@@ -46,11 +44,9 @@ row_matrix<Scalar> scatter_add_reference(const Layer& layer, const row_matrix<Sc
     xe.resize(n, lc.hidden);
     for (Eigen::Index i = 0; i < n; ++i)
       xe.row(i) = x.row(slots[static_cast<std::size_t>(i)] / r.top_k);
-    h.resize(n, layer.expert(e).in.cols());
-    moe::detail::matmul<false>(isa, xe, layer.expert(e).in, h, scratch);
+    h.noalias() = xe * layer.expert(e).in;
     expert::activate(h, a);
-    y.resize(n, lc.hidden);
-    moe::detail::matmul<false>(isa, a, layer.expert(e).out, y, scratch);
+    y.noalias() = a * layer.expert(e).out;
     for (Eigen::Index i = 0; i < n; ++i) {
       const auto s = static_cast<std::size_t>(slots[static_cast<std::size_t>(i)]);
       const auto w = static_cast<Scalar>(r.weight[s]);
@@ -58,10 +54,9 @@ row_matrix<Scalar> scatter_add_reference(const Layer& layer, const row_matrix<Sc
     }
   }
   for (int s = 0; s < lc.num_shared_experts; ++s) {
-    h.resize(x.rows(), layer.shared_expert(s).in.cols());
-    moe::detail::matmul<false>(isa, x, layer.shared_expert(s).in, h, scratch);
+    h.noalias() = x * layer.shared_expert(s).in;
     expert::activate(h, a);
-    moe::detail::matmul<true>(isa, a, layer.shared_expert(s).out, out, scratch);
+    out.noalias() += a * layer.shared_expert(s).out;
   }
   return out;
 }

@@ -2,6 +2,8 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -367,4 +369,68 @@ TEMPLATE_TEST_CASE("router cost is the gate GEMM on every device family", "[moe]
   REQUIRE(std::isfinite(t));
   REQUIRE(t > 0.0);
   REQUIRE(r.time_s(8192) > t);
+}
+
+namespace {
+/// A user's selection policy: the top_k experts among the lower half of the experts (a toy
+/// "one group of two" limit), with its group limit for the cost face.
+struct lower_half_topk {
+  static constexpr std::string_view name = "lower_half_topk";
+  static void select(std::span<const double> choice, const moe::router_config& cfg,
+                     std::span<int> out, moe::selection_scratch& scratch) {
+    moe::topk_selection::select(choice.first(choice.size() / 2), cfg, out, scratch);
+  }
+  static moe::expert_groups group_limit(const moe::router_config& /*cfg*/) {
+    return {.count = 2, .per_token = 1};
+  }
+};
+
+/// A user's scoring policy, not noexcept: choice = affinity = the logit itself.
+struct identity_scoring {
+  static constexpr std::string_view name = "identity";
+  static void score(std::span<const double> logits, std::span<const double> /*bias*/,
+                    std::span<double> affinity, std::span<double> choice) {
+    std::copy(logits.begin(), logits.end(), affinity.begin());
+    std::copy(logits.begin(), logits.end(), choice.begin());
+  }
+};
+
+/// A user's capacity policy: one assignment per expert, whatever the batch.
+struct one_each {
+  static constexpr std::string_view name = "one_each";
+  static int capacity(std::int64_t /*tokens*/, const moe::router_config& /*cfg*/) { return 1; }
+};
+} // namespace
+
+TEST_CASE("a user's own policies work in the router and describe themselves to the cost face",
+          "[moe]") {
+  using user_router = moe::basic_router<h800_sxm, identity_scoring, lower_half_topk, one_each>;
+  const moe::router_config cfg{.num_experts = 4, .top_k = 1, .hidden = 2, .norm_topk_prob = false};
+  const user_router r(cfg, row_matrix<double>::Zero(4, 2));
+  row_matrix<double> logits(3, 4);
+  logits << 0.1, 0.2, 9.0, 9.0, //
+      0.3, 0.2, 9.0, 9.0,       //
+      0.5, 0.4, 9.0, 9.0;
+  const moe::routing got = r.route_logits(logits);
+  // Experts 2 and 3 are never chosen (upper half); expert 1 wins token 0, expert 0 tokens 1, 2;
+  // one each: token 2's assignment is dropped.
+  REQUIRE(got.expert == std::vector<int>{1, 0, 0});
+  REQUIRE(got.load == std::vector<std::int64_t>{1, 1, 0, 0});
+  REQUIRE(got.dropped == std::vector<std::int64_t>{1, 0, 0, 0});
+  REQUIRE(got.weight[0] == Approx(0.2)); // the identity affinity, no renormalisation
+
+  const moe::any_router_policy policy = user_router::policy_type{};
+  CHECK(policy.scoring_name() == "identity");
+  CHECK(policy.selection_name() == "lower_half_topk");
+  CHECK(policy.capacity_name() == "one_each");
+  CHECK(policy.group_limit(cfg) == moe::expert_groups{.count = 2, .per_token = 1});
+  CHECK(policy.capacity(1000, cfg) == 1);
+  // The built-in policies: DeepSeek's group limit comes from the config, Switch's capacity is
+  // ceil(T·k/E·cf) = ceil(100·1/4·1.25) = 32.
+  const moe::router_config ds{.num_experts = 16, .top_k = 4, .n_group = 4, .topk_group = 2};
+  CHECK(moe::any_router_policy(moe::deepseek_router::policy_type{}).group_limit(ds) ==
+        moe::expert_groups{.count = 4, .per_token = 2});
+  CHECK(moe::any_router_policy{}.group_limit(ds) == moe::expert_groups{});
+  CHECK(moe::any_router_policy{}.capacity(100, cfg) == -1);
+  CHECK(moe::any_router_policy(moe::switch_router::policy_type{}).capacity(100, cfg) == 32);
 }

@@ -61,7 +61,7 @@ TEMPLATE_TEST_CASE("a request alone: TTFT is its prefill step and TPOT its decod
   const serving::report r = c.run(single(1500, 40), 1);
   REQUIRE(r.completed == 1);
   const serving::request_record& q = r.requests[0];
-  const auto& e = c.decode_engine();
+  const auto& e = c.prefill_engine();
   // TTFT: one step prefilling the 1,500-token prompt (under the 2,048-token budget).
   CHECK(q.ttft_s() == e(engine::step_batch{}.add_prefill(1500)).total_s);
   CHECK(q.queue_s() == 0.0);
@@ -90,14 +90,14 @@ TEMPLATE_TEST_CASE("a request alone under PD: TTFT adds the KV transfer, TPOT is
   const double prefill = c.prefill_engine()(engine::step_batch{}.add_prefill(3000)).total_s;
   // Two single-device instances fit in one node: the KV (3,000 tokens × 128 KiB for Llama-3-8B
   // in BF16) moves over the scale-up link, point to point.
-  CHECK(c.kv_transfer_scope() == link_scope::intra_node);
+  CHECK(c.kv_transfer().scope() == link_scope::intra_node);
   const double bytes = model::kv_bytes_per_sequence(m, 3000, precision::bf16);
   CHECK(bytes == 3000.0 * 131072.0);
   const double transfer = TestType{}.comm_time_s({.kind = collective::point_to_point,
                                                   .bytes = bytes,
                                                   .ranks = 2,
                                                   .scope = link_scope::intra_node});
-  CHECK(c.kv_transfer_time_s(3000) == transfer);
+  CHECK(c.kv_transfer().time_s(3000) == transfer);
   CHECK(q.ttft_s() == prefill + transfer);
   CHECK(q.transfer_s == Approx(transfer).epsilon(1e-12));
   CHECK(q.kv_bytes == bytes);
@@ -105,7 +105,7 @@ TEMPLATE_TEST_CASE("a request alone under PD: TTFT adds the KV transfer, TPOT is
   CHECK(q.decode_instance == 1);
   double t = q.first_token_s;
   for (std::int64_t k = 0; k < 19; ++k)
-    t += decode_s(c.decode_engine(), 3000 + k);
+    t += decode_s(*c.decode_engine(), 3000 + k);
   CHECK(q.completion_s == t);
   CHECK(r.kv_transfers == 1);
   CHECK(r.kv_bytes_transferred == bytes);
@@ -113,7 +113,7 @@ TEMPLATE_TEST_CASE("a request alone under PD: TTFT adds the KV transfer, TPOT is
   cluster_config inter = pd(1, 1);
   inter.kv_transfer_scope = link_scope::inter_node;
   cluster_t<TestType> far(m, inter);
-  CHECK(far.kv_transfer_time_s(3000) > transfer);
+  CHECK(far.kv_transfer().time_s(3000) > transfer);
   CHECK(far.run(single(3000, 20), 1).requests[0].ttft_s() > q.ttft_s());
 }
 
@@ -173,9 +173,11 @@ TEST_CASE("same seed, identical JSON; another seed, another run", "[serving][clu
   cluster_config cfg{
       .colocated = {.instances = 3,
                     .layout = {.devices = 2, .tp = 2, .weight_prec = precision::fp8}},
-      .balancer = serving::balancer_kind::power_of_two,
       .speculative = {.gamma = 2, .alpha = 0.7, .draft = model::presets::llama3_8b()}};
-  serving::basic_cluster<h800_sxm> c(target, cfg);
+  struct random_balancer : serving::default_policies {
+    using balancer = serving::power_of_two;
+  };
+  serving::basic_cluster<h800_sxm, random_balancer> c(target, cfg);
   const std::string a = serving::to_json(c.run(w, 99), true);
   const std::string b = serving::to_json(c.run(w, 99), true);
   const std::string other = serving::to_json(c.run(w, 100), true);
@@ -223,17 +225,18 @@ TEST_CASE("every balancer completes the workload, and PD conserves requests and 
                                                  .output_spread = 0.9},
                                                 8);
   const auto m = model::presets::llama3_8b();
-  for (const auto kind :
-       {serving::balancer_kind::round_robin, serving::balancer_kind::least_loaded,
-        serving::balancer_kind::power_of_two, serving::balancer_kind::cache_aware}) {
-    cluster_config col{.colocated = {.instances = 3, .layout = one_device}, .balancer = kind};
-    cluster_config dis = pd(1, 2);
-    dis.balancer = kind;
-    dis.pd_threshold_tokens = 1500; // the article's rule at a smaller threshold
+  for (const char* kind : {"round_robin", "least_loaded", "power_of_two", "cache_aware"}) {
+    const cluster_config col{.colocated = {.instances = 3, .layout = one_device}};
+    const cluster_config dis = pd(1, 2);
+    // The article's rule at a smaller threshold.
+    const serving::policy_values<serving::runtime_policies> policies{
+        .balancer = serving::parse_balancer(kind),
+        .admission = serving::length_threshold{.threshold_tokens = 1500}};
     for (const cluster_config& cfg : {col, dis}) {
-      serving::basic_cluster<h800_sxm> c(m, cfg);
+      serving::basic_cluster<h800_sxm, serving::runtime_policies> c(m, cfg, {}, {}, policies);
       const serving::report r = c.run(w, 2);
-      INFO("balancer " << serving::to_string(kind) << ", mode " << r.mode);
+      INFO("balancer " << kind << ", mode " << r.mode);
+      CHECK(r.balancer == kind);
       CHECK(r.completed == 400);
       CHECK(r.output_tokens == w.output_tokens());
       CHECK(r.use.input_hit_tokens + r.use.input_miss_tokens == w.input_tokens());
@@ -324,15 +327,17 @@ TEST_CASE("a prefix cache turns shared prefixes into hits that shorten prefill",
                                                  .prefix_zipf = 1.0},
                                                 12);
   const auto m = model::presets::llama3_8b();
-  auto run = [&](bool cache, serving::balancer_kind b) {
-    serving::basic_cluster<h800_sxm> c(m, {.colocated = {.instances = 4, .layout = one_device},
-                                           .balancer = b,
-                                           .cache = {.enabled = cache, .hbm_fraction = 0.2}});
+  auto run = [&](bool cache, const char* b) {
+    serving::basic_cluster<h800_sxm, serving::runtime_policies> c(
+        m,
+        {.colocated = {.instances = 4, .layout = one_device},
+         .cache = {.enabled = cache, .hbm_fraction = 0.2}},
+        {}, {}, {.balancer = serving::parse_balancer(b)});
     return c.run(w, 1);
   };
-  const serving::report none = run(false, serving::balancer_kind::round_robin);
-  const serving::report rr = run(true, serving::balancer_kind::round_robin);
-  const serving::report aware = run(true, serving::balancer_kind::cache_aware);
+  const serving::report none = run(false, "round_robin");
+  const serving::report rr = run(true, "round_robin");
+  const serving::report aware = run(true, "cache_aware");
   CHECK(none.use.input_hit_tokens == 0);
   CHECK_FALSE(none.cache.enabled);
   for (const serving::report* r : {&rr, &aware}) {

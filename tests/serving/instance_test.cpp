@@ -313,9 +313,9 @@ TEST_CASE("speculative decode steps verify gamma tokens and emit what the accept
   const engine_t<h800_sxm> e(target, {.devices = 2, .tp = 2, .weight_prec = precision::fp8});
   const speculative::basic_step_cost_model<h800_sxm> draft(
       {.target = target,
-       .target_forward = {.weights = precision::fp8, .devices = 2},
+       .target_layout = {.devices = 2, .tp = 2, .weight_prec = precision::fp8},
        .draft = model::presets::llama3_8b(),
-       .draft_forward = {.weights = precision::fp8, .devices = 2}});
+       .draft_layout = {.devices = 2, .tp = 2, .weight_prec = precision::fp8}});
   // α = 1: every step emits γ + 1 = 4 tokens, so 1 + 4·3 tokens take one prefill and 3 steps
   // at contexts 1000, 1004, 1008 (the context grows by the 4 emitted tokens).
   const auto reqs = requests({{1000, 13}});
@@ -333,7 +333,7 @@ TEST_CASE("speculative decode steps verify gamma tokens and emit what the accept
     REQUIRE(d);
     double drafts = 0.0;
     for (int i = 0; i < 3; ++i)
-      drafts += draft.draft_forward(1, ctx + i).total_s();
+      drafts += draft.draft_forward_s(1, ctx + i);
     CHECK(*d == Approx(decode_s(e, 1, ctx, 3) + drafts).epsilon(1e-12));
     t += *d;
     inst.finish_step(t, out);

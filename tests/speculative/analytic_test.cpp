@@ -85,7 +85,7 @@ TEST_CASE("alpha outside [0, 1] and gamma < 1 are rejected", "[speculative]") {
   CHECK_THROWS_AS(article_speedup(1.5, 4), config_error);
   CHECK_THROWS_AS(ideal_speedup(0.5, 4, -1.0), config_error);
   CHECK_THROWS_WITH(acceptance_model(2.0, 3),
-                    "speculative::tokens_per_step_pmf: alpha (2) must be in [0, 1]");
+                    "speculative::acceptance_profile: alpha (2) must be in [0, 1]");
   CHECK_THROWS_AS(acceptance_model(0.5, 0), config_error);
   rng g(1);
   CHECK_THROWS_AS(acceptance_model(0.5, 2).sample_emitted(-1, g), config_error);

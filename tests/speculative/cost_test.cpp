@@ -4,7 +4,9 @@
 #include <type_traits>
 
 #include "infercost/device/catalog.hpp"
+#include "infercost/engine/step_cost.hpp"
 #include "infercost/model/presets.hpp"
+#include "infercost/moe/balance.hpp"
 #include "infercost/speculative/cost.hpp"
 #include "infercost/speculative/language_model.hpp"
 
@@ -12,81 +14,60 @@ using namespace infercost;
 using namespace infercost::speculative;
 
 namespace {
+// 70B in FP8 (70 GB) on 2 devices; the 1B draft in BF16 on one device.
+const engine::parallel_layout target_tp2{.devices = 2, .tp = 2, .weight_prec = precision::fp8};
 step_config llama_70b_1b() {
-  // 70B in FP8 (70 GB) on 2 devices; the 1B draft in BF16 on one device.
   return step_config{.target = model::presets::llama3_70b(),
-                     .target_forward = {.weights = precision::fp8, .devices = 2},
+                     .target_layout = target_tp2,
                      .draft = llama32_1b(),
-                     .draft_forward = {}};
+                     .draft_layout = {}};
 }
 } // namespace
 
-TEMPLATE_TEST_CASE("a plain forward at batch 1 reads every active weight once", "[speculative]",
-                   infercost::h800_sxm, infercost::ascend_910b) {
-  const TestType dev;
-  const model::model_config m = model::presets::llama3_8b();
-  const forward_time f = forward_time_s(dev, m, forward_config{}, 1, 1, 1000.0);
-  // Llama-3.1-8B (presets.hpp: hidden 4096, 32 layers, 32 heads, 8 KV heads of 128, FFN 14336,
-  // vocab 128256, untied). Per layer: attention 4096·32·128 (q) + 2·4096·8·128 (k, v) +
-  // 32·128·4096 (o) = 41,943,040 and FFN 3·4096·14336 = 176,160,768 parameters. Active per
-  // token: the LM head 128256·4096 = 525,336,576 plus the layers 32·(41,943,040 + 176,160,768)
-  // = 6,979,321,856, together 7,504,658,432 (the input embedding is a lookup, not matrix work).
-  // Weights: 7,504,658,432 · 2 bytes (BF16) = 15,009,316,864.
-  CHECK(f.weight_bytes == 15'009'316'864.0);
-  // Attention at context 1000: the new token sees 1001 keys in each of 32 layers, at
-  // 2·32·(128 + 128) = 16,384 FLOPs per key: 32·1001·16384 = 524,812,288. FLOPs =
-  // 2·7,504,658,432 + 524,812,288 = 15,534,129,152.
-  CHECK(f.flops == 15'534'129'152.0);
-  // KV read: 32 layers · 1001 keys · 2·8·128·2 = 4,096 bytes = 131,203,072.
-  CHECK(f.kv_bytes_read == 131'203'072.0);
-  // Time (speculative/cost.hpp: per layer one GEMM op and one attention op, × 32 layers):
-  //   GEMM op: 2·7,504,658,432 / 32 = 469,041,152 FLOPs and 15,009,316,864 / 32 = 469,041,152
-  //     weight bytes;
-  //   attention op: 524,812,288 / 32 = 16,400,384 FLOPs; 131,203,072 / 32 = 4,100,096 bytes
-  //     read and one token's KV, 32·4096 / 32 = 4,096 bytes, written: 4,104,192 bytes.
-  //   h800_sxm (rates as in tests/engine/step_cost_test.cpp): GEMM max(469,041,152/692.58e12 =
-  //     6.77e-7, 469,041,152/2680e9 = 1.7501535522e-4) + 4 µs = 1.7901535522e-4, × 32 =
-  //     5.7284913672e-3; attention max(16,400,384/494.7e12 = 3.32e-8, 4,104,192/2680e9 =
-  //     1.5314149254e-6) + 4 µs = 5.5314149254e-6, × 32 = 1.7700527761e-4; total
-  //     5.905496644776e-3 s.
-  //   ascend_910b: GEMM max(469,041,152/263.2e12 = 1.78e-6, 469,041,152/1280e9 = 3.664384e-4)
-  //     + 10 µs = 3.764384e-4, × 32 = 1.20460288e-2; attention max(16,400,384/188e12 = 8.72e-8,
-  //     4,104,192/1280e9 = 3.2064e-6) + 10 µs = 1.32064e-5, × 32 = 4.226048e-4; total
-  //     1.24686336e-2 s.
-  const bool h800 = std::is_same_v<TestType, infercost::h800_sxm>;
-  REQUIRE(std::isfinite(f.total_s()));
-  CHECK(f.linear_s == Approx(h800 ? 5.728491367164e-3 : 1.20460288e-2).epsilon(1e-9));
-  CHECK(f.attention_s == Approx(h800 ? 1.770052776119e-4 : 4.226048e-4).epsilon(1e-9));
-  CHECK(f.total_s() == Approx(h800 ? 5.905496644776e-3 : 1.24686336e-2).epsilon(1e-9));
-  CHECK(f.comm_s == 0.0);
-  // Verifying 5 tokens per sequence at batch 1 costs barely more than one (memory-bound).
-  const forward_time v = forward_time_s(dev, m, forward_config{}, 1, 5, 1000.0);
-  CHECK(v.total_s() < 1.1 * f.total_s());
-  CHECK(v.weight_bytes == f.weight_bytes);
+TEMPLATE_TEST_CASE("a speculative step is the engine's verify pass plus the draft's decode steps",
+                   "[speculative]", infercost::h800_sxm, infercost::ascend_910b) {
+  // The forward passes are the step-cost engine's (pinned by hand in tests/engine); this checks
+  // how the speculative cost face composes them.
+  const basic_step_cost_model<TestType> cm(llama_70b_1b());
+  const engine::basic_step_cost<TestType> target(model::presets::llama3_70b(), target_tp2);
+  const engine::basic_step_cost<TestType> draft(llama32_1b(), {});
+  const std::int64_t batch = 8;
+  const double ctx = 8 * 1000.0;
+  auto decode = [&](double context_sum, int gamma) {
+    engine::step_batch b;
+    b.totals.decode_sequences = static_cast<double>(batch);
+    b.totals.decode_context_sum = context_sum;
+    b.speculative_tokens = gamma;
+    return b;
+  };
+  const step_cost s = cm.cost(batch, ctx, 4, 0.8);
+  // Verify: one target pass of 1 + γ = 5 tokens per sequence.
+  CHECK(s.verify_s == target(decode(ctx, 4)).total_s);
+  CHECK(s.baseline_step_s == target(decode(ctx, 0)).total_s);
+  // Draft: γ = 4 decode steps of the 1B model, the i-th at Σ context ctx + i·batch.
+  CHECK(s.draft_s == Approx(draft(decode(ctx, 0)).total_s + draft(decode(ctx + 8, 0)).total_s +
+                            draft(decode(ctx + 16, 0)).total_s + draft(decode(ctx + 24, 0)).total_s)
+                         .epsilon(1e-12));
+  // E[N] = (1 − 0.8^5) / (1 − 0.8) = (1 − 0.32768) / 0.2 = 3.3616 tokens per step.
+  CHECK(s.tokens_per_step == Approx(3.3616).epsilon(1e-12));
+  CHECK(s.tokens_per_s == Approx(8 * 3.3616 / (s.draft_s + s.verify_s)).epsilon(1e-12));
+  CHECK(s.speedup == Approx(3.3616 * s.baseline_step_s / (s.draft_s + s.verify_s)).epsilon(1e-12));
+  // The article's formula with ᾱ = E[K]/γ = 2.3616/4 = 0.5904: 1 / (1 − 0.5904 + 0.5904/4).
+  CHECK(s.article_speedup == Approx(1.0 / (1.0 - 0.5904 + 0.1476)).epsilon(1e-12));
 }
 
-TEST_CASE("an MoE forward reads only the experts its tokens touch", "[speculative]") {
+TEST_CASE("an MoE verify pass reads only the experts its tokens touch", "[speculative]") {
   // E = 256, k = 8: one token touches 8; 1000 tokens touch 256·(1 − (31/32)^1000) ≈ 256.
   CHECK(moe::expected_distinct_experts_uniform(256, 8, 1.0) == Approx(8.0));
-  CHECK(moe::expected_distinct_experts_uniform(256, 8, 2.0) ==
-        Approx(256.0 * (1.0 - std::pow(31.0 / 32, 2))));
   CHECK(moe::expected_distinct_experts_uniform(256, 8, 1000.0) == Approx(256.0).epsilon(1e-9));
-  const model::model_config m = model::presets::deepseek_v3();
-  const h800_sxm dev;
-  const forward_config fc{.weights = precision::fp8, .devices = 8};
-  const forward_time one = forward_time_s(dev, m, fc, 1, 1, 0.0);
-  // One token activates, in FP8 (1 byte each), DeepSeek-V3's (presets.hpp) LM head
-  // 129280·7168 = 926,679,040; 61 layers of MLA attention, each 7168·1536 + 1536·128·(128 + 64)
-  // (q) + 7168·(512 + 64) (kv_a) + 512·128·(128 + 128) (kv_b) + 128·128·7168 (o) = 187,105,280,
-  // = 11,413,422,080; 3 dense FFNs 3·(3·7168·18432) = 1,189,085,184; and in 58 MoE layers the
-  // router 58·7168·256 = 106,430,464 and 1 shared + 8 routed experts of 3·7168·2048 =
-  // 44,040,192: 58·9·44,040,192 = 22,988,980,224. Sum 36,624,596,992 (with the input
-  // embedding, 37,551,276,032: the report's "37B activated").
-  CHECK(one.weight_bytes == Approx(36'624'596'992.0).epsilon(1e-12));
-  const forward_time two = forward_time_s(dev, m, fc, 1, 2, 0.0);
+  const basic_step_cost_model<h800_sxm> cm(make_mtp_step_config(
+      model::presets::deepseek_v3(), {.devices = 8, .tp = 8, .weight_prec = precision::fp8}));
+  const engine::step_breakdown one = cm.target_forward(1, 1, 0.0);
+  const engine::step_breakdown two = cm.target_forward(1, 2, 0.0);
   // Verifying a second token touches ≈ 7.75 more experts per layer: more bytes, not double.
-  CHECK(two.weight_bytes > one.weight_bytes);
-  CHECK(two.weight_bytes < 2.0 * one.weight_bytes);
+  CHECK(two.bytes > one.bytes);
+  CHECK(two.bytes < 2.0 * one.bytes);
+  CHECK(two.draft_s == 0.0);
 }
 
 TEMPLATE_TEST_CASE("speculation speeds up batch 1 and slows down compute-bound batches",
@@ -126,7 +107,7 @@ TEMPLATE_TEST_CASE("DeepSeek-V3 MTP with one token at 85-90% acceptance emits 1.
                    "[speculative]", infercost::h800_sxm, infercost::ascend_910b) {
   const model::model_config m = model::presets::deepseek_v3();
   const basic_step_cost_model<TestType> cm(
-      make_mtp_step_config(m, {.weights = precision::fp8, .devices = 16}));
+      make_mtp_step_config(m, {.devices = 16, .tp = 16, .weight_prec = precision::fp8}));
   for (double a : {0.85, 0.90}) {
     const step_cost s = cm.cost(32, 32 * 4000.0, 1, a);
     CHECK(s.tokens_per_step == Approx(1.0 + a));
@@ -137,7 +118,7 @@ TEMPLATE_TEST_CASE("DeepSeek-V3 MTP with one token at 85-90% acceptance emits 1.
     CHECK(s.speedup > 1.3);
     CHECK(s.speedup < s.tokens_per_step);
   }
-  const model::model_config mtp = mtp_module_config(m);
+  const model::model_config mtp = model::mtp_module(m);
   CHECK(mtp.num_layers == 1);
   CHECK(mtp.is_moe());
 }
@@ -161,7 +142,8 @@ TEST_CASE("the cost face rejects bad shapes, gamma, alpha and vocabularies", "[s
                     "speculative::expected_tokens_per_step: gamma (0) must be >= 1");
   CHECK_THROWS_WITH(cm.cost(1, 100.0, 2, 1.1),
                     "speculative::expected_tokens_per_step: alpha (1.1) must be in [0, 1]");
-  CHECK_THROWS_WITH(cm.cost(0, 100.0, 2, 0.8), "speculative::forward_time: batch (0) must be > 0");
+  CHECK_THROWS_WITH(cm.cost(0, 100.0, 2, 0.8),
+                    "speculative::step_cost_model: batch (0) must be > 0");
   CHECK_THROWS_AS(cm.cost(1, -1.0, 2, 0.8), config_error);
   CHECK_THROWS_AS(cm.kv_bytes(1, 100.0, 0), config_error);
   CHECK_THROWS_AS(cm.best_gamma(1, 100.0, 0.8, 0), config_error);
@@ -171,7 +153,11 @@ TEST_CASE("the cost face rejects bad shapes, gamma, alpha and vocabularies", "[s
                     "speculative::step_cost_model: draft.vocab (32000) must equal target.vocab "
                     "(128256)");
   bad = llama_70b_1b();
-  bad.target_forward.devices = 0;
+  bad.target_layout.devices = 0;
   CHECK_THROWS_WITH(basic_step_cost_model<h800_sxm>(bad),
-                    "speculative::forward_config: devices (0) must be > 0");
+                    "engine::layout: devices (0) must be > 0");
+  // Without a draft model the target's MTP module drafts; Llama has none.
+  bad = llama_70b_1b();
+  bad.draft.reset();
+  CHECK_THROWS_AS(basic_step_cost_model<h800_sxm>(bad), config_error);
 }

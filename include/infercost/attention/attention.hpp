@@ -23,12 +23,7 @@ namespace infercost::attention {
 /// The shape and the policy's config are validated on construction. The cost face gives per-layer
 /// work and the device's time for it; `attention::forward` (attention/forward.hpp) runs the policy
 /// on real Q/K/V in the layer's head layout (MLA: absorbed, over the latent).
-template <class Device, class Policy> class basic_attention {
-  static_assert(device_cost_model<Device>,
-                "basic_attention: Device must satisfy infercost::device_cost_model.");
-  static_assert(is_policy_v<Policy>,
-                "basic_attention: Policy must be attention::full, csa, sliding_window or "
-                "topk_sparse.");
+template <device_cost_model Device, attention_policy Policy> class basic_attention {
 
 public:
   using device_type = Device;
@@ -59,23 +54,26 @@ public:
 
   /// Work of one decode step at `context` cached tokens.
   [[nodiscard]] attention_work decode_work(std::int64_t context) const {
-    return attention::decode_work(shape_, config_, context);
+    return step_work(batch_totals{}.add_decode(context));
   }
   /// Work of a prefill chunk of `tokens` after `cached` tokens.
   [[nodiscard]] attention_work prefill_work(std::int64_t tokens, std::int64_t cached = 0) const {
-    return attention::prefill_work(shape_, config_, tokens, cached);
+    return step_work(batch_totals{}.add_prefill(tokens, cached));
   }
   /// Work of a batch step given by its sums (cost independent of the batch's size).
   [[nodiscard]] attention_work step_work(const batch_totals& t) const {
-    return attention::step_work(shape_, config_, t);
+    return Policy::step_work(shape_, config_, t);
   }
   /// KV-cache bytes per token in this layer.
   [[nodiscard]] double kv_bytes_per_token() const {
-    return attention::kv_bytes_per_token(shape_, config_);
+    return Policy::kv_bytes_per_token(shape_, config_);
   }
   /// KV-cache bytes of one sequence of `context` tokens in this layer.
   [[nodiscard]] double kv_bytes_per_sequence(std::int64_t context) const {
-    return attention::kv_bytes_per_sequence(shape_, config_, context);
+    if (context < 0)
+      throw config_error("attention::kv_bytes_per_sequence", "context",
+                         fmt::format("({}) must be >= 0", context));
+    return Policy::kept_tokens(config_, static_cast<double>(context)) * kv_bytes_per_token();
   }
 
   /// Device time of one decode step (typically memory-bound).

@@ -1,6 +1,7 @@
 /// @file
 /// The cost face of attention: FLOPs, bytes and KV footprint of one attention layer under each
-/// policy, for a prefill chunk, one decode step, or a whole batch step given only its sums.
+/// policy, for a prefill chunk, one decode step, or a whole batch step given only its sums; the
+/// policy tags (full, csa, sliding_window, topk_sparse) and the `attention_policy` concept.
 ///
 /// Conventions (per layer):
 /// - A "pair" is one (query, key) score. Full causal attention over a chunk of n new tokens after
@@ -14,10 +15,11 @@
 ///   projection they replace. Only context-dependent projections count here: CSA's compression
 ///   and the MLA prefix expansion in prefill.
 /// - Decode reads the attended keys' cache; prefill reads the cached prefix once (the new chunk's
-///   K/V stay on chip, FlashAttention-style) — the same convention as model::prefill_work.
+///   K/V stay on chip, FlashAttention-style).
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -89,8 +91,11 @@ struct attention_work {
 /// A batch step described by its sums only, so its cost does not depend on how many tokens or
 /// sequences it has. Fill it with add_decode / add_prefill (O(1) each) or set the sums directly.
 struct batch_totals {
-  double decode_sequences = 0.0;   ///< sequences decoding one token this step
+  double decode_sequences = 0.0;   ///< sequences decoding this step
   double decode_context_sum = 0.0; ///< Σ cached tokens of the decoding sequences
+  /// Query tokens of each decoding sequence: 1, or 1 + γ when a speculative verify pass scores
+  /// γ draft tokens (they sit at positions c, c+1, …, c+γ and share one read of the sequence's KV).
+  double decode_queries_per_sequence = 1.0;
   double prefill_chunks = 0.0;     ///< prefill chunks this step
   double prefill_tokens = 0.0;     ///< Σ new tokens of the chunks
   double prefill_cached_sum = 0.0; ///< Σ tokens cached before each chunk
@@ -122,6 +127,9 @@ struct batch_totals {
     constexpr std::string_view c = "attention::batch_totals";
     check_non_negative(c, "decode_sequences", decode_sequences);
     check_non_negative(c, "decode_context_sum", decode_context_sum);
+    if (!(decode_queries_per_sequence >= 1.0))
+      throw config_error(c, "decode_queries_per_sequence",
+                         fmt::format("({}) must be >= 1", decode_queries_per_sequence));
     check_non_negative(c, "prefill_chunks", prefill_chunks);
     check_non_negative(c, "prefill_tokens", prefill_tokens);
     check_non_negative(c, "prefill_cached_sum", prefill_cached_sum);
@@ -133,8 +141,9 @@ namespace detail {
 
 /// What the cost formulas need from a policy.
 struct policy_numbers {
-  double cap = std::numeric_limits<double>::infinity(); ///< most keys a query attends to
-  double exact_fraction = 1.0;                          ///< CSA: share of queries attending exactly
+  double cap = std::numeric_limits<double>::infinity();    ///< most keys a query attends to
+  double kv_cap = std::numeric_limits<double>::infinity(); ///< most tokens a layer's KV keeps
+  double exact_fraction = 1.0;   ///< CSA: share of queries attending exactly
   double compression = 1.0;      ///< CSA: width factor of the compressed path (1 = none)
   bool compressed_cache = false; ///< CSA: a compressed copy of K/V is cached too
   double index_heads = 0.0;      ///< indexer heads (0 = no indexer)
@@ -143,7 +152,7 @@ struct policy_numbers {
 
 [[nodiscard]] inline policy_numbers numbers_of(const full_config&) { return {}; }
 [[nodiscard]] inline policy_numbers numbers_of(const sliding_window_config& c) {
-  return {.cap = c.key_cap()};
+  return {.cap = c.key_cap(), .kv_cap = c.key_cap()};
 }
 [[nodiscard]] inline policy_numbers numbers_of(const topk_config& c) {
   return {
@@ -193,33 +202,41 @@ struct policy_numbers {
   const bool csa = p.compressed_cache;
   const bool indexer = p.index_heads > 0.0;
 
-  // Decode: absorbed form for MLA.
+  // Decode: absorbed form for MLA. Each of the S sequences runs q query tokens at positions
+  // c, …, c+q−1 (q = 1, or 1 + γ when verifying drafts); they read the sequence's KV once.
   if (t.decode_sequences > 0.0) {
-    const double S = t.decode_sequences;
+    const double S = t.decode_sequences, q = t.decode_queries_per_sequence;
     const double dq = s.decode_qk_dim(), dv = s.decode_v_dim(), hk = s.decode_kv_heads();
-    const double available = t.decode_context_sum + S; // Σ (c + 1)
-    const double attended = std::min(available, S * std::min(available / S, p.cap));
+    const double mean_keys = t.decode_context_sum / S + 1.0; // keys of a sequence's first query
+    // Σ over the q queries of min(keys, cap), with the mean context (see above for the cap).
+    const double available = S * (q * mean_keys + q * (q - 1.0) / 2.0);
+    const double attended =
+        std::min(available, S * q * std::min(mean_keys + (q - 1.0) / 2.0, p.cap));
+    // Keys whose KV is read: a sequence's context and window, at most the cap plus the window.
+    const double read = S * std::min(mean_keys + q - 1.0, p.cap + q - 1.0);
     const double exact = r * attended, compressed = (1.0 - r) * attended;
+    const double exact_read = r * read, compressed_read = (1.0 - r) * read;
+    const double Q = S * q; // query tokens
     w.core_flops += 2.0 * H * (dq + dv) * (exact + compressed / f);
     w.vector_flops += softmax_flops_per_score * H * attended;
-    w.kv_bytes_read += kvb * (exact + compressed / f);
-    w.activation_bytes_read += S * H * dq * b_act;
-    w.activation_bytes_written += S * H * dv * b_act;
+    w.kv_bytes_read += kvb * (exact_read + compressed_read / f);
+    w.activation_bytes_read += Q * H * dq * b_act;
+    w.activation_bytes_written += Q * H * dv * b_act;
     if (indexer) {
       w.indexer_flops += 2.0 * p.index_heads * p.index_dim * available;
       w.vector_flops += indexer_vector_flops_per_score * p.index_heads * available +
                         topk_select_flops_per_candidate * available;
-      w.index_bytes_read += p.index_dim * b_idx * available;
-      w.activation_bytes_read += S * p.index_heads * (p.index_dim + 1.0) * b_act;
+      w.index_bytes_read += p.index_dim * b_idx * S * (mean_keys + q - 1.0);
+      w.activation_bytes_read += Q * p.index_heads * (p.index_dim + 1.0) * b_act;
     }
     if (csa) {
-      // Compress the new token's K and V; project the compressed queries and expand their
+      // Compress the new tokens' K and V; project the compressed queries and expand their
       // outputs; score the importance q·k of every head.
-      w.projection_flops += S * hk * 2.0 * (dq * dq + dv * dv) / f;
-      w.projection_flops += (1.0 - r) * S * H * 2.0 * (dq * dq + dv * dv) / f;
-      w.vector_flops += S * H * 2.0 * dq;
+      w.projection_flops += Q * hk * 2.0 * (dq * dq + dv * dv) / f;
+      w.projection_flops += (1.0 - r) * Q * H * 2.0 * (dq * dq + dv * dv) / f;
+      w.vector_flops += Q * H * 2.0 * dq;
     }
-    w.kv_bytes_written += S * kv_bytes_per_token(s, p);
+    w.kv_bytes_written += Q * kv_bytes_per_token(s, p);
   }
 
   // Prefill: per-head form (MLA up-projected).
@@ -258,7 +275,44 @@ struct policy_numbers {
   return w;
 }
 
+/// The cost face of a policy whose numbers are a detail::policy_numbers (the built-in ones):
+/// step work and KV footprint from its config, through the formulas above.
+template <class Config> struct numbers_policy {
+  using config = Config;
+  /// Work of one layer for a batch step given by its sums.
+  [[nodiscard]] static attention_work step_work(const attention_shape& s, const Config& c,
+                                                const batch_totals& t) {
+    return detail::step_work(s, numbers_of(c), t);
+  }
+  /// KV-cache bytes one token adds to one layer.
+  [[nodiscard]] static double kv_bytes_per_token(const attention_shape& s, const Config& c) {
+    return detail::kv_bytes_per_token(s, numbers_of(c));
+  }
+  /// Tokens of a `context`-token sequence whose KV one layer keeps (a window keeps its last
+  /// window + sinks tokens).
+  [[nodiscard]] static double kept_tokens(const Config& c, double context) {
+    return std::min(context, numbers_of(c).kv_cap);
+  }
+};
+
 } // namespace detail
+
+/// Policy tag: full causal attention.
+struct full : detail::numbers_policy<full_config> {
+  static constexpr std::string_view name = "full";
+};
+/// Policy tag: compressed sparse attention (the article's CSA).
+struct csa : detail::numbers_policy<csa_config> {
+  static constexpr std::string_view name = "csa";
+};
+/// Policy tag: sliding-window attention with optional sinks.
+struct sliding_window : detail::numbers_policy<sliding_window_config> {
+  static constexpr std::string_view name = "sliding_window";
+};
+/// Policy tag: top-k sparse attention chosen by an indexer (DSA).
+struct topk_sparse : detail::numbers_policy<topk_config> {
+  static constexpr std::string_view name = "topk_sparse";
+};
 
 /// Work of one attention layer for a batch step given by its sums (see detail::step_work for
 /// which parts are exact). @throws config_error for an invalid shape, config or sums.
@@ -301,10 +355,8 @@ template <class Config>
   if (context < 0)
     throw config_error("attention::kv_bytes_per_sequence", "context",
                        fmt::format("({}) must be >= 0", context));
-  double kept = static_cast<double>(context);
-  if constexpr (std::is_same_v<Config, sliding_window_config>)
-    kept = std::min(kept, c.key_cap());
-  return kept * kv_bytes_per_token(s, c);
+  return detail::numbers_policy<Config>::kept_tokens(c, static_cast<double>(context)) *
+         kv_bytes_per_token(s, c);
 }
 
 } // namespace infercost::attention

@@ -1,15 +1,13 @@
 /// @file
-/// Attention policies and their numbers: the shape of one attention layer (MHA, GQA or MLA), and
-/// the tag types `full`, `csa`, `sliding_window` and `topk_sparse` with their config structs.
-///
-/// A policy tag is the template parameter of `attention::basic_attention`; it names the code path.
-/// The numbers (window, ratio, top-k, ...) live in the tag's `config` struct.
+/// The numbers of attention: the shape of one attention layer (MHA, GQA or MLA), the head layout a
+/// numeric forward pass runs with, and the config structs of the built-in policies (full, CSA,
+/// sliding window, top-k sparse). The policy tags themselves, with their cost faces and the
+/// `attention_policy` concept a user's own policy satisfies, are in attention/cost.hpp.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <string_view>
-#include <type_traits>
 
 #include "infercost/core/error.hpp"
 #include "infercost/device/work.hpp"
@@ -254,33 +252,6 @@ struct topk_config {
   /// Most keys a query attends to.
   [[nodiscard]] double key_cap() const noexcept { return static_cast<double>(top_k); }
 };
-
-/// Policy tag: full causal attention.
-struct full {
-  using config = full_config;
-  static constexpr std::string_view name = "full";
-};
-/// Policy tag: compressed sparse attention (the article's CSA).
-struct csa {
-  using config = csa_config;
-  static constexpr std::string_view name = "csa";
-};
-/// Policy tag: sliding-window attention with optional sinks.
-struct sliding_window {
-  using config = sliding_window_config;
-  static constexpr std::string_view name = "sliding_window";
-};
-/// Policy tag: top-k sparse attention chosen by an indexer (DSA).
-struct topk_sparse {
-  using config = topk_config;
-  static constexpr std::string_view name = "topk_sparse";
-};
-
-/// True for the four policy tags.
-template <class P>
-inline constexpr bool is_policy_v =
-    std::is_same_v<P, full> || std::is_same_v<P, csa> || std::is_same_v<P, sliding_window> ||
-    std::is_same_v<P, topk_sparse>;
 
 /// The article's figure for CSA's cost against full attention at 128K ("~27%", section 3.1.2).
 inline constexpr double article_csa_cost_ratio = 0.27;

@@ -68,6 +68,11 @@ public:
     std::visit([&](auto& d) { d.set_efficiencies(e); }, d_);
     return *this;
   }
+  /// Replaces the number of devices in one scale-up domain. @throws config_error if it is < 1.
+  any_device& set_devices_per_node(int n) {
+    std::visit([&](auto& d) { d.set_devices_per_node(n); }, d_);
+    return *this;
+  }
   [[nodiscard]] double memory_bytes() const noexcept {
     return visit([](const auto& d) { return d.memory_bytes(); });
   }

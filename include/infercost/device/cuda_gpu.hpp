@@ -89,6 +89,14 @@ public:
     return *this;
   }
 
+  /// Replaces the number of devices in one scale-up domain (a larger NVLink or HCCS domain).
+  /// @throws config_error if it is < 1.
+  cuda_gpu& set_devices_per_node(int n) {
+    check_positive("device::cuda_gpu", "gpus_per_node", n);
+    spec_.gpus_per_node = n;
+    return *this;
+  }
+
   [[nodiscard]] double memory_bytes() const noexcept { return spec_.memory_bytes; }
   [[nodiscard]] double memory_bytes_per_s() const noexcept { return spec_.memory_bytes_per_s; }
   [[nodiscard]] int devices_per_node() const noexcept { return spec_.gpus_per_node; }

@@ -10,8 +10,11 @@
 ///   Σ cost_per_mtok · tokens / 1e6 + unattributed = usd_per_device_hour · Σ device_s / 3600.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <concepts>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "infercost/core/error.hpp"
@@ -144,34 +147,50 @@ struct price_sheet {
 };
 
 namespace detail {
-inline price_line price_category(double device_s, double tokens, const price_options& o) {
-  price_line l{.device_s = device_s, .tokens = tokens};
-  l.cost_usd = device_s / units::hour_s * o.usd_per_device_hour;
+inline price_line price_category(double device_s, double cost_usd, double tokens,
+                                 double gross_margin) {
+  price_line l{.device_s = device_s, .tokens = tokens, .cost_usd = cost_usd};
   if (tokens > 0.0) {
     l.cost_usd_per_mtok = l.cost_usd / tokens * units::mega;
-    l.price_usd_per_mtok = *l.cost_usd_per_mtok / (1.0 - o.gross_margin);
+    l.price_usd_per_mtok = *l.cost_usd_per_mtok / (1.0 - gross_margin);
   }
   return l;
 }
 
-inline price_sheet make_price_sheet_impl(const device_usage& u, const price_options& o) {
+inline void check_usage(const device_usage& u) {
   constexpr std::string_view c = "econ::price_sheet";
-  o.validate();
   check_non_negative(c, "prefill_device_s", u.prefill_device_s);
   check_non_negative(c, "cache_load_device_s", u.cache_load_device_s);
   check_non_negative(c, "decode_device_s", u.decode_device_s);
   check_non_negative(c, "input_miss_tokens", u.input_miss_tokens);
   check_non_negative(c, "input_hit_tokens", u.input_hit_tokens);
   check_non_negative(c, "output_tokens", u.output_tokens);
+}
+
+/// The sheet of categories whose costs are already known.
+inline price_sheet assemble_sheet(const device_usage& u, double prefill_usd, double cache_load_usd,
+                                  double decode_usd, double gross_margin) {
   price_sheet s;
-  s.usd_per_device_hour = o.usd_per_device_hour;
-  s.gross_margin = o.gross_margin;
-  s.input_miss = price_category(u.prefill_device_s, u.input_miss_tokens, o);
-  s.input_hit = price_category(u.cache_load_device_s, u.input_hit_tokens, o);
-  s.output = price_category(u.decode_device_s, u.output_tokens, o);
+  s.gross_margin = gross_margin;
+  s.input_miss = price_category(u.prefill_device_s, prefill_usd, u.input_miss_tokens, gross_margin);
+  s.input_hit =
+      price_category(u.cache_load_device_s, cache_load_usd, u.input_hit_tokens, gross_margin);
+  s.output = price_category(u.decode_device_s, decode_usd, u.output_tokens, gross_margin);
   for (const price_line* l : {&s.input_miss, &s.input_hit, &s.output})
     if (!l->applicable())
       s.unattributed_cost_usd += l->cost_usd;
+  return s;
+}
+
+inline price_sheet make_price_sheet_impl(const device_usage& u, const price_options& o) {
+  o.validate();
+  check_usage(u);
+  const auto cost = [&o](double device_s) {
+    return device_s / units::hour_s * o.usd_per_device_hour;
+  };
+  price_sheet s = assemble_sheet(u, cost(u.prefill_device_s), cost(u.cache_load_device_s),
+                                 cost(u.decode_device_s), o.gross_margin);
+  s.usd_per_device_hour = o.usd_per_device_hour;
   return s;
 }
 } // namespace detail
@@ -182,6 +201,64 @@ inline price_sheet make_price_sheet_impl(const device_usage& u, const price_opti
 template <usage_like U>
 [[nodiscard]] price_sheet make_price_sheet(const U& usage, const price_options& o) {
   return detail::make_price_sheet_impl(to_device_usage(usage), o);
+}
+
+/// Device time of one pool of a deployment and the rate it is priced at. A heterogeneous
+/// deployment (a prefill pool on one accelerator, a decode pool on another, as Splitwise proposes)
+/// prices each pool's device time at its own device's rate.
+struct pool_time {
+  double prefill_device_s = 0.0;    ///< computing prompts on this pool
+  double cache_load_device_s = 0.0; ///< loading cached prefixes on this pool
+  double decode_device_s = 0.0;     ///< generating tokens on this pool
+  double usd_per_device_hour = 0.0; ///< this pool's device rate; 0 is rejected
+};
+
+namespace detail {
+inline price_sheet make_pooled_sheet(const device_usage& u, std::span<const pool_time> pools,
+                                     double gross_margin) {
+  constexpr std::string_view c = "econ::price_sheet";
+  price_options{.usd_per_device_hour = 1.0, .gross_margin = gross_margin}.validate();
+  check_usage(u);
+  if (pools.empty())
+    throw config_error(c, "pools", "(none) needs at least one pool");
+  double cost[3] = {0.0, 0.0, 0.0};
+  double time[3] = {0.0, 0.0, 0.0};
+  for (const pool_time& p : pools) {
+    check_positive(c, "pool.usd_per_device_hour", p.usd_per_device_hour);
+    check_non_negative(c, "pool.prefill_device_s", p.prefill_device_s);
+    check_non_negative(c, "pool.cache_load_device_s", p.cache_load_device_s);
+    check_non_negative(c, "pool.decode_device_s", p.decode_device_s);
+    const double s[3] = {p.prefill_device_s, p.cache_load_device_s, p.decode_device_s};
+    for (int k = 0; k < 3; ++k) {
+      time[k] += s[k];
+      cost[k] += s[k] / units::hour_s * p.usd_per_device_hour;
+    }
+  }
+  // Nothing lost: the pools' device time is the usage's, category by category.
+  const double total[3] = {u.prefill_device_s, u.cache_load_device_s, u.decode_device_s};
+  constexpr std::string_view names[3] = {"prefill_device_s", "cache_load_device_s",
+                                         "decode_device_s"};
+  for (int k = 0; k < 3; ++k)
+    if (std::abs(time[k] - total[k]) > 1e-9 * std::max(1.0, std::abs(total[k])))
+      throw config_error(c, names[k],
+                         fmt::format("({}) differs from the pools' sum {}", total[k], time[k]));
+  price_sheet sheet = assemble_sheet(u, cost[0], cost[1], cost[2], gross_margin);
+  const double device_s = time[0] + time[1] + time[2];
+  sheet.usd_per_device_hour = device_s > 0.0 ? sheet.total_cost_usd() / device_s * units::hour_s
+                                             : pools.front().usd_per_device_hour;
+  return sheet;
+}
+} // namespace detail
+
+/// The price sheet of a deployment whose pools have their own rates: each category's cost is the
+/// sum over pools of its device-seconds at the pool's rate, divided by the tokens `usage` served.
+/// The sheet's usd_per_device_hour is the blended rate (total cost / total device-hours).
+/// @throws config_error for a bad field, a pool rate that is not > 0, or pools whose device time
+/// differs from the usage's in any category (by more than 1e-9 relative).
+template <usage_like U>
+[[nodiscard]] price_sheet make_price_sheet(const U& usage, std::span<const pool_time> pools,
+                                           double gross_margin = 0.0) {
+  return detail::make_pooled_sheet(to_device_usage(usage), pools, gross_margin);
 }
 
 /// Tokens per device-second a category must serve for its device time to cost exactly

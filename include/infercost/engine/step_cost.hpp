@@ -15,7 +15,14 @@
 ///   FFN;
 /// - with `micro_batches` = m >= 2 the batch is split into m micro-batches whose communication
 ///   overlaps the other's computation (DeepSeek-V3 §3.4 dual micro-batch overlap): a layer takes
-///   m·max(compute, comm) + min(compute, comm) instead of m·(compute + comm).
+///   m·max(compute, comm) + min(compute, comm) instead of m·(compute + comm);
+/// - devices sit in scale-up domains (NVLink / HCCS) of the device's devices_per_node().
+///
+/// This is the library's only forward-pass time model: the serving simulator, the speculative
+/// cost face (speculative/cost.hpp) and the KV cache's recompute time (kvcache/replay.hpp) all ask
+/// it. An MTP draft (`mtp_draft`) is one pass of the model's MTP module per draft token
+/// (model::mtp_module: the 2·hidden → hidden projection, one layer of the model's kind, the shared
+/// LM head; DeepSeek-V3 §2.2).
 ///
 /// Cost is aggregate: it depends on the batch's sums (sequences, tokens, Σcontext, Σ causal
 /// pairs) and on the number of layer kinds, never on per-token loops.
@@ -43,8 +50,7 @@ namespace infercost::engine {
 
 /// How one model instance is laid out on its devices, and at which precisions it runs.
 struct parallel_layout {
-  int devices = 1;           ///< devices in the instance
-  int devices_per_node = 8;  ///< devices per scale-up domain (NVLink / HCCS)
+  int devices = 1;           ///< devices in the instance (the scale-up domain is the device's)
   int tp = 1;                ///< tensor-parallel degree of attention, dense FFN and LM head
   bool dp_attention = false; ///< data-parallel attention groups of tp devices each
   int ep = 1;                ///< expert-parallel degree (1, or equal to devices)
@@ -58,6 +64,9 @@ struct parallel_layout {
   precision dispatch_prec = precision::bf16;
   precision combine_prec = precision::bf16; ///< combine element type
   bool mtp_draft = false;                   ///< speculative tokens are drafted by the MTP module
+  /// The MoE router's policies (moe::router_policy): what sets expected expert loads, drops and
+  /// how far a token's dispatch reaches. None: the model's own (moe::router_policy_of).
+  std::optional<moe::any_router_policy> routing{};
 
   /// Data-parallel attention groups.
   [[nodiscard]] int attention_groups() const noexcept { return dp_attention ? devices / tp : 1; }
@@ -66,7 +75,6 @@ struct parallel_layout {
   void validate(const model::model_config& m) const {
     constexpr std::string_view c = "engine::layout";
     check_positive(c, "devices", devices);
-    check_positive(c, "devices_per_node", devices_per_node);
     check_positive(c, "tp", tp);
     check_positive(c, "ep", ep);
     check_positive(c, "micro_batches", micro_batches);
@@ -174,30 +182,13 @@ struct layer_times {
   return s;
 }
 
-/// Verification of γ draft tokens: each decoding sequence runs 1 + γ queries at contexts
-/// c, c+1, …, c+γ; as attention sums that is (1+γ) sequences with Σcontext·(1+γ) + S·γ(γ+1)/2.
-[[nodiscard]] inline attention::batch_totals with_verify(const attention::batch_totals& t,
-                                                         int gamma) {
-  attention::batch_totals s = t;
-  const double q = 1.0 + gamma;
-  s.decode_sequences = t.decode_sequences * q;
-  s.decode_context_sum = t.decode_context_sum * q + t.decode_sequences * gamma * q / 2.0;
-  return s;
-}
-
 } // namespace detail
 
 /// The step-cost model of one instance. `Attention` is the policy of the model's full-attention
 /// layers (attention::full, csa, sliding_window, topk_sparse); a model's own sliding-window layers
 /// keep their window, and a model with an indexer uses top-k sparse attention when `Attention` is
 /// `full`.
-template <class Device, class Attention> class basic_step_cost {
-  static_assert(device_cost_model<Device>,
-                "engine::basic_step_cost: Device must satisfy infercost::device_cost_model.");
-  static_assert(attention::is_policy_v<Attention>,
-                "engine::basic_step_cost: Attention must be attention::full, csa, sliding_window "
-                "or topk_sparse.");
-
+template <device_cost_model Device, attention::attention_policy Attention> class basic_step_cost {
 public:
   using device_type = Device;
   using attention_config = typename Attention::config;
@@ -211,24 +202,25 @@ public:
     shape_ = attention::attention_shape::from_model(model_, layout_.kv_prec);
     shape_.compute_prec = layout_.attention_prec;
     attn.validate(shape_);
-    main_ = attention::detail::numbers_of(attn);
+    attention_ = std::move(attn);
     if constexpr (std::is_same_v<Attention, attention::full>) {
       if (model_.index_topk > 0)
-        main_ = attention::detail::numbers_of(attention::topk_config::from_model(model_));
+        indexer_ = attention::topk_config::from_model(model_);
     }
     if (model_.sliding_window > 0)
-      window_ = attention::detail::numbers_of(attention::sliding_window_config::from_model(model_));
+      window_ = attention::sliding_window_config::from_model(model_);
     if (model_.is_moe()) {
       const std::vector<double> popularity =
           layout_.expert_skew > 0.0
               ? zipf_weights(static_cast<std::size_t>(model_.num_experts), layout_.expert_skew)
               : std::vector<double>{};
       const moe::ep_layout ep{.ep_size = layout_.ep,
-                              .devices_per_node = layout_.devices_per_node,
+                              .devices_per_node = device_.devices_per_node(),
                               .redundant_experts = layout_.redundant_experts,
                               .dispatch_precision = layout_.dispatch_prec,
                               .combine_precision = layout_.combine_prec};
-      moe_.emplace(moe::router_config::from_model(model_), ep, layout_.weight_prec, popularity);
+      moe_.emplace(moe::router_config::from_model(model_), ep, layout_.weight_prec, popularity,
+                   layout_.routing ? *layout_.routing : moe::router_policy_of(model_));
     }
   }
 
@@ -248,19 +240,33 @@ public:
     out.prefill_tokens = b.totals.prefill_tokens;
     if (out.tokens <= 0.0)
       return out;
-    const attention::batch_totals verify = detail::with_verify(b.totals, b.speculative_tokens);
+    // Verification: each decoding sequence runs 1 + γ queries, which read its KV once.
+    attention::batch_totals verify = b.totals;
+    verify.decode_queries_per_sequence = 1.0 + b.speculative_tokens;
     accumulate_forward(verify, out.tokens, logits_tokens(b), out);
     if (layout_.mtp_draft && b.speculative_tokens > 0 && b.totals.decode_sequences > 0.0) {
-      // Each draft token is one pass of the MTP module (one full layer and the shared LM head)
-      // over the decoding sequences (DeepSeek-V3 §2.2).
+      // Each draft token is one pass of the MTP module over the decoding sequences: the
+      // 2·hidden → hidden projection of [embedding; hidden state], one layer of the model's kind
+      // and the shared LM head (DeepSeek-V3 §2.2, model::mtp_module).
       attention::batch_totals draft;
       draft.decode_sequences = b.totals.decode_sequences;
       draft.decode_context_sum = b.totals.decode_context_sum;
       step_breakdown d;
-      const double s = forward_layers(draft, draft.decode_sequences, 1, model_.is_moe() ? 0 : 1,
-                                      model_.is_moe() ? 1 : 0, d);
-      const double head = lm_head_s(draft.decode_sequences, draft.decode_sequences / groups());
-      out.draft_s = b.speculative_tokens * (s + head);
+      const double layers = forward_layers(draft, draft.decode_sequences, 1,
+                                           model_.is_moe() ? 0 : 1, model_.is_moe() ? 1 : 0, d);
+      const double local = draft.decode_sequences / groups();
+      const double b_w = bytes_per_element(layout_.weight_prec);
+      const double b_act = bytes_per_element(layout_.attention_prec);
+      const double proj_params = model::mtp_projection_params(model_);
+      const op_work projection{.flops = 2.0 * proj_params * local / layout_.tp,
+                               .bytes_read = proj_params * b_w / layout_.tp +
+                                             2.0 * local * model_.hidden * b_act,
+                               .bytes_written = local * model_.hidden * b_act,
+                               .prec = layout_.weight_prec,
+                               .kind = op_kind::gemm};
+      const lm_head_ops head = lm_head(local);
+      out.draft_s =
+          b.speculative_tokens * (device_.op_time_s(projection) + layers + head.time_s(device_));
       out.total_s += out.draft_s;
     }
     return out;
@@ -290,7 +296,30 @@ public:
   /// KV bytes a sequence of `context` tokens occupies on the device(s) of its attention group,
   /// per device: GQA heads are split over tp (up to the KV heads); an MLA latent is replicated.
   [[nodiscard]] double kv_bytes_per_device(std::int64_t context) const {
-    return model::kv_bytes_per_sequence(model_, context, layout_.kv_prec) / kv_shards();
+    return kv_bytes_per_sequence(context) / kv_shards();
+  }
+
+  /// KV bytes a sequence of `context` tokens holds in all layers, unsharded: each layer keeps what
+  /// its attention policy keeps (a window its last tokens; CSA also its compressed copy; DSA its
+  /// indexer keys). With full attention this is model::kv_bytes_per_sequence.
+  /// @throws config_error for a negative context.
+  [[nodiscard]] double kv_bytes_per_sequence(std::int64_t context) const {
+    if (context < 0)
+      throw config_error("engine::step_cost", "context", fmt::format("({}) must be >= 0", context));
+    const double c = static_cast<double>(context);
+    const int sliding = model_.num_sliding_layers();
+    double bytes = 0.0;
+    if (sliding > 0)
+      bytes += sliding * attention::sliding_window::kept_tokens(*window_, c) *
+               attention::sliding_window::kv_bytes_per_token(shape_, *window_);
+    const int main = model_.num_layers - sliding;
+    if (indexer_)
+      bytes += main * attention::topk_sparse::kept_tokens(*indexer_, c) *
+               attention::topk_sparse::kv_bytes_per_token(shape_, *indexer_);
+    else
+      bytes += main * Attention::kept_tokens(attention_, c) *
+               Attention::kv_bytes_per_token(shape_, attention_);
+    return bytes;
   }
 
   /// KV capacity of the instance in bytes of per-device KV, summed over attention groups: what
@@ -323,7 +352,8 @@ private:
   }
 
   [[nodiscard]] link_scope tp_scope() const noexcept {
-    return layout_.tp <= layout_.devices_per_node ? link_scope::intra_node : link_scope::inter_node;
+    return layout_.tp <= device_.devices_per_node() ? link_scope::intra_node
+                                                    : link_scope::inter_node;
   }
 
   /// Adds the whole model's forward pass to `out`.
@@ -331,10 +361,15 @@ private:
                           step_breakdown& out) const {
     const double s = forward_layers(t, tokens, model_.num_layers, model_.num_dense_layers(),
                                     model_.num_moe_layers(), out);
-    const double head = lm_head_s(logits, logits / groups());
+    const lm_head_ops ops = lm_head(logits / groups());
+    const double head = ops.time_s(device_);
     out.lm_head_s += head;
     out.compute_s += head;
     out.total_s += s + head;
+    if (head > 0.0) {
+      out.flops += ops.head.flops;
+      out.bytes += ops.head.bytes() + ops.gather.bytes();
+    }
   }
 
   /// Time of `layers` layers (of which `dense` have a dense FFN and `moe` an MoE FFN) on the
@@ -359,7 +394,7 @@ private:
         const double n = n_ffn * share;
         if (n <= 0.0)
           continue;
-        const layer_times lt = layer(mt, mtokens, attn_kind == 1 ? window_ : main_, ffn_kind == 1);
+        const layer_times lt = layer(mt, mtokens, attn_kind == 1, ffn_kind == 1);
         const double compute = lt.compute_s(), comm = lt.comm_s();
         const double layer_wall =
             m == 1 ? compute + comm : m * std::max(compute, comm) + std::min(compute, comm);
@@ -387,9 +422,21 @@ private:
 
   using layer_times = detail::layer_times;
 
+  /// One layer's attention work on the batch `t`: a model's sliding-window layers keep their
+  /// window; a model with a DSA indexer attends top-k under full attention; otherwise the
+  /// Attention policy.
+  [[nodiscard]] attention::attention_work attention_work(const attention::batch_totals& t,
+                                                         bool sliding_layer) const {
+    if (sliding_layer)
+      return attention::sliding_window::step_work(shape_, *window_, t);
+    if (indexer_)
+      return attention::topk_sparse::step_work(shape_, *indexer_, t);
+    return Attention::step_work(shape_, attention_, t);
+  }
+
   /// One layer, one micro-batch `t` of `tokens` tokens (whole instance), on the busiest device.
-  layer_times layer(const attention::batch_totals& t, double tokens,
-                    const attention::detail::policy_numbers& policy, bool moe_ffn) const {
+  layer_times layer(const attention::batch_totals& t, double tokens, bool sliding_layer,
+                    bool moe_ffn) const {
     layer_times lt;
     const double g = groups(), tp = layout_.tp;
     const double local = tokens / g; // tokens of one attention group
@@ -398,8 +445,7 @@ private:
     const double h = model_.hidden;
 
     // Attention core on one group's sequences, heads split tp ways.
-    const attention::attention_work aw =
-        attention::detail::step_work(shape_, policy, detail::scaled(t, 1.0 / g));
+    const attention::attention_work aw = attention_work(detail::scaled(t, 1.0 / g), sliding_layer);
     op_work attn = aw.to_op_work();
     attn.flops /= tp;
     attn.vector_flops /= tp;
@@ -439,9 +485,7 @@ private:
     lt.tp_comm_s += ar_s; // after attention
 
     if (!moe_ffn) {
-      const double ffn_params = model_.ffn == model::ffn_kind::swiglu
-                                    ? 3.0 * h * model_.intermediate
-                                    : 2.0 * h * model_.intermediate;
+      const double ffn_params = model::ffn_params(model_.ffn, model_.hidden, model_.intermediate);
       const op_work ffn{.flops = 2.0 * ffn_params * local / tp,
                         .vector_flops = 4.0 * model_.intermediate * local / tp,
                         .bytes_read = ffn_params * b_w / tp + local * h * b_act,
@@ -484,29 +528,34 @@ private:
     return lt;
   }
 
-  /// Embedding gather and LM head for `logits` tokens (whole instance), `local` per group.
-  [[nodiscard]] double lm_head_s(double logits, double local) const {
-    if (logits <= 0.0)
-      return 0.0;
+  /// The embedding gather and the LM head of `local` tokens of one attention group.
+  struct lm_head_ops {
+    op_work head;
+    op_work gather;
+    template <class D> [[nodiscard]] double time_s(const D& d) const {
+      return head.flops > 0.0 ? d.op_time_s(head) + d.op_time_s(gather) : 0.0;
+    }
+  };
+  [[nodiscard]] lm_head_ops lm_head(double local) const {
     const double h = model_.hidden, v = model_.vocab, tp = layout_.tp;
     const double b_w = bytes_per_element(layout_.weight_prec);
-    const op_work head{.flops = 2.0 * v * h * local / tp,
-                       .bytes_read = v * h * b_w / tp + local * h * b_w,
-                       .bytes_written = local * v / tp * 4.0, // FP32 logits
-                       .prec = layout_.weight_prec,
-                       .kind = op_kind::gemm};
-    const op_work gather{.bytes_read = local * h * b_w,
-                         .bytes_written = local * h * b_w,
-                         .kind = op_kind::elementwise};
-    return device_.op_time_s(head) + device_.op_time_s(gather);
+    return {.head = {.flops = 2.0 * v * h * local / tp,
+                     .bytes_read = v * h * b_w / tp + local * h * b_w,
+                     .bytes_written = local * v / tp * 4.0, // FP32 logits
+                     .prec = layout_.weight_prec,
+                     .kind = op_kind::gemm},
+            .gather = {.bytes_read = local * h * b_w,
+                       .bytes_written = local * h * b_w,
+                       .kind = op_kind::elementwise}};
   }
 
   model::model_config model_;
   parallel_layout layout_;
   Device device_;
   attention::attention_shape shape_{};
-  attention::detail::policy_numbers main_{};
-  attention::detail::policy_numbers window_{};
+  typename Attention::config attention_{};
+  std::optional<attention::topk_config> indexer_;          ///< a model's own DSA indexer
+  std::optional<attention::sliding_window_config> window_; ///< a model's sliding-window layers
   std::optional<moe::layer_cost_model> moe_; ///< MoE layers' cost face (MoE models only)
 };
 

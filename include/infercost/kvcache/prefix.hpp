@@ -12,9 +12,21 @@
 #include <vector>
 
 #include "infercost/core/error.hpp"
-#include "infercost/kvcache/eviction.hpp"
+#include "infercost/kvcache/eviction_policy.hpp"
 
 namespace infercost::kvcache {
+
+namespace detail {
+/// splitmix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit mix.
+[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+} // namespace detail
 
 /// Parent id of a prompt's first block.
 inline constexpr block_id root_block_id = 0x9e3779b97f4a7c15ULL;

@@ -3,10 +3,10 @@
 /// blocks, price loading the hits and recomputing the misses, insert its blocks, and keep the
 /// last `running_requests` requests' blocks pinned (they are still decoding).
 ///
-/// Prefill of the misses: `model::prefill_work(m, miss_tokens, hit_tokens, kv)` split evenly over
-/// the instance's devices, as two ops on the device (linear layers as gemm at the compute
-/// precision, reading the active weights once; attention as an attention op). Time spent on
-/// hits is the cache's load time (NVMe read, then host link).
+/// Prefill of the misses: one prefill step of the miss tokens after the hit tokens, timed by the
+/// step-cost engine (engine/step_cost.hpp, the library's one forward-pass model) on the cache's
+/// devices, tensor-parallel (replay_layout). Time spent on hits is the cache's load time (NVMe
+/// read, then host link).
 #pragma once
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "infercost/device/work.hpp"
+#include "infercost/engine/step_cost.hpp"
 #include "infercost/io/workload.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
 #include "infercost/model/model_config.hpp"
@@ -71,28 +72,36 @@ struct replay_report {
   }
 };
 
-/// Time on `dev` of a prefill of `tokens` new tokens after `cached` cached ones, split over
-/// `devices` devices. @throws config_error for negative counts or an invalid model.
+/// The layout a replay prices its prefills on: `devices` devices tensor-parallel (experts split
+/// the same way), weights at `compute_precision`, attention in BF16, KV at `kv_precision`.
+[[nodiscard]] inline engine::parallel_layout replay_layout(int devices, precision kv_precision,
+                                                           precision compute_precision) {
+  return {.devices = devices,
+          .tp = devices,
+          .weight_prec = compute_precision,
+          .attention_prec = precision::bf16,
+          .kv_prec = kv_precision};
+}
+
+/// Time of a prefill of `tokens` new tokens after `cached` cached ones on `engine` (0 for none).
+template <class Engine>
+[[nodiscard]] double prefill_time_s(const Engine& engine, std::int64_t tokens,
+                                    std::int64_t cached) {
+  if (tokens <= 0)
+    return 0.0;
+  return engine(engine::step_batch{}.add_prefill(tokens, cached)).total_s;
+}
+
+/// Time on `dev` of a prefill of `tokens` new tokens after `cached` cached ones, on `devices`
+/// devices (replay_layout), by the step-cost engine. @throws config_error for negative counts, an
+/// invalid model or a layout that does not fit it.
 template <device_cost_model Device>
 [[nodiscard]] double prefill_time_s(const Device& dev, const model::model_config& m,
                                     std::int64_t tokens, std::int64_t cached, int devices,
                                     precision kv_precision, precision compute_precision) {
-  if (tokens <= 0)
-    return 0.0;
-  const model::token_work w = model::prefill_work(m, tokens, cached, kv_precision);
-  const double n = devices;
-  const double weights =
-      model::active_params(m) * bytes_per_element(compute_precision); // read once per chunk
-  const op_work linear{.flops = w.linear_flops / n,
-                       .bytes_read = weights / n,
-                       .prec = compute_precision,
-                       .kind = op_kind::gemm};
-  const op_work attention{.flops = w.attention_flops / n,
-                          .bytes_read = w.kv_bytes_read / n,
-                          .bytes_written = w.kv_bytes_written / n,
-                          .prec = precision::bf16,
-                          .kind = op_kind::attention};
-  return dev.op_time_s(linear) + dev.op_time_s(attention);
+  const engine::basic_step_cost<Device> e(
+      m, replay_layout(devices, kv_precision, compute_precision), {}, dev);
+  return prefill_time_s(e, tokens, cached);
 }
 
 /// Replays `trace` (requests with prefix-block hashes, e.g. a Mooncake trace read as a workload)
@@ -106,7 +115,9 @@ template <class Device, class Eviction>
   cfg.validate();
   replay_report r;
   const std::int64_t bt = cache.config().block_tokens;
-  const int devices = cache.config().devices;
+  const engine::basic_step_cost<Device> prefill(
+      cfg.model, replay_layout(cache.config().devices, cfg.kv_precision, cfg.compute_precision), {},
+      cache.device());
   std::deque<std::span<const block_id>> running;
   for (const io::workload_request& q : trace) {
     const std::span<const block_id> blocks(q.block_hashes);
@@ -125,10 +136,8 @@ template <class Device, class Eviction>
     r.input_blocks += static_cast<std::int64_t>(blocks.size());
     r.input_tokens += q.input_tokens;
     r.load_time_s += l.load_time_s;
-    r.recompute_time_s += prefill_time_s(cache.device(), cfg.model, remaining, hit_tok, devices,
-                                         cfg.kv_precision, cfg.compute_precision);
-    r.no_cache_time_s += prefill_time_s(cache.device(), cfg.model, q.input_tokens, 0, devices,
-                                        cfg.kv_precision, cfg.compute_precision);
+    r.recompute_time_s += prefill_time_s(prefill, remaining, hit_tok);
+    r.no_cache_time_s += prefill_time_s(prefill, q.input_tokens, 0);
     (void)cache.insert(blocks);
     ++r.requests;
     if (cfg.running_requests > 0) {

@@ -20,10 +20,10 @@
 /// their shares in parallel). Demotions run in the background and are reported as bytes.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,7 +36,8 @@
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/concepts.hpp"
 #include "infercost/fwd.hpp"
-#include "infercost/kvcache/eviction.hpp"
+#include "infercost/kvcache/detail/id_map.hpp"
+#include "infercost/kvcache/eviction.hpp" // the concept and the library's policies
 #include "infercost/kvcache/tiers.hpp"
 
 namespace infercost::kvcache {
@@ -75,26 +76,38 @@ struct cache_config {
   }
 };
 
+/// The tiers of one instance, as a cache config: `hbm_bytes` of HBM, its share of hosts `h`'s DRAM
+/// and drives (instance_host_share; each only when used), blocks of `block_bytes` bytes holding
+/// `block_tokens` tokens. The drives' bandwidths add (at least one drive's).
+/// @throws config_error for an invalid host or device count.
+template <device_cost_model Device>
+[[nodiscard]] cache_config
+host_cache_config(const Device& dev, const host_config& h, int devices, double hbm_bytes,
+                  double block_bytes, std::int64_t block_tokens, bool use_dram = true,
+                  bool use_ssd = true, write_policy w = write_policy::write_back) {
+  const host_share s = instance_host_share(dev, h, devices);
+  const double drives = std::max(s.ssd_drives, 1.0);
+  return {.hbm_bytes = hbm_bytes,
+          .dram_bytes = use_dram ? s.dram_bytes : 0.0,
+          .ssd_bytes = use_ssd ? s.ssd_bytes : 0.0,
+          .block_bytes = block_bytes,
+          .block_tokens = block_tokens,
+          .write = w,
+          .promote_on_hit = true,
+          .devices = devices,
+          .ssd_read_bytes_per_s = h.ssd_read_bytes_per_s * drives,
+          .ssd_write_bytes_per_s = h.ssd_write_bytes_per_s * drives,
+          .ssd_latency_s = h.ssd_latency_s};
+}
+
 /// A cache config for an instance of `d.devices` devices of type Device serving `m`, on hosts
 /// `h`. @throws config_error for invalid input or weights that do not fit.
 template <device_cost_model Device>
 [[nodiscard]] cache_config make_cache_config(const Device& dev, const model::model_config& m,
                                              const deployment& d, const host_config& h = {},
                                              write_policy w = write_policy::write_back) {
-  const tier_bytes t = instance_tier_bytes(dev, m, d, h);
-  const double share = static_cast<double>(d.devices) / h.devices_per_node;
-  const double drives = std::max(h.ssd_drives * share, 1.0);
-  return {.hbm_bytes = t.hbm,
-          .dram_bytes = t.dram,
-          .ssd_bytes = t.ssd,
-          .block_bytes = block_bytes(m, d),
-          .block_tokens = d.block_tokens,
-          .write = w,
-          .promote_on_hit = true,
-          .devices = d.devices,
-          .ssd_read_bytes_per_s = h.ssd_read_bytes_per_s * drives,
-          .ssd_write_bytes_per_s = h.ssd_write_bytes_per_s * drives,
-          .ssd_latency_s = h.ssd_latency_s};
+  return host_cache_config(dev, h, d.devices, hbm_kv_bytes_per_device(dev, m, d) * d.devices,
+                           block_bytes(m, d), d.block_tokens, true, true, w);
 }
 
 /// Links bytes move over. ssd→hbm goes through DRAM and counts on both ssd_to_dram and
@@ -157,16 +170,10 @@ namespace detail {
 } // namespace detail
 
 /// A three-tier prefix cache of KV blocks. `Device` prices host-link transfers; `Eviction` (an
-/// eviction_policy: lru, lfu, s3fifo) orders each tier's evictable blocks. Every operation is
-/// O(1) per block (expected, amortised). The default policy is lru (fwd.hpp).
-template <class Device, class Eviction> class basic_tiered_cache {
-  static_assert(device_cost_model<Device>,
-                "basic_tiered_cache: Device must model infercost::device_cost_model (a catalog "
-                "device such as h100_sxm or ascend_910b)");
-  static_assert(eviction_policy<Eviction>,
-                "basic_tiered_cache: Eviction must model kvcache::eviction_policy (lru, lfu or "
-                "s3fifo, or a type with insert/touch/erase/victim/size and a name)");
-
+/// eviction_policy: lru, lfu, s3fifo, or a user's own) orders each tier's evictable blocks, one
+/// policy object per tier. Every operation is O(1) per block (expected, amortised) when the
+/// policy's are. The default policy is lru (fwd.hpp).
+template <device_cost_model Device, eviction_policy Eviction> class basic_tiered_cache {
 public:
   using device_type = Device;
   using eviction_type = Eviction;
@@ -177,36 +184,15 @@ public:
         capacity_{detail::capacity_blocks(cfg.hbm_bytes, cfg.block_bytes),
                   detail::capacity_blocks(cfg.dram_bytes, cfg.block_bytes),
                   detail::capacity_blocks(cfg.ssd_bytes, cfg.block_bytes)},
-        policy_{make_policy(0), make_policy(1), make_policy(2)} {
-    // Bounded caches allocate their nodes (up to 2^22) and index (up to 2^20 blocks, 32 MB) up
-    // front, so steady state does not grow them. The pool has one node more than the tiers: a
-    // new block is given its node before room is made for it; with a ghost, room for as many
-    // dropped blocks' nodes again.
-    const std::int64_t total = (capacity_[0] + capacity_[1] + capacity_[2]) * (has_ghost ? 2 : 1);
-    if (total > 0 && total <= (std::int64_t{1} << 22)) {
-      // Constructed once and cleared (capacity stays) so that the pool's pages are mapped now,
-      // not on the first requests.
-      nodes_.resize(static_cast<std::size_t>(total) + 1);
-      nodes_.clear();
-      if constexpr (has_ghost)
-        ghost_nodes_.reserve(static_cast<std::size_t>(total));
-    }
-    if (total > 0 && total <= (std::int64_t{1} << 20))
-      index_.reserve(static_cast<std::size_t>(total) + 1);
-    if constexpr (has_ghost)
-      for (int t = 0; t < num_tiers; ++t)
-        ghost_capacity_ += ghost_capacity(t);
-  }
-
-  /// Whether `Eviction` keeps a ghost of forgotten ids (s3fifo): then the index also keeps the
-  /// nodes of dropped blocks some tier's ghost still remembers (ghost_blocks()).
-  static constexpr bool has_ghost = requires(const Eviction& p, const detail::node_pool& n) {
-    p.remembers(n, std::uint32_t{});
-  };
+        policy_{make_policy(0), make_policy(1), make_policy(2)} {}
 
   [[nodiscard]] const cache_config& config() const noexcept { return cfg_; }
   [[nodiscard]] const Device& device() const noexcept { return device_; }
   [[nodiscard]] const cache_stats& stats() const noexcept { return stats_; }
+  /// Tier `t`'s eviction policy (for tests and reports).
+  [[nodiscard]] const Eviction& policy(tier t) const noexcept {
+    return policy_[static_cast<int>(t)];
+  }
   /// Capacity of tier `t` in blocks.
   [[nodiscard]] std::int64_t capacity_blocks(tier t) const noexcept {
     return capacity_[static_cast<int>(t)];
@@ -217,28 +203,25 @@ public:
   }
   /// Blocks held in all tiers.
   [[nodiscard]] std::int64_t size() const noexcept { return used_[0] + used_[1] + used_[2]; }
-  /// Dropped blocks whose nodes are kept (not cached: lookups miss them) while a tier's ghost may
-  /// remember them; always 0 without a ghost.
-  [[nodiscard]] std::int64_t ghost_blocks() const noexcept { return ghosts_; }
 
   /// The tier holding `id`, if any.
   [[nodiscard]] std::optional<tier> tier_of(block_id id) const noexcept {
-    const std::uint32_t i = find_cached(id);
-    if (i == detail::npos)
+    const block_handle h = index_.find(id);
+    if (h == no_block)
       return std::nullopt;
-    return static_cast<tier>(nodes_[i].tier);
+    return static_cast<tier>(blocks_[h].tier);
   }
   /// How many requests pin `id` (0 if absent or unpinned).
   [[nodiscard]] std::uint32_t pins(block_id id) const noexcept {
-    const std::uint32_t i = find_cached(id);
-    return i == detail::npos ? 0 : nodes_[i].pins;
+    const block_handle h = index_.find(id);
+    return h == no_block ? 0 : blocks_[h].pins;
   }
 
   /// Length of the cached prefix of `blocks`, without side effects (for cache-aware routing).
   [[nodiscard]] std::int64_t match(std::span<const block_id> blocks) const noexcept {
     std::int64_t n = 0;
     for (const block_id b : blocks) {
-      if (find_cached(b) == detail::npos)
+      if (index_.find(b) == no_block)
         break;
       ++n;
     }
@@ -250,32 +233,23 @@ public:
   lookup_result lookup(std::span<const block_id> blocks) {
     lookup_result r;
     std::array<double, num_tiers> from_bytes{};
-    prefetch_ahead(blocks, 0);
     std::size_t k = 0;
     for (; k < blocks.size(); ++k) {
-      prefetch_ahead(blocks, k + 1);
-      const std::uint32_t i = index_.find(nodes_, blocks[k]);
-      if (i == detail::npos)
+      const block_handle h = index_.find(blocks[k]);
+      if (h == no_block)
         break;
-      const int t = nodes_[i].tier;
-      if (has_ghost && t == detail::ghost_tier)
-        break;
+      const int t = blocks_[h].tier;
       ++r.hit_blocks[t];
-      if (t == 0 || !cfg_.promote_on_hit) {
-        if (nodes_[i].pins == 0)
-          policy_[t].touch(nodes_, i);
-        if (t != 0)
-          from_bytes[t] += cfg_.block_bytes;
-        continue;
-      }
-      if (promote(i, t)) {
-        ++r.promoted_blocks;
-      } else {
+      if (t != 0)
+        from_bytes[t] += cfg_.block_bytes;
+      if (t != 0 && cfg_.promote_on_hit) {
+        if (promote(h, t)) {
+          ++r.promoted_blocks;
+          continue;
+        }
         ++r.promotion_failures;
-        if (nodes_[i].pins == 0)
-          policy_[t].touch(nodes_, i);
       }
-      from_bytes[t] += cfg_.block_bytes;
+      touch(h);
     }
     r.miss_blocks = static_cast<std::int64_t>(blocks.size() - k);
     r.load_bytes = from_bytes[1] + from_bytes[2];
@@ -295,22 +269,16 @@ public:
   /// when HBM can make room (their KV is in HBM now).
   insert_result insert(std::span<const block_id> blocks) {
     insert_result r;
-    prefetch_ahead(blocks, 0);
-    for (std::size_t k = 0; k < blocks.size(); ++k) {
-      prefetch_ahead(blocks, k + 1);
-      const block_id b = blocks[k];
-      const std::size_t slot = index_.probe(nodes_, b);
-      const std::uint32_t i = index_.node_at(slot);
-      const bool ghost = has_ghost && i != detail::npos && nodes_[i].tier == detail::ghost_tier;
-      if (i != detail::npos && !ghost) {
+    for (const block_id b : blocks) {
+      if (const block_handle h = index_.find(b); h != no_block) {
         ++r.present_blocks;
-        const int t = nodes_[i].tier;
+        const int t = blocks_[h].tier;
         if (t != 0 && can_make_room(0)) {
-          detach(i, t);
-          make_room<0>();
-          attach<0>(i);
-        } else if (nodes_[i].pins == 0) {
-          policy_[t].touch(nodes_, i);
+          detach(h, t);
+          make_room(0);
+          attach(h, 0);
+        } else {
+          touch(h);
         }
         continue;
       }
@@ -319,19 +287,11 @@ public:
       while (t < num_tiers && !can_make_room(t))
         ++t;
       if (t == num_tiers) {
-        ++r.dropped; // a ghost node stays a ghost
+        ++r.dropped;
         continue;
       }
-      // Indexed before room is made, while the probe's slot is still valid. A ghost node is
-      // reused: its stamps let each tier's ghost recognise the block.
-      const std::uint32_t n = ghost ? revive(i) : new_node(b, slot);
-      if (t == 0) [[likely]] { // inlined: the path of nearly every new block
-        make_room<0>();
-        attach<0>(n);
-      } else {
-        make_room(t);
-        attach(n, t);
-      }
+      make_room(t);
+      attach(new_block(b), t);
       if (t == 0 && cfg_.write == write_policy::write_through) {
         stats_.bytes[static_cast<int>(link::hbm_to_dram)] += cfg_.block_bytes;
         stats_.write_through_bytes += cfg_.block_bytes;
@@ -350,13 +310,13 @@ public:
   /// evicted. Pins nest. @throws config_error, pinning nothing, if a block is not cached.
   void pin(std::span<const block_id> blocks) {
     for (const block_id b : blocks)
-      if (find_cached(b) == detail::npos)
+      if (index_.find(b) == no_block)
         throw config_error("kvcache::tiered_cache", "pin",
                            fmt::format("block ({}) is not cached", b));
     for (const block_id b : blocks) {
-      const std::uint32_t i = index_.find(nodes_, b);
-      if (nodes_[i].pins++ == 0)
-        policy_[nodes_[i].tier].erase(nodes_, i);
+      const block_handle h = index_.find(b);
+      if (blocks_[h].pins++ == 0)
+        policy_[blocks_[h].tier].erase(table(), h);
     }
   }
 
@@ -364,22 +324,22 @@ public:
   /// again (as if just used). @throws config_error, unpinning nothing, if a block is not pinned.
   void unpin(std::span<const block_id> blocks) {
     for (const block_id b : blocks) {
-      const std::uint32_t i = find_cached(b);
-      if (i == detail::npos || nodes_[i].pins == 0)
+      const block_handle h = index_.find(b);
+      if (h == no_block || blocks_[h].pins == 0)
         throw config_error("kvcache::tiered_cache", "unpin",
                            fmt::format("block ({}) is not pinned", b));
     }
     // A block listed twice must be pinned twice.
     for (std::size_t k = 0; k < blocks.size(); ++k) {
-      const std::uint32_t i = index_.find(nodes_, blocks[k]);
-      if (nodes_[i].pins == 0) {
+      const block_handle h = index_.find(blocks[k]);
+      if (blocks_[h].pins == 0) {
         for (std::size_t j = 0; j < k; ++j)
           pin(blocks.subspan(j, 1));
         throw config_error("kvcache::tiered_cache", "unpin",
                            fmt::format("block ({}) is not pinned", blocks[k]));
       }
-      if (--nodes_[i].pins == 0)
-        policy_[nodes_[i].tier].insert(nodes_, i);
+      if (--blocks_[h].pins == 0)
+        policy_[blocks_[h].tier].insert(table(), h);
     }
   }
 
@@ -398,30 +358,23 @@ public:
   [[nodiscard]] std::string check_invariants() const {
     std::array<std::int64_t, num_tiers> used{}, evictable{};
     std::size_t live = 0;
-    std::int64_t ghosts = 0;
-    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
-      const detail::block_node& n = nodes_[i];
-      if (n.tier == detail::free_tier)
+    for (block_handle h = 0; h < blocks_.size(); ++h) {
+      const block& b = blocks_[h];
+      if (b.tier == free_tier)
         continue;
-      if (index_.find(nodes_, n.id) != i)
-        return fmt::format("block {} is not indexed at its node", n.id);
       ++live;
-      if (n.tier == detail::ghost_tier) {
-        ++ghosts;
-        if (!has_ghost || n.pins != 0)
-          return fmt::format("ghost block {} (pins {}) without a ghost policy", n.id, n.pins);
-        continue;
-      }
-      if (n.tier >= num_tiers)
-        return fmt::format("block {} has tier {}", n.id, n.tier);
-      ++used[n.tier];
-      if (n.pins == 0)
-        ++evictable[n.tier];
+      if (index_.find(b.id) != h)
+        return fmt::format("block {} is not indexed at its handle", b.id);
+      if (b.tier >= num_tiers)
+        return fmt::format("block {} has tier {}", b.id, b.tier);
+      ++used[b.tier];
+      if (b.pins == 0)
+        ++evictable[b.tier];
     }
     if (live != index_.size())
-      return fmt::format("{} live nodes but {} indexed", live, index_.size());
-    if (ghosts != ghosts_)
-      return fmt::format("{} ghost nodes but {} counted", ghosts, ghosts_);
+      return fmt::format("{} live blocks but {} indexed", live, index_.size());
+    if (live + free_.size() != blocks_.size())
+      return fmt::format("{} live and {} free handles of {}", live, free_.size(), blocks_.size());
     for (int t = 0; t < num_tiers; ++t) {
       if (used[t] != used_[t])
         return fmt::format("tier {} counts {} blocks but holds {}", t, used_[t], used[t]);
@@ -442,14 +395,19 @@ public:
   }
 
 private:
-  /// Tier t's policy, told its tier if it takes one.
+  using block = detail::cached_block<typename Eviction::node>;
+  /// block::tier of a free handle.
+  static constexpr std::uint8_t free_tier = 0xff;
+
+  /// The policies' view of blocks_.
+  [[nodiscard]] block_table<typename Eviction::node> table() noexcept {
+    return block_table<typename Eviction::node>(blocks_);
+  }
+
+  /// Tier t's policy.
   [[nodiscard]] Eviction make_policy(int t) const {
-    const auto capacity =
-        static_cast<std::size_t>(std::min<std::int64_t>(capacity_[t], std::int64_t{1} << 40));
-    if constexpr (std::constructible_from<Eviction, std::size_t, int>)
-      return Eviction(capacity, t);
-    else
-      return Eviction(capacity);
+    return Eviction(
+        static_cast<std::size_t>(std::min<std::int64_t>(capacity_[t], std::int64_t{1} << 40)));
   }
 
   /// Whether tier t can take one more block: a free slot, or an evictable block to demote.
@@ -457,206 +415,71 @@ private:
     return used_[t] < capacity_[t] || policy_[t].size() > 0; // a 0-block tier has no policy entries
   }
 
-  /// Blocks ahead of the one being processed whose index slots are fetched early.
-  static constexpr std::size_t prefetch_distance = 8;
-
-  /// Software pipeline over a request's blocks: before block 0, fetches the index slots of the
-  /// first prefetch_distance - 1 blocks (k == 0); at block k >= 1, the slot of block
-  /// k + prefetch_distance - 1; so a request's memory accesses overlap instead of waiting one by
-  /// one. Past the last block it fetches the last block's slot again: a fetch of a line already
-  /// fetched costs little, a loop exit or branch the predictor misses on every request costs
-  /// more.
-  [[gnu::always_inline]] void prefetch_ahead(std::span<const block_id> blocks,
-                                             std::size_t k) const noexcept {
-    if (k == 0) {
-      if (blocks.empty())
-        return;
-      for (std::size_t j = 0; j + 1 < prefetch_distance; ++j) // a fixed count: unrolled
-        index_.prefetch(blocks[std::min(j, blocks.size() - 1)]);
-    } else {
-      index_.prefetch(blocks[std::min(k + prefetch_distance - 1, blocks.size() - 1)]);
-    }
-  }
-
-  /// After a drop from tier t, fetches the index slot of the block that tier would evict next.
-  [[gnu::always_inline]] void prefetch_next_drop(int t) const noexcept {
-    if constexpr (requires(const Eviction& p) { p.next_victim(nodes_); }) {
-      const std::uint32_t w = policy_[t].next_victim(nodes_);
-      if (w != detail::npos)
-        index_.prefetch(nodes_[w].id);
-    }
-  }
-
-  /// Ids tier t's ghost remembers at most (its capacity if the policy does not say).
-  [[nodiscard]] std::size_t ghost_capacity(int t) const noexcept {
-    if constexpr (requires(const Eviction& p) { p.ghost_capacity(); })
-      return policy_[t].ghost_capacity();
-    else
-      return static_cast<std::size_t>(std::min<std::int64_t>(capacity_[t], std::int64_t{1} << 40));
-  }
-
-  /// Frees one slot in tier t if it is full; requires can_make_room(t).
-  void make_room(int t) {
-    switch (t) {
-    case 0:
-      make_room<0>();
-      break;
-    case 1:
-      make_room<1>();
-      break;
-    default:
-      make_room<2>();
-      break;
-    }
-  }
-
-  /// Frees one slot in tier T if it is full; requires can_make_room(T). The victim moves to the
+  /// Frees one slot in tier t if it is full; requires can_make_room(t). The victim moves to the
   /// first lower tier that can take it, which may in turn evict its own victim, and so on; the
   /// last victim is dropped if no tier below can take it. Victims are chosen top-down and land
-  /// bottom-up, at most one per tier (templates unroll the cascade).
-  template <int T> [[gnu::always_inline]] void make_room() {
-    if (used_[T] < capacity_[T])
+  /// bottom-up, at most one per tier.
+  void make_room(int t) {
+    if (used_[t] < capacity_[t])
       return;
-    std::uint32_t v;
-    if constexpr (requires(Eviction & p) { p.template pop_victim_at<T>(nodes_); }) {
-      v = policy_[T].template pop_victim_at<T>(nodes_);
-      INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
-    } else if constexpr (requires(Eviction & p) { p.pop_victim(nodes_); }) {
-      v = policy_[T].pop_victim(nodes_);
-      INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
-    } else {
-      v = policy_[T].victim(nodes_);
-      INFERCOST_ASSERT(v != detail::npos, "make_room called on a tier with nothing evictable");
-      policy_[T].erase(nodes_, v); // victims are unpinned
-    }
-    --used_[T];
-    ++stats_.demotions[T];
-    demote<T, T + 1>(v);
-  }
-
-  /// Moves victim v of tier From (detached) to tier U or the first tier below it that can take
-  /// it, or drops it.
-  template <int From, int U> [[gnu::always_inline]] void demote(std::uint32_t v) {
-    if constexpr (U == num_tiers) {
+    const block_handle v = policy_[t].evict(table()); // victims are unpinned
+    --used_[t];
+    ++stats_.demotions[t];
+    int to = t + 1;
+    while (to < num_tiers && !can_make_room(to))
+      ++to;
+    if (to == num_tiers) {
       drop(v);
-      prefetch_next_drop(From);
+      return;
+    }
+    make_room(to);
+    attach(v, to);
+    count_move(t, to);
+  }
+
+  /// A hit on block h: refreshes it in its tier's policy unless it is pinned.
+  void touch(block_handle h) {
+    if (blocks_[h].pins == 0)
+      policy_[blocks_[h].tier].touch(table(), h);
+  }
+
+  /// Removes block h from its tier t (its handle and index entry stay).
+  void detach(block_handle h, int t) {
+    if (blocks_[h].pins == 0)
+      policy_[t].erase(table(), h);
+    --used_[t];
+  }
+  /// Puts detached block h into tier t, which has a free slot: every caller has just run
+  /// make_room(t) (check_invariants() checks capacities).
+  void attach(block_handle h, int t) {
+    blocks_[h].tier = static_cast<std::uint8_t>(t);
+    ++used_[t];
+    if (blocks_[h].pins == 0)
+      policy_[t].insert(table(), h);
+  }
+
+  /// A handle for absent block `id`, indexed, in no tier yet.
+  block_handle new_block(block_id id) {
+    block_handle h;
+    if (free_.empty()) {
+      INFERCOST_ASSERT(blocks_.size() < no_block, "more than 2^32 - 1 cached blocks");
+      h = static_cast<block_handle>(blocks_.size());
+      blocks_.emplace_back();
     } else {
-      if (!can_make_room(U)) {
-        demote<From, U + 1>(v);
-        return;
-      }
-      make_room<U>();
-      attach_victim<U>(v);
-      count_move(From, U);
+      h = free_.back();
+      free_.pop_back();
     }
+    blocks_[h] = {.id = id, .pins = 0, .tier = free_tier, .node = {}};
+    index_.insert(id, h);
+    return h;
   }
 
-  /// Forgets block v (already detached) and counts it as dropped. With a ghost, a block some
-  /// tier remembers keeps its node and index entry (as a ghost node) until none does; ghost
-  /// nodes no tier remembers any more are freed in batches (reclaim_ghosts()).
-  [[gnu::always_inline]] void drop(std::uint32_t v) {
+  /// Forgets block h (detached, unpinned) and counts it as dropped.
+  void drop(block_handle h) {
     ++stats_.dropped_blocks;
-    if constexpr (has_ghost) {
-      if (remembered(v)) {
-        nodes_[v].tier = detail::ghost_tier;
-        ++ghosts_;
-        ghost_nodes_.push_back({nodes_[v].id, v});
-        if (ghost_nodes_.size() >= reclaim_at_) [[unlikely]]
-          reclaim_ghosts();
-        return;
-      }
-    }
-    free_node(v);
-  }
-
-  /// Frees node v and its index entry.
-  void free_node(std::uint32_t v) noexcept { release_node(nodes_[v].id, v); }
-  /// free_node() of node v, which holds block `id`, inlined.
-  [[gnu::always_inline]] void release_node(block_id id, std::uint32_t v) noexcept {
-    index_.erase(id, v);
-    nodes_[v].tier = detail::free_tier;
-    nodes_[v].prev = free_; // a free node is in no policy list
-    free_ = v;
-  }
-
-  /// Whether any tier's ghost remembers node v's block.
-  [[nodiscard, gnu::always_inline]] bool remembered(std::uint32_t v) const noexcept {
-    if constexpr (has_ghost)
-      return policy_[2].remembers(nodes_, v) || policy_[1].remembers(nodes_, v) ||
-             policy_[0].remembers(nodes_, v); // SSD's first: it has just evicted v
-    else
-      return false;
-  }
-
-  /// A ghost node and the id it held when it became one.
-  struct ghost_entry {
-    block_id id = 0;
-    std::uint32_t node = detail::npos;
-  };
-
-  /// Ghost entries (drops of remembered blocks) between two runs of reclaim_ghosts().
-  static constexpr std::size_t reclaim_batch = 256;
-
-  /// Frees ghost nodes no tier remembers any more, oldest dropped first: pops entries from the
-  /// front of ghost_nodes_ (stale ones, of nodes revived or freed since, are skipped) and frees
-  /// forgotten ghosts, up to the first ghost still remembered. Ghosts are forgotten roughly in
-  /// drop order, so that one is normally followed by ones still remembered; but if entries pile
-  /// up behind it (more than twice what the ghosts can remember, plus a batch: so some are
-  /// forgotten or stale, e.g. because the front's tier stopped evicting), remembered entries
-  /// move to the back, up to reclaim_batch of them per run, until forgotten ones come to the
-  /// front. Runs once per reclaim_batch drops of remembered blocks, so the check that stops it
-  /// is paid once per batch. Amortised O(1) per drop: each drop pushes one entry, each run
-  /// rotates at most a batch of them. Entries (and so ghost nodes) stay below twice the ghosts'
-  /// capacity plus two batches when that capacity is below a batch.
-  [[gnu::noinline]] void reclaim_ghosts() {
-    constexpr std::size_t ahead = 32; // entries whose index slot and node are fetched early
-    for (std::size_t k = 0; k < ahead && k < ghost_nodes_.size(); ++k)
-      prefetch_ghost(ghost_nodes_[k]);
-    std::size_t rotations = 0;
-    while (!ghost_nodes_.empty()) {
-      if (ghost_nodes_.size() > ahead)
-        prefetch_ghost(ghost_nodes_[ahead]);
-      const ghost_entry e = ghost_nodes_.front();
-      const std::uint32_t j = e.node;
-      if (nodes_[j].tier == detail::ghost_tier) {
-        if (remembered(j)) {
-          if (rotations == reclaim_batch ||
-              ghost_nodes_.size() <= 2 * ghost_capacity_ + reclaim_batch)
-            break;
-          ++rotations;
-          ghost_nodes_.pop_front();
-          ghost_nodes_.push_back(e);
-          continue;
-        }
-        --ghosts_;
-        release_node(e.id, j);
-      }
-      ghost_nodes_.pop_front();
-    }
-    reclaim_at_ = ghost_nodes_.size() + reclaim_batch;
-  }
-
-  /// Fetches what reclaim_ghosts() reads for entry e: its index slot and node (which holds the
-  /// ghost stamps).
-  [[gnu::always_inline]] void prefetch_ghost(const ghost_entry& e) const noexcept {
-    index_.prefetch(e.id);
-    detail::prefetch(&nodes_[e.node]);
-  }
-
-  /// Takes ghost node i back for its block, which is being inserted again.
-  std::uint32_t revive(std::uint32_t i) noexcept {
-    --ghosts_;
-    nodes_[i].tier = detail::free_tier; // until attached: reclaim_ghosts() must not free it
-    return i;
-  }
-
-  /// The node of `id` if cached (not a ghost), else npos.
-  [[nodiscard]] std::uint32_t find_cached(block_id id) const noexcept {
-    const std::uint32_t i = index_.find(nodes_, id);
-    if constexpr (has_ghost)
-      if (i != detail::npos && nodes_[i].tier == detail::ghost_tier)
-        return detail::npos;
-    return i;
+    index_.erase(blocks_[h].id);
+    blocks_[h].tier = free_tier;
+    free_.push_back(h);
   }
 
   /// Bytes of one block moving down from tier `from` to tier `to`.
@@ -667,14 +490,14 @@ private:
       stats_.bytes[static_cast<int>(link::dram_to_ssd)] += cfg_.block_bytes;
   }
 
-  /// Copies block i (in tier `from`, DRAM or SSD) up to HBM if HBM can make room; returns whether
+  /// Copies block h (in tier `from`, DRAM or SSD) up to HBM if HBM can make room; returns whether
   /// it did.
-  bool promote(std::uint32_t i, int from) {
+  bool promote(block_handle h, int from) {
     if (!can_make_room(0))
       return false;
-    detach(i, from);
-    make_room<0>();
-    attach<0>(i);
+    detach(h, from);
+    make_room(0);
+    attach(h, 0);
     ++stats_.promotions;
     stats_.bytes[static_cast<int>(link::dram_to_hbm)] += cfg_.block_bytes;
     if (from == 2)
@@ -682,70 +505,14 @@ private:
     return true;
   }
 
-  /// Removes block i from its tier t (its node and index entry stay).
-  void detach(std::uint32_t i, int t) noexcept {
-    if (nodes_[i].pins == 0)
-      policy_[t].erase(nodes_, i);
-    --used_[t];
-  }
-  /// Puts detached block i into tier t, which has a free slot: every caller has just run
-  /// make_room(t), which asserts that it can free one (check_invariants() checks capacities).
-  [[gnu::always_inline]] void attach(std::uint32_t i, int t) {
-    nodes_[i].tier = static_cast<std::uint8_t>(t);
-    ++used_[t];
-    if (nodes_[i].pins == 0)
-      policy_[t].insert(nodes_, i);
-  }
-  /// attach() to tier T, known at compile time.
-  template <int T> [[gnu::always_inline]] void attach(std::uint32_t i) {
-    if (nodes_[i].pins == 0) {
-      attach_victim<T>(i);
-    } else {
-      nodes_[i].tier = static_cast<std::uint8_t>(T);
-      ++used_[T];
-    }
-  }
-
-  /// attach() of a victim of a higher tier, which is unpinned (policies hold only unpinned
-  /// blocks).
-  template <int T> [[gnu::always_inline]] void attach_victim(std::uint32_t i) {
-    nodes_[i].tier = static_cast<std::uint8_t>(T);
-    ++used_[T];
-    if constexpr (requires(Eviction & p) { p.template insert_at<T>(nodes_, i); })
-      policy_[T].template insert_at<T>(nodes_, i);
-    else
-      policy_[T].insert(nodes_, i);
-  }
-
-  /// A fresh node for absent block `id`, indexed at `slot` (from index_.probe(id)).
-  std::uint32_t new_node(block_id id, std::size_t slot) {
-    std::uint32_t i;
-    if (free_ != detail::npos) {
-      i = free_;
-      free_ = nodes_[i].prev;
-      nodes_[i] = detail::block_node{};
-    } else {
-      INFERCOST_ASSERT(nodes_.size() < detail::npos - 1, "more than 2^32 cached blocks");
-      i = static_cast<std::uint32_t>(nodes_.size());
-      nodes_.emplace_back();
-    }
-    nodes_[i].id = id;
-    index_.insert_at(slot, id, i);
-    return i;
-  }
-
   cache_config cfg_;
   Device device_;
   std::array<std::int64_t, num_tiers> capacity_;
   std::array<std::int64_t, num_tiers> used_{};
   std::array<Eviction, num_tiers> policy_;
-  detail::node_pool nodes_;
-  detail::node_index index_;
-  std::uint32_t free_ = detail::npos;
-  detail::ring<ghost_entry> ghost_nodes_;  ///< ghost nodes, by drop (entries may be stale)
-  std::int64_t ghosts_ = 0;                ///< nodes with tier ghost_tier
-  std::size_t reclaim_at_ = reclaim_batch; ///< ghost_nodes_ size that runs reclaim_ghosts()
-  std::size_t ghost_capacity_ = 0;         ///< ids all tiers' ghosts remember at most
+  std::vector<block> blocks_;      ///< by handle
+  std::vector<block_handle> free_; ///< handles of dropped blocks, for reuse
+  detail::block_index index_;      ///< id -> handle of every cached block
   cache_stats stats_;
 };
 

@@ -71,7 +71,9 @@ struct host_config {
   /// a queued 4 KiB NVMe read ~100 µs; one batch pays it once.
   double ssd_latency_s = 100.0 * units::us;
   double ssd_kv_fraction = 0.9; ///< share of the drives given to the KV cache
-  int devices_per_node = 8;     ///< devices sharing this host
+  /// Devices sharing this host; 0: the device's own devices_per_node() (its server: 8 for DGX
+  /// H100/H800 and Atlas 800 910B nodes).
+  int devices_per_node = 0;
 
   /// @throws config_error naming the first bad field.
   void validate() const {
@@ -85,7 +87,12 @@ struct host_config {
     check_positive(c, "ssd_write_bytes_per_s", ssd_write_bytes_per_s);
     check_non_negative(c, "ssd_latency_s", ssd_latency_s);
     check_in_range(c, "ssd_kv_fraction", ssd_kv_fraction, 0.0, 1.0);
-    check_positive(c, "devices_per_node", devices_per_node);
+    check_non_negative(c, "devices_per_node", devices_per_node);
+  }
+
+  /// Devices sharing one host: devices_per_node, or `dev`'s own when that is 0.
+  template <device_cost_model Device> [[nodiscard]] int devices_per_host(const Device& dev) const {
+    return devices_per_node > 0 ? devices_per_node : dev.devices_per_node();
   }
 };
 
@@ -148,16 +155,35 @@ struct tier_bytes {
   double ssd = 0.0;
 };
 
+/// What an instance of `devices` devices gets of its hosts: its share (devices / devices per
+/// host) of their DRAM and drives given to KV, and of their drives' count (whose bandwidths add).
+struct host_share {
+  double dram_bytes = 0.0;
+  double ssd_bytes = 0.0;
+  double ssd_drives = 0.0;
+};
+
+/// The host share of an instance of `devices` devices of type Device on hosts `h`.
+/// @throws config_error for an invalid host or a device count that is not > 0.
+template <device_cost_model Device>
+[[nodiscard]] host_share instance_host_share(const Device& dev, const host_config& h, int devices) {
+  h.validate();
+  check_positive("kvcache::host_config", "devices", devices);
+  const double share = static_cast<double>(devices) / h.devices_per_host(dev);
+  return {.dram_bytes = h.dram_bytes * h.dram_kv_fraction * share,
+          .ssd_bytes = h.ssd_drives * h.ssd_bytes_per_drive * h.ssd_kv_fraction * share,
+          .ssd_drives = h.ssd_drives * share};
+}
+
 /// Tier capacities of an instance of `d.devices` devices on hosts `h`.
 /// @throws config_error for an invalid input or weights that do not fit.
 template <device_cost_model Device>
 [[nodiscard]] tier_bytes instance_tier_bytes(const Device& dev, const model::model_config& m,
                                              const deployment& d, const host_config& h) {
-  h.validate();
-  const double share = static_cast<double>(d.devices) / h.devices_per_node;
+  const host_share s = instance_host_share(dev, h, d.devices);
   return {.hbm = hbm_kv_bytes_per_device(dev, m, d) * d.devices,
-          .dram = h.dram_bytes * h.dram_kv_fraction * share,
-          .ssd = h.ssd_drives * h.ssd_bytes_per_drive * h.ssd_kv_fraction * share};
+          .dram = s.dram_bytes,
+          .ssd = s.ssd_bytes};
 }
 
 } // namespace infercost::kvcache

@@ -1,7 +1,8 @@
 /// @file
 /// `model_config`: the architecture of a transformer LLM as a run-time value, and what follows from
-/// it: parameter counts (total and active per token), KV-cache bytes per token and per sequence,
-/// and per-layer FLOPs and bytes for prefill and decode.
+/// it alone: parameter counts (total and active per token) and KV-cache bytes per token and per
+/// sequence. The work and time of a forward pass are the step-cost engine's (engine/step_cost.hpp),
+/// with attention's work from attention/cost.hpp: one accounting, in one place.
 #pragma once
 
 #include <algorithm>
@@ -166,12 +167,15 @@ struct param_counts {
   }
 };
 
-namespace detail {
-inline double ffn_params(ffn_kind k, int hidden, int width) {
-  const double matrices = k == ffn_kind::swiglu ? 3.0 : 2.0;
-  return matrices * static_cast<double>(hidden) * static_cast<double>(width);
+/// Weight matrices of one FFN block: 3 for SwiGLU (gate, up, down), 2 for ReLU (up, down).
+[[nodiscard]] constexpr double ffn_matrices(ffn_kind k) noexcept {
+  return k == ffn_kind::swiglu ? 3.0 : 2.0;
 }
-} // namespace detail
+
+/// Parameters of one FFN block of `width` on `hidden`.
+[[nodiscard]] inline double ffn_params(ffn_kind k, int hidden, int width) {
+  return ffn_matrices(k) * static_cast<double>(hidden) * static_cast<double>(width);
+}
 
 /// Parameters of one layer's attention projections (and its indexer, if any).
 [[nodiscard]] inline double attention_params_per_layer(const model_config& m) {
@@ -202,7 +206,27 @@ inline double ffn_params(ffn_kind k, int hidden, int width) {
 
 /// Parameters of one routed (or shared) expert.
 [[nodiscard]] inline double expert_params(const model_config& m) {
-  return detail::ffn_params(m.ffn, m.hidden, m.moe_intermediate);
+  return ffn_params(m.ffn, m.hidden, m.moe_intermediate);
+}
+
+/// Parameters of an MTP module's projection of [embedding; hidden state] (2·hidden) to hidden
+/// (DeepSeek-V3 §2.2, "M_k ∈ R^{d×2d}").
+[[nodiscard]] inline double mtp_projection_params(const model_config& m) {
+  return 2.0 * static_cast<double>(m.hidden) * m.hidden;
+}
+
+/// The transformer of one multi-token-prediction module of `m` (DeepSeek-V3 §2.2): one layer of
+/// `m`'s kind (MoE if `m` is) with `m`'s shared embedding and LM head; its projection is
+/// mtp_projection_params. @throws config_error if `m` is invalid.
+[[nodiscard]] inline model_config mtp_module(const model_config& m) {
+  m.validate();
+  model_config t = m;
+  t.name = m.name + "_mtp";
+  t.num_layers = 1;
+  t.first_k_dense = 0;
+  t.full_attention_layers = std::min(t.full_attention_layers, 1);
+  t.mtp_layers = 0;
+  return t;
 }
 
 /// Every parameter count of the model. @throws config_error if the config is invalid.
@@ -212,7 +236,7 @@ inline double ffn_params(ffn_kind k, int hidden, int width) {
   const double emb = static_cast<double>(m.vocab) * m.hidden;
   p.embedding = m.tie_embeddings ? emb : 2.0 * emb;
   p.attention = m.num_layers * attention_params_per_layer(m);
-  p.dense_ffn = m.num_dense_layers() * detail::ffn_params(m.ffn, m.hidden, m.intermediate);
+  p.dense_ffn = m.num_dense_layers() * ffn_params(m.ffn, m.hidden, m.intermediate);
   if (m.is_moe()) {
     const double e = expert_params(m);
     p.routed_experts = static_cast<double>(m.num_moe_layers()) * m.num_experts * e;
@@ -225,8 +249,8 @@ inline double ffn_params(ffn_kind k, int hidden, int width) {
     const double layer_ffn = m.is_moe()
                                  ? (m.num_experts + m.num_shared_experts) * expert_params(m) +
                                        static_cast<double>(m.hidden) * m.num_experts
-                                 : detail::ffn_params(m.ffn, m.hidden, m.intermediate);
-    p.mtp = m.mtp_layers * (2.0 * m.hidden * m.hidden + attention_params_per_layer(m) + layer_ffn);
+                                 : ffn_params(m.ffn, m.hidden, m.intermediate);
+    p.mtp = m.mtp_layers * (mtp_projection_params(m) + attention_params_per_layer(m) + layer_ffn);
   }
   return p;
 }
@@ -290,98 +314,6 @@ inline double ffn_params(ffn_kind k, int hidden, int width) {
 /// Weight bytes of the whole model (main model, MTP excluded) at one precision.
 [[nodiscard]] inline double weight_bytes(const model_config& m, precision weights) {
   return count_params(m).total() * bytes_per_element(weights);
-}
-
-/// Per-token work of a forward pass, averaged over layers' kinds and summed over layers.
-struct token_work {
-  double linear_flops = 0;     ///< projections, FFN / active experts, router, LM head
-  double attention_flops = 0;  ///< QK^T and PV (and indexer scoring)
-  double kv_bytes_read = 0;    ///< KV read by this token's attention
-  double kv_bytes_written = 0; ///< KV this token appends
-  [[nodiscard]] double flops() const noexcept { return linear_flops + attention_flops; }
-};
-
-/// Effective keys a query at position `pos` (0-based, causal) sees in a layer.
-[[nodiscard]] inline double keys_seen(const model_config& m, bool sliding_layer, double pos) {
-  double keys = pos + 1.0;
-  if (sliding_layer && m.sliding_window > 0)
-    keys = std::min(keys, static_cast<double>(m.sliding_window + m.attention_sinks));
-  if (m.index_topk > 0)
-    keys = std::min(keys, static_cast<double>(m.index_topk));
-  return keys;
-}
-
-/// Work of one decode token at context `context` (tokens already cached), with naive (non
-/// absorbed) MLA accounting: QK over qk_head_dim and PV over v_head_dim per head.
-[[nodiscard]] inline token_work decode_token_work(const model_config& m, std::int64_t context,
-                                                  precision kv_precision) {
-  token_work w;
-  w.linear_flops = 2.0 * active_params(m);
-  const double pos = static_cast<double>(context);
-  const double per_key_flops = 2.0 * m.num_heads * (m.qk_head_dim() + m.value_head_dim());
-  const double kv_bytes_layer =
-      kv_elements_per_token_per_layer(m) * bytes_per_element(kv_precision);
-  for (int sliding = 0; sliding < 2; ++sliding) {
-    const int layers = sliding ? m.num_sliding_layers() : m.num_layers - m.num_sliding_layers();
-    const double keys = keys_seen(m, sliding != 0, pos);
-    w.attention_flops += layers * keys * per_key_flops;
-    w.kv_bytes_read += layers * keys * kv_bytes_layer;
-    if (m.index_heads > 0) {
-      const double indexed = std::min(pos + 1.0, sliding && m.sliding_window > 0
-                                                     ? double(m.sliding_window + m.attention_sinks)
-                                                     : pos + 1.0);
-      w.attention_flops += layers * indexed * 2.0 * m.index_heads * m.index_head_dim;
-      w.kv_bytes_read += layers * indexed * m.index_head_dim * bytes_per_element(precision::fp8);
-    }
-  }
-  w.kv_bytes_written = kv_bytes_per_token(m, kv_precision);
-  return w;
-}
-
-/// Work of a prefill of `tokens` new tokens after `cached` already-cached tokens, summed over
-/// the chunk (not per token): causal attention, each new token at its own position.
-[[nodiscard]] inline token_work prefill_work(const model_config& m, std::int64_t tokens,
-                                             std::int64_t cached, precision kv_precision) {
-  if (tokens < 0 || cached < 0)
-    throw config_error("model::prefill_work", tokens < 0 ? "tokens" : "cached",
-                       fmt::format("({}) must be >= 0", tokens < 0 ? tokens : cached));
-  token_work w;
-  const double n = static_cast<double>(tokens), c0 = static_cast<double>(cached);
-  w.linear_flops = 2.0 * active_params(m) * n;
-  const double per_key_flops = 2.0 * m.num_heads * (m.qk_head_dim() + m.value_head_dim());
-  const double kv_bytes_layer =
-      kv_elements_per_token_per_layer(m) * bytes_per_element(kv_precision);
-  // Sum over positions p = c0 .. c0+n-1 of keys_seen(p). Full layers: sum of (p+1), capped by
-  // index_topk; sliding layers: capped by the window. Closed form of a capped arithmetic series.
-  auto capped_sum = [&](double cap) {
-    const double first = c0 + 1.0, last = c0 + n; // keys of the first and last new token
-    if (n <= 0)
-      return 0.0;
-    if (cap >= last)
-      return (first + last) * n / 2.0;
-    if (cap <= first)
-      return cap * n;
-    const double below = cap - first; // tokens with keys < cap: first .. cap-1
-    return (first + cap - 1.0) * below / 2.0 + cap * (n - below);
-  };
-  for (int sliding = 0; sliding < 2; ++sliding) {
-    const int layers = sliding ? m.num_sliding_layers() : m.num_layers - m.num_sliding_layers();
-    double cap = 1e300;
-    if (sliding && m.sliding_window > 0)
-      cap = m.sliding_window + m.attention_sinks;
-    double attend_cap = cap;
-    if (m.index_topk > 0)
-      attend_cap = std::min(cap, static_cast<double>(m.index_topk));
-    w.attention_flops += layers * capped_sum(attend_cap) * per_key_flops;
-    if (m.index_heads > 0)
-      w.attention_flops += layers * capped_sum(cap) * 2.0 * m.index_heads * m.index_head_dim;
-    // Prefill reads the cached prefix's KV once per layer (flash attention keeps the new chunk's
-    // KV on chip) and writes the new tokens' KV.
-    const double prefix = std::min(c0, cap);
-    w.kv_bytes_read += layers * prefix * kv_bytes_layer;
-  }
-  w.kv_bytes_written = n * kv_bytes_per_token(m, kv_precision);
-  return w;
 }
 
 } // namespace infercost::model

@@ -13,14 +13,21 @@
 /// Threading (`forward_options::threads`, std::thread, no OpenMP): the experts are dealt to the
 /// threads longest-first (each to the least-loaded thread); then the tokens are split across the
 /// threads for the combine and the shared experts, whose GEMMs run over fixed blocks of
-/// `shared_row_block` token rows (one block below 2·shared_row_block tokens). Every output
-/// element is computed by the same operations in the same order whatever the thread count, so
-/// the result is bit-identical for every thread count. `forward_per_token` is the article's
-/// per-token loop (single-threaded), kept as the reference the grouped pass is tested against.
+/// `shared_row_block` token rows (one block below 2·shared_row_block tokens). The layer makes the
+/// same matrix products, on the same operands, and sums each token's rows in the same order,
+/// whatever the thread count, so the result is bit-identical for every thread count as long as
+/// the products give the same bits for the same call (Eigen's own do; so does a BLAS run with
+/// one thread per call, e.g. OPENBLAS_NUM_THREADS=1, which is also what keeps a threaded BLAS from
+/// oversubscribing the layer's threads). `forward_per_token` is the article's per-token loop
+/// (single-threaded), kept as the reference the grouped pass is tested against.
 ///
-/// Products: a float layer runs its GEMMs on the built-in kernel of kernel.hpp when the processor
-/// has AVX2+FMA or AVX-512 (chosen at run time; no compiler flags needed), otherwise, and for
-/// double or `forward_options::simd = false`, on Eigen's products.
+/// Products: Eigen's (`noalias()` GEMMs over row-major blocks). A program that defines
+/// `EIGEN_USE_BLAS` (in every translation unit, before any Eigen header) and links a BLAS runs
+/// them on it: OpenBLAS or BLIS, which pick their kernels for the processor at run time. The
+/// bits of a float result depend on the kernels (Eigen's depend on the instruction set it was
+/// compiled for, a BLAS's on the processor it detects), so they may differ between machines and
+/// builds; the grouped pass and the per-token loop agree to rounding (tests: 1e−5 relative in
+/// float, 1e−13 in double).
 #pragma once
 
 #include <algorithm>
@@ -41,7 +48,6 @@
 #include "infercost/device/concepts.hpp"
 #include "infercost/device/work.hpp"
 #include "infercost/fwd.hpp"
-#include "infercost/moe/kernel.hpp"
 #include "infercost/moe/router.hpp"
 
 namespace infercost::moe {
@@ -86,18 +92,15 @@ struct relu_expert {
 /// Options of `basic_layer::forward`.
 struct forward_options {
   /// Worker threads: 1 runs on the caller's thread, 0 means std::thread::hardware_concurrency().
-  /// Must be >= 0. The result does not depend on it, bit for bit.
+  /// Must be >= 0. The result does not depend on it, bit for bit (see the file comment).
   int threads = 1;
-  /// Float layers run their matrix products on the built-in kernel (kernel.hpp) when the
-  /// processor has AVX2+FMA or AVX-512 (both give the same bits); false, or double, or another
-  /// processor: Eigen's products, which round differently.
-  bool simd = true;
 };
 
-/// Token rows per block of the shared experts' GEMMs. (The built-in kernel computes each row
-/// alone, whatever the block.) A multiple of 48 (Eigen 3.4's register
-/// blocks: nr = 4 columns, mr = 3 packets of up to 16 lanes), so a GEMM over a block of rows
-/// computes each row exactly as the GEMM over all rows does.
+/// Token rows per block of the shared experts' GEMMs: fixed, so the blocks, and the products
+/// over them, do not depend on the thread count. A multiple of 48 (Eigen 3.4's register blocks:
+/// nr = 4 columns, mr = 3 packets of up to 16 lanes; its depth blocking depends on the depth
+/// only), so with Eigen's own products a GEMM over a block of rows computes each row exactly as
+/// the GEMM over all rows does.
 inline constexpr std::int64_t shared_row_block = 96;
 
 namespace detail {
@@ -204,9 +207,7 @@ template <class Scalar> struct expert_weights {
 
 /// An MoE layer with real expert weights. `Device` gives its cost face; `Scalar` is float or
 /// double.
-template <class Device, class Expert, class Scalar> class basic_layer {
-  static_assert(device_cost_model<Device>,
-                "moe::basic_layer: Device must satisfy infercost::device_cost_model");
+template <device_cost_model Device, class Expert, class Scalar> class basic_layer {
   static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
                 "moe::basic_layer: Scalar must be float or double");
 
@@ -264,7 +265,6 @@ public:
   [[nodiscard]] matrix forward(const matrix& x, const routing& r, forward_options opt = {}) const {
     const int threads = detail::resolve_threads(opt.threads);
     check_inputs(x, r);
-    const detail::sgemm_isa isa = product_isa(opt);
     const std::int64_t t_count = x.rows();
     const int k = r.top_k;
     const auto experts = static_cast<std::size_t>(cfg_.num_experts);
@@ -312,7 +312,6 @@ public:
         most = std::max(most, load[static_cast<std::size_t>(e)]);
       const Eigen::Index in_cols = Expert::input_blocks * Eigen::Index{cfg_.expert_hidden};
       matrix xe_buf(most, cfg_.hidden), h_buf(most, in_cols), a_buf(most, cfg_.expert_hidden);
-      detail::sgemm_scratch scratch;
       using view = Eigen::Map<matrix, Eigen::AlignedMax>;
       for (int e : mine) {
         const std::int64_t b = start[static_cast<std::size_t>(e)],
@@ -322,10 +321,10 @@ public:
           xe.row(i) = x.row(token[static_cast<std::size_t>(b + i)]);
         const expert_weights<Scalar>& w = experts_[static_cast<std::size_t>(e)];
         view h(h_buf.data(), n, in_cols);
-        detail::matmul<false>(isa, xe, w.in, h, scratch);
+        h.noalias() = xe * w.in;
         view a(a_buf.data(), n, cfg_.expert_hidden);
         Expert::activate_into(h, a);
-        detail::matmul<false>(isa, a, w.out, ys.middleRows(b, n), scratch);
+        ys.middleRows(b, n).noalias() = a * w.out;
       }
     });
 
@@ -350,21 +349,18 @@ public:
           out.row(t) += weight[static_cast<std::size_t>(p)] * ys.row(p);
       }
       matrix h, a;
-      detail::sgemm_scratch scratch;
       for (const expert_weights<Scalar>& w : shared_) {
         if (blocks == 1) {
-          h.resize(t_count, w.in.cols());
-          detail::matmul<false>(isa, x, w.in, h, scratch);
+          h.noalias() = x * w.in;
           Expert::activate(h, a);
-          detail::matmul<true>(isa, a, w.out, out, scratch);
+          out.noalias() += a * w.out;
           continue;
         }
         for (std::int64_t bb = b0; bb < b1; ++bb) {
           const std::int64_t q0 = bb * block, n = (bb + 1 == blocks ? t_count : q0 + block) - q0;
-          h.resize(n, w.in.cols());
-          detail::matmul<false>(isa, x.middleRows(q0, n), w.in, h, scratch);
+          h.noalias() = x.middleRows(q0, n) * w.in;
           Expert::activate(h, a);
-          detail::matmul<true>(isa, a, w.out, out.middleRows(q0, n), scratch);
+          out.middleRows(q0, n).noalias() += a * w.out;
         }
       }
     });
@@ -412,14 +408,6 @@ public:
                           Expert::matrices * cfg_.num_shared_experts *
                           static_cast<double>(r.tokens);
     return kept * per + shared;
-  }
-
-  /// The kernel `forward` runs its products on with options `opt` (sgemm_isa::none: Eigen's).
-  [[nodiscard]] static detail::sgemm_isa product_isa(const forward_options& opt) noexcept {
-    if constexpr (std::is_same_v<Scalar, float>)
-      return opt.simd ? detail::cpu_sgemm_isa() : detail::sgemm_isa::none;
-    else
-      return detail::sgemm_isa::none;
   }
 
 private:

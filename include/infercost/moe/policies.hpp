@@ -2,7 +2,9 @@
 /// The numbers and policies of an MoE router, without the numeric router (moe/router.hpp): the
 /// router config, the routing of one batch, the scoring, selection and capacity policies (they
 /// work on spans of logits, so a cost study or a user's own router can use them without Eigen),
-/// and the router GEMM's work.
+/// `router_policy` (the three as one tag) with `any_router_policy` (what the cost face keeps of
+/// it at run time), and the router GEMM's work. The policies' concepts are in
+/// infercost/concepts.hpp.
 #pragma once
 
 #include <algorithm>
@@ -14,8 +16,10 @@
 #include <string_view>
 #include <vector>
 
+#include "infercost/concepts.hpp"
 #include "infercost/core/error.hpp"
 #include "infercost/device/work.hpp"
+#include "infercost/fwd.hpp"
 #include "infercost/model/model_config.hpp"
 
 namespace infercost::moe {
@@ -128,6 +132,16 @@ struct routing {
   }
 };
 
+/// How a selection policy limits one token's experts: the experts are `count` contiguous groups
+/// of num_experts / count, and a token's experts come from at most `per_token` of them.
+/// `{1, 1}` (one group) is no limit.
+struct expert_groups {
+  int count = 1;     ///< expert groups
+  int per_token = 1; ///< groups one token's experts may come from
+
+  friend bool operator==(const expert_groups&, const expert_groups&) = default;
+};
+
 /// Work space a selection policy reuses across tokens.
 struct selection_scratch {
   std::vector<int> index;
@@ -189,6 +203,8 @@ struct topk_selection {
                       detail::score_order{choice.data()});
     std::copy_n(idx.begin(), cfg.top_k, out.begin());
   }
+  /// No limit: any expert may go with any other.
+  static expert_groups group_limit(const router_config& /*cfg*/) noexcept { return {}; }
 };
 
 /// Group-limited top-k (DeepSeek-V3, HF modeling_deepseek.py MoEGate "noaux_tc"): a group's
@@ -229,6 +245,10 @@ struct group_limited_topk {
     std::partial_sort(cand, cand + cfg.top_k, cand + n, detail::score_order{choice.data()});
     std::copy_n(cand, cfg.top_k, out.begin());
   }
+  /// A token's experts come from topk_group of the n_group groups.
+  static expert_groups group_limit(const router_config& cfg) noexcept {
+    return {.count = cfg.n_group, .per_token = cfg.topk_group};
+  }
 };
 
 /// No capacity limit: nothing is dropped.
@@ -251,6 +271,57 @@ struct limited_capacity {
   }
 };
 
+static_assert(scoring_policy<softmax_scoring> && scoring_policy<sigmoid_bias_scoring>);
+static_assert(selection_policy<topk_selection> && selection_policy<group_limited_topk>);
+static_assert(capacity_policy<unlimited_capacity> && capacity_policy<limited_capacity>);
+
+/// The policies of a router as one tag, for the cost face: `layer_cost_model` takes it (through
+/// `any_router_policy`) to count what the router would drop and where its tokens go.
+/// `basic_router<...>::policy_type` is the tag of a router's own policies.
+template <scoring_policy Scoring, selection_policy Selection, capacity_policy Capacity>
+struct router_policy {
+  using scoring_type = Scoring;
+  using selection_type = Selection;
+  using capacity_type = Capacity;
+};
+
+/// What the cost face keeps of a `router_policy`, chosen at run time: the three policies' names,
+/// the selection's group limit and the capacity function, each calling the policy's own static
+/// function. Converts implicitly from any `router_policy` tag; default: softmax, top-k,
+/// unlimited. Cheap to copy.
+class any_router_policy {
+public:
+  /// Softmax scoring, plain top-k, no capacity limit.
+  any_router_policy() noexcept : any_router_policy(router_policy<>{}) {}
+
+  template <scoring_policy Scoring, selection_policy Selection, capacity_policy Capacity>
+  /// Implicit, so a tag converts where a policy is expected.
+  any_router_policy(router_policy<Scoring, Selection, Capacity> /*tag*/) noexcept
+      : scoring_(Scoring::name), selection_(Selection::name), capacity_name_(Capacity::name),
+        group_limit_(
+            [](const router_config& cfg) -> expert_groups { return Selection::group_limit(cfg); }),
+        capacity_([](std::int64_t tokens, const router_config& cfg) -> std::int64_t {
+          return static_cast<std::int64_t>(Capacity::capacity(tokens, cfg));
+        }) {}
+
+  [[nodiscard]] std::string_view scoring_name() const noexcept { return scoring_; }
+  [[nodiscard]] std::string_view selection_name() const noexcept { return selection_; }
+  [[nodiscard]] std::string_view capacity_name() const noexcept { return capacity_name_; }
+  /// The selection policy's group limit for `cfg`.
+  [[nodiscard]] expert_groups group_limit(const router_config& cfg) const {
+    return group_limit_(cfg);
+  }
+  /// The capacity policy's capacity per expert for a batch of `tokens` tokens (-1: unlimited).
+  [[nodiscard]] std::int64_t capacity(std::int64_t tokens, const router_config& cfg) const {
+    return capacity_(tokens, cfg);
+  }
+
+private:
+  std::string_view scoring_, selection_, capacity_name_;
+  expert_groups (*group_limit_)(const router_config&);
+  std::int64_t (*capacity_)(std::int64_t, const router_config&);
+};
+
 /// The router GEMM's work for `tokens` tokens: logits = X · Gᵀ (2·T·h·E FLOPs), reading X and G
 /// at `prec` and writing FP32 logits, plus the element-wise scoring and top-k (about 4·E per
 /// token on the vector unit: exp or sigmoid, normalisation, comparisons).
@@ -262,6 +333,21 @@ struct limited_capacity {
                  .bytes_written = tokens * e * 4.0,
                  .prec = prec,
                  .kind = op_kind::gemm};
+}
+
+/// The router policy a model publishes: sigmoid scoring with group-limited top-k for a model with
+/// expert groups (DeepSeek-V3 §2.1.2: n_group 8, topk_group 4, "node-limited routing"), softmax
+/// top-k otherwise (Mixtral, Qwen3-MoE); no capacity limit (inference serves every assignment).
+/// @throws config_error if `m` is invalid.
+[[nodiscard]] inline any_router_policy router_policy_of(const model::model_config& m) {
+  m.validate();
+  if (m.scoring == model::router_scoring::sigmoid && m.n_group > 1)
+    return router_policy<sigmoid_bias_scoring, group_limited_topk, unlimited_capacity>{};
+  if (m.scoring == model::router_scoring::sigmoid)
+    return router_policy<sigmoid_bias_scoring, topk_selection, unlimited_capacity>{};
+  if (m.n_group > 1)
+    return router_policy<softmax_scoring, group_limited_topk, unlimited_capacity>{};
+  return router_policy<>{};
 }
 
 } // namespace infercost::moe

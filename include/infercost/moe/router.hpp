@@ -52,7 +52,7 @@ using row_matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 
 namespace detail {
 using score_fn = void (*)(std::span<const double>, std::span<const double>, std::span<double>,
-                          std::span<double>) noexcept;
+                          std::span<double>);
 using select_fn = void (*)(std::span<const double>, const router_config&, std::span<int>,
                            selection_scratch&);
 
@@ -159,17 +159,18 @@ void check_all_finite(std::string_view component, std::string_view what,
   return l;
 }
 
-/// A router with scoring, selection and capacity policies, on `Device` (for its cost face).
-/// Holds the gate matrix (num_experts × hidden) and the selection bias.
-template <class Device, class Scoring, class Selection, class Capacity> class basic_router {
-  static_assert(device_cost_model<Device>,
-                "moe::basic_router: Device must satisfy infercost::device_cost_model");
-
+/// A router with scoring, selection and capacity policies (infercost/concepts.hpp), on `Device`
+/// (for its cost face). Holds the gate matrix (num_experts × hidden) and the selection bias.
+template <device_cost_model Device, scoring_policy Scoring, selection_policy Selection,
+          capacity_policy Capacity>
+class basic_router {
 public:
   using device_type = Device;
   using scoring_type = Scoring;
   using selection_type = Selection;
   using capacity_type = Capacity;
+  /// The tag of this router's policies, for the cost face: `layer_cost_model(..., policy_type{})`.
+  using policy_type = router_policy<Scoring, Selection, Capacity>;
 
   /// A router with gate matrix `gate` (num_experts × hidden). @throws config_error if the config
   /// is invalid, the gate's shape does not match or it holds a non-finite value.
@@ -268,8 +269,16 @@ public:
           "moe::router", "logits.cols",
           fmt::format("({}) must equal num_experts ({})", logits.cols(), cfg_.num_experts));
     detail::check_all_finite<double>("moe::router", "logits", logits);
-    return detail::route_logits(logits, cfg_, bias_, Capacity::capacity(logits.rows(), cfg_),
-                                &Scoring::score, &Selection::select);
+    const detail::score_fn score = [](std::span<const double> l, std::span<const double> b,
+                                      std::span<double> a,
+                                      std::span<double> c) { Scoring::score(l, b, a, c); };
+    const detail::select_fn select = [](std::span<const double> choice, const router_config& cfg,
+                                        std::span<int> out, selection_scratch& scratch) {
+      Selection::select(choice, cfg, out, scratch);
+    };
+    return detail::route_logits(logits, cfg_, bias_,
+                                static_cast<std::int64_t>(Capacity::capacity(logits.rows(), cfg_)),
+                                score, select);
   }
 
   /// Work of routing `tokens` tokens with weights and activations at `prec`.

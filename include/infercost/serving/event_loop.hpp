@@ -37,7 +37,7 @@ class event_queue {
 public:
   /// Schedules an event and returns its sequence number.
   /// @throws config_error if `time_s` is not finite or is before now().
-  std::uint64_t push(double time_s, event_kind kind, std::int32_t instance = -1,
+  std::uint64_t push(double time_s, event_kind kind, std::int32_t instance_index = -1,
                      std::int64_t request = -1) {
     if (!std::isfinite(time_s))
       throw config_error("serving::event_queue", "time_s",
@@ -46,8 +46,8 @@ public:
       throw config_error("serving::event_queue", "time_s",
                          fmt::format("({}) is before the current time ({})", time_s, now_));
     const std::uint64_t s = next_seq_++;
-    heap_.push(
-        event{.time_s = time_s, .seq = s, .kind = kind, .instance = instance, .request = request});
+    heap_.push(event{
+        .time_s = time_s, .seq = s, .kind = kind, .instance = instance_index, .request = request});
     return s;
   }
 

@@ -1,8 +1,10 @@
 /// @file
-/// `serving::basic_instance<Device, Attention, Eviction>`: one model instance of a serving
-/// cluster — a step-cost engine (engine/step_cost.hpp), KV memory accounting, an optional tiered
-/// prefix cache (kvcache/) and a continuous-batching scheduler with chunked prefill (vLLM,
-/// Kwon et al. SOSP'23; Sarathi-Serve, Agrawal et al. OSDI'24).
+/// `serving::basic_instance<Device, Policies>`: one model instance of a serving cluster — a
+/// step-cost engine (engine/step_cost.hpp) with the bundle's attention policy, KV memory
+/// accounting, an optional tiered prefix cache (kvcache/, the bundle's eviction policy) and a
+/// continuous-batching scheduler with chunked prefill (vLLM, Kwon et al. SOSP'23; Sarathi-Serve,
+/// Agrawal et al. OSDI'24) whose admission order and preemption victim come from the bundle's
+/// batching policy (serving/policies.hpp).
 ///
 /// Roles: a `colocated` instance prefills and decodes; a `prefill` instance only prefills and
 /// hands each finished prompt's KV to the cluster for transfer; a `decode` instance decodes
@@ -12,8 +14,8 @@
 /// A step (one forward pass) holds every decoding sequence plus prefill chunks up to a token
 /// budget: budget = max_batched_tokens·attention groups − decoding sequences·(1 + γ); in-progress
 /// prefills go first, then waiting requests are admitted first-come first-served while the
-/// budget, the sequence limit and free KV memory allow (head-of-line: the queue's head blocks
-/// the rest).
+/// budget, the sequence limit and free KV memory allow, in the batching policy's admission order
+/// (with head-of-line blocking the first prompt that does not fit stops admission).
 ///
 /// KV memory is counted in tokens: capacity = (HBM left after weights and activations, summed
 /// over attention groups, minus the prefix cache's HBM share) / KV bytes per token per device.
@@ -21,16 +23,17 @@
 /// counted at its full-context footprint (an upper bound). Admission reserves a request's whole
 /// prompt plus a watermark; decoding sequences grow by their tokens; before every step the
 /// scheduler needs room for each decoding sequence's 1 + γ new tokens and, if there is none,
-/// preempts the youngest running sequence (its KV is dropped and recomputed later, vLLM's
-/// recompute preemption), counting each preemption.
+/// preempts the running sequence the batching policy puts last (FCFS: the youngest; its KV is
+/// dropped and recomputed later, vLLM's recompute preemption), counting each preemption.
 ///
 /// The per-step work does not depend on the batch's size: the decode batch is kept as sums
 /// (sequences, Σ join context, Σ join step), and sequences leave through a min-heap keyed by the
 /// step at which each finishes. Without speculation a sequence that joins at decode step k with r
 /// tokens to go finishes at step k + r − 1. With speculation its number of steps is drawn at
-/// admission from the acceptance model (`speculative::acceptance_model`, emitted tokens per step
-/// until r are reached: exact in distribution, O(r / E[N]) draws), and Σcontext grows by the
-/// expected E[N] per sequence per step; a preempted sequence replays its own draws (a stream
+/// admission from the speculative component's acceptance profile (`speculative::
+/// acceptance_profile`: per-position acceptance, i.i.d. or measured by a decoder; emitted tokens
+/// per step until r are reached: exact in distribution, O(r / E[N]) draws), and Σcontext grows by
+/// the expected E[N] per sequence per step; a preempted sequence replays its own draws (a stream
 /// forked by request id and pass) to know how many tokens it had emitted.
 ///
 /// Step time = engine step time (with γ verify tokens per decoding sequence; the MTP draft when
@@ -56,6 +59,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -70,6 +74,7 @@
 #include "infercost/kvcache/tiered_cache.hpp"
 #include "infercost/kvcache/tiers.hpp"
 #include "infercost/serving/metrics.hpp"
+#include "infercost/serving/policies.hpp"
 #include "infercost/serving/report.hpp"
 #include "infercost/speculative/analytic.hpp"
 #include "infercost/speculative/cost.hpp"
@@ -124,6 +129,9 @@ struct prefix_cache_config {
 struct speculative_config {
   int gamma = 0;      ///< draft tokens verified per sequence per step; 0: no speculation
   double alpha = 0.8; ///< per-token acceptance rate of the i.i.d. acceptance model
+  /// Per-position acceptance (speculative::acceptance_profile::rates, e.g. a decoder's measured
+  /// profile or an MTP module's by depth), one rate per draft token; empty: i.i.d. `alpha`.
+  std::vector<double> acceptance{};
   /// A separate draft model (its γ forwards add to the step); without one the layout must draft
   /// with the model's MTP module (engine::parallel_layout::mtp_draft).
   std::optional<model::model_config> draft{};
@@ -133,8 +141,18 @@ struct speculative_config {
     constexpr std::string_view c = "serving::speculative_config";
     check_non_negative(c, "gamma", gamma);
     check_in_range(c, "alpha", alpha, 0.0, 1.0);
+    if (!acceptance.empty() && static_cast<int>(acceptance.size()) != gamma)
+      throw config_error(c, "acceptance",
+                         fmt::format("(size {}) must hold one rate per draft token (gamma {})",
+                                     acceptance.size(), gamma));
     if (draft)
       draft->validate();
+  }
+  /// The acceptance profile of the `gamma` draft tokens. @throws config_error if gamma < 1.
+  [[nodiscard]] speculative::acceptance_profile profile() const {
+    if (acceptance.empty())
+      return speculative::acceptance_profile(alpha, gamma);
+    return speculative::acceptance_profile(acceptance);
   }
 };
 
@@ -146,10 +164,11 @@ struct step_outcome {
 };
 
 /// One instance: engine, KV accounting, prefix cache and scheduler (see the file comment).
-template <class Device, class Attention, class Eviction> class basic_instance {
+template <device_cost_model Device, policy_bundle Policies> class basic_instance {
 public:
-  using engine_type = engine::basic_step_cost<Device, Attention>;
-  using cache_type = kvcache::basic_tiered_cache<Device, Eviction>;
+  using engine_type = engine::basic_step_cost<Device, typename Policies::attention>;
+  using cache_type = kvcache::basic_tiered_cache<Device, typename Policies::eviction>;
+  using batching_type = typename Policies::batching;
 
   /// @param index     the instance's index in its cluster (labels records)
   /// @param engine    step-cost model; must outlive the instance
@@ -157,15 +176,17 @@ public:
   /// @param records   one record per request, updated as requests progress
   /// @param block_tokens tokens per prefix-block hash of the workload
   /// @param seed      seeds the speculative acceptance draws (streams forked by request id)
+  /// @param batching  the admission order and preemption victim (Policies::batching)
   /// @throws config_error for bad configs, a model that does not fit (with the numbers), an
   /// instance without KV memory, or speculation without a way to draft.
   basic_instance(int index, instance_role role, const engine_type& engine,
                  const scheduler_config& sched, const prefix_cache_config& cache,
                  const speculative_config& spec, std::span<const io::workload_request> requests,
                  std::vector<request_record>& records, std::int64_t block_tokens,
-                 std::uint64_t seed)
+                 std::uint64_t seed, batching_type batching = {})
       : index_(index), role_(role), engine_(&engine), sched_((sched.validate(), sched)),
-        requests_(requests), records_(&records), block_tokens_(block_tokens), base_rng_(seed) {
+        requests_(requests), records_(&records), block_tokens_(block_tokens), base_rng_(seed),
+        batching_(std::move(batching)) {
     cache.validate();
     spec.validate();
     check_positive("serving::instance", "block_tokens", block_tokens);
@@ -185,42 +206,30 @@ public:
                                      seq_bytes, kv_bytes_per_token_));
     watermark_tokens_ = std::floor(capacity_tokens_ * sched.admission_watermark);
     if (cache.enabled) {
-      const model::model_config& m = engine.model();
       // The engine counts per-device (sharded) KV; the cache counts whole blocks.
-      const double whole_per_device =
-          model::kv_bytes_per_sequence(m, 1, l.kv_prec) / kv_bytes_per_token_;
-      const double share = static_cast<double>(devices_) / cache.host.devices_per_node;
-      const double drives = std::max(cache.host.ssd_drives * share, 1.0);
-      kvcache::cache_config cc{
-          .hbm_bytes = kv_bytes * cache.hbm_fraction * whole_per_device,
-          .dram_bytes =
-              cache.use_dram ? cache.host.dram_bytes * cache.host.dram_kv_fraction * share : 0.0,
-          .ssd_bytes = cache.use_ssd ? cache.host.ssd_drives * cache.host.ssd_bytes_per_drive *
-                                           cache.host.ssd_kv_fraction * share
-                                     : 0.0,
-          .block_bytes = model::kv_bytes_per_sequence(m, block_tokens, l.kv_prec),
-          .block_tokens = block_tokens,
-          .write = kvcache::write_policy::write_back,
-          .promote_on_hit = true,
-          .devices = devices_,
-          .ssd_read_bytes_per_s = cache.host.ssd_read_bytes_per_s * drives,
-          .ssd_write_bytes_per_s = cache.host.ssd_write_bytes_per_s * drives,
-          .ssd_latency_s = cache.host.ssd_latency_s};
-      cache_.emplace(cc, engine.device());
+      const double whole_per_device = engine.kv_bytes_per_sequence(1) / kv_bytes_per_token_;
+      cache_.emplace(kvcache::host_cache_config(engine.device(), cache.host, devices_,
+                                                kv_bytes * cache.hbm_fraction * whole_per_device,
+                                                engine.kv_bytes_per_sequence(block_tokens),
+                                                block_tokens, cache.use_dram, cache.use_ssd),
+                     engine.device());
     }
     gamma_ = role_ == instance_role::prefill ? 0 : spec.gamma;
     if (gamma_ > 0) {
-      acceptance_.emplace(spec.alpha, gamma_);
+      acceptance_.emplace(spec.profile());
       expected_emitted_ = acceptance_->expected_emitted();
       if (spec.draft) {
-        const speculative::forward_config target_fwd{.weights = l.weight_prec,
-                                                     .kv = l.kv_prec,
-                                                     .attention = l.attention_prec,
-                                                     .devices = l.tp};
+        // The draft runs tensor-parallel on one attention group's devices, at the target's
+        // precisions.
+        const engine::parallel_layout draft_layout{.devices = l.tp,
+                                                   .tp = l.tp,
+                                                   .weight_prec = l.weight_prec,
+                                                   .attention_prec = l.attention_prec,
+                                                   .kv_prec = l.kv_prec};
         draft_.emplace(speculative::step_config{.target = engine.model(),
-                                                .target_forward = target_fwd,
+                                                .target_layout = l,
                                                 .draft = *spec.draft,
-                                                .draft_forward = target_fwd},
+                                                .draft_layout = draft_layout},
                        engine.device());
       } else if (!l.mtp_draft) {
         throw config_error("serving::speculative_config", "draft",
@@ -279,7 +288,7 @@ public:
     sequence& q = seqs_[static_cast<std::size_t>(s)];
     q.target = q.req->input_tokens;
     q.ph = phase::waiting;
-    waiting_.push_back(s);
+    wait(s);
     queued_tokens_ += q.target;
     ++live_;
   }
@@ -351,12 +360,19 @@ public:
         break;
       budget -= add_chunk(s, budget);
     }
-    while (budget > 0 && !waiting_.empty() && running() < max_running_) {
-      const std::int32_t s = waiting_.front();
+    // Waiting prompts in the batching policy's order; with head-of-line blocking the first that
+    // does not fit stops admission, otherwise later (smaller) ones may pass it.
+    for (auto it = waiting_.begin();
+         budget > 0 && it != waiting_.end() && running() < max_running_;) {
+      const std::int32_t s = std::get<2>(*it);
       sequence& q = seqs_[static_cast<std::size_t>(s)];
-      if (used_tokens() + static_cast<double>(q.target) + watermark_tokens_ > capacity_tokens_)
-        break;
-      waiting_.pop_front();
+      if (used_tokens() + static_cast<double>(q.target) + watermark_tokens_ > capacity_tokens_) {
+        if (head_of_line_)
+          break;
+        ++it;
+        continue;
+      }
+      it = waiting_.erase(it);
       admit(s, now);
       budget -= add_chunk(s, budget);
     }
@@ -450,7 +466,7 @@ public:
         continue;
       ++live;
       reserved += static_cast<double>(q.reserved);
-      const bool in_running = running_.contains({q.id, static_cast<std::int32_t>(i)});
+      const bool in_running = running_.contains(running_key(q, static_cast<std::int32_t>(i)));
       switch (q.ph) {
       case phase::decoding:
         ++decoding;
@@ -514,6 +530,8 @@ private:
     std::int64_t join_step = 0; ///< decode step at which it joined the batch
     std::int64_t join_context = 0;
     std::int64_t pinned = 0;      ///< leading cache blocks pinned
+    std::int64_t requeued = 0;    ///< 0, or k when it was this instance's k-th preemption
+    double preempt_key = 0.0;     ///< the batching policy's preemption order
     std::uint32_t generation = 0; ///< of the slot; invalidates stale finishing entries
     std::uint32_t pass = 0;       ///< prefill passes started before this one (preemptions)
     phase ph = phase::free;
@@ -569,6 +587,7 @@ private:
     q.generation = generation;
     q.req = &requests_[static_cast<std::size_t>(id)];
     q.id = id;
+    q.preempt_key = batching_.preemption_order(view_of(q));
     return s;
   }
   void free_slot(std::int32_t s) {
@@ -622,7 +641,7 @@ private:
     q.reserved = q.target;
     reserved_ += static_cast<double>(q.target);
     q.ph = phase::prefilling;
-    running_.insert({q.id, s});
+    running_.insert(running_key(q, s));
     prefilling_.push_back(s);
   }
 
@@ -658,7 +677,7 @@ private:
     }
     const bool more = q.emitted < out_tokens;
     if (role_ == instance_role::prefill && more) {
-      running_.erase({q.id, s}); // not preemptible while its KV is sent
+      running_.erase(running_key(q, s)); // not preemptible while its KV is sent
       q.ph = phase::sending;
       by_id_[q.id] = s;
       out.prefilled.push_back(q.id);
@@ -671,7 +690,7 @@ private:
       return;
     }
     // Joins the decode batch at the next step; the reservation becomes its context then.
-    running_.erase({q.id, s});
+    running_.erase(running_key(q, s));
     q.ph = phase::ready;
     ready_.push_back(s);
   }
@@ -687,7 +706,7 @@ private:
     request_record& rec = (*records_)[static_cast<std::size_t>(q.id)];
     if (rec.decode_instance < 0)
       rec.decode_instance = index_;
-    running_.insert({q.id, s});
+    running_.insert(running_key(q, s));
     ++decoding_;
     join_context_sum_ += q.join_context;
     join_step_sum_ += q.join_step;
@@ -728,13 +747,14 @@ private:
     return base_rng_.fork(static_cast<std::uint64_t>(q.id)).fork(q.pass);
   }
 
-  /// Preempts the youngest running sequences until the decode batch has room for its next step.
+  /// Preempts running sequences, the batching policy's last first, until the decode batch has
+  /// room for its next step.
   void make_room_for_decode(step_plan& plan) {
     while (decoding_ > 0 &&
            used_tokens() + static_cast<double>(decoding_ * (1 + gamma_)) > capacity_tokens_) {
       INFERCOST_ASSERT(!running_.empty(), "decoding sequences must be running");
-      const auto youngest = std::prev(running_.end());
-      preempt(youngest->second);
+      const auto last = std::prev(running_.end());
+      preempt(std::get<2>(*last));
       ++plan.preempted;
     }
   }
@@ -744,7 +764,7 @@ private:
   /// emits the next token.
   void preempt(std::int32_t s) {
     sequence& q = seqs_[static_cast<std::size_t>(s)];
-    running_.erase({q.id, s});
+    running_.erase(running_key(q, s));
     if (q.ph == phase::decoding) {
       const std::int64_t m = decode_step_ - q.join_step; // decode steps it completed
       q.emitted += std::min(emitted_in(q, m), q.req->output_tokens - q.emitted - 1);
@@ -763,7 +783,8 @@ private:
     q.prefilled = 0;
     queued_tokens_ += q.target;
     q.ph = phase::waiting;
-    waiting_.push_front(s);
+    q.requeued = ++requeues_;
+    wait(s);
     ++stats_.preemptions;
     ++(*records_)[static_cast<std::size_t>(q.id)].preemptions;
   }
@@ -776,7 +797,7 @@ private:
     rec.status = request_status::completed;
     if (rec.decode_instance < 0 && role_ != instance_role::prefill)
       rec.decode_instance = index_;
-    running_.erase({q.id, s});
+    running_.erase(running_key(q, s));
     stats_.output_tokens += q.req->output_tokens;
     ++stats_.completed;
     out.completed.push_back(q.id);
@@ -793,8 +814,26 @@ private:
     const double ctx = p.context_sum / groups;
     double t = 0.0;
     for (int i = 0; i < gamma_; ++i)
-      t += draft_->draft_forward(batch, ctx + static_cast<double>(i * batch)).total_s();
+      t += draft_->draft_forward_s(batch, ctx + static_cast<double>(i * batch));
     return t;
+  }
+
+  /// What the batching policy sees of a sequence.
+  [[nodiscard]] static request_view view_of(const sequence& q) noexcept {
+    return {.id = q.id,
+            .arrival_s = q.req->arrival_s,
+            .input_tokens = q.req->input_tokens,
+            .output_tokens = q.req->output_tokens,
+            .requeued = q.requeued};
+  }
+  [[nodiscard]] static std::tuple<double, std::int64_t, std::int32_t>
+  running_key(const sequence& q, std::int32_t s) noexcept {
+    return {q.preempt_key, q.id, s};
+  }
+  /// Puts slot s in the waiting set at the batching policy's admission order.
+  void wait(std::int32_t s) {
+    const sequence& q = seqs_[static_cast<std::size_t>(s)];
+    waiting_.insert({batching_.admission_order(view_of(q)), q.id, s});
   }
 
   int index_;
@@ -805,6 +844,9 @@ private:
   std::vector<request_record>* records_;
   std::int64_t block_tokens_;
   rng base_rng_;
+  batching_type batching_;
+  bool head_of_line_ = batching_.head_of_line_blocking();
+  std::int64_t requeues_ = 0; ///< preemptions so far (orders requeued sequences)
   int devices_ = 1;
   std::int64_t max_running_ = 1;
   std::int64_t budget_tokens_ = 1; ///< step token budget of the whole instance
@@ -820,13 +862,14 @@ private:
   std::vector<sequence> seqs_;
   std::vector<std::int32_t> free_;
   std::unordered_map<std::int64_t, std::int32_t> by_id_; ///< offered / receiving / sending
-  std::deque<std::int32_t> waiting_;
+  /// Waiting sequences by (admission order, request id, slot).
+  std::set<std::tuple<double, std::int64_t, std::int32_t>> waiting_;
   std::vector<std::int32_t> prefilling_; ///< admission order
   std::vector<std::int32_t> ready_;
   std::deque<std::int32_t> offered_;
-  /// Running sequences (prefilling, decoding) by (request id, slot): the youngest arrival is
-  /// preempted first, as in vLLM's first-come first-served policy.
-  std::set<std::pair<std::int64_t, std::int32_t>> running_;
+  /// Running sequences (prefilling, decoding) by (preemption order, request id, slot): the last is
+  /// preempted first (FCFS: the youngest arrival, as in vLLM).
+  std::set<std::tuple<double, std::int64_t, std::int32_t>> running_;
   std::priority_queue<finish_entry, std::vector<finish_entry>, std::greater<>> finishing_;
   std::int64_t decoding_ = 0;
   std::int64_t join_context_sum_ = 0;
@@ -840,13 +883,14 @@ private:
   instance_stats stats_;
 };
 
-/// The common case: the default device, full attention, an LRU prefix cache.
-using instance = basic_instance<default_device>;
+/// The common case: the default device and the default policies.
+using instance = basic_instance<default_device, default_policies>;
 
 #ifdef INFERCOST_COMPILED
 // Compiled mode (core/macros.hpp): instances on a run-time device, instantiated once.
-INFERCOST_EXTERN template class basic_instance<any_device, attention::full, kvcache::lru>;
-INFERCOST_EXTERN template class basic_instance<any_device, attention::topk_sparse, kvcache::lru>;
+INFERCOST_EXTERN template class basic_instance<any_device, runtime_policies>;
+INFERCOST_EXTERN template class basic_instance<
+    any_device, with_attention<attention::topk_sparse, runtime_policies>>;
 #endif
 
 } // namespace infercost::serving

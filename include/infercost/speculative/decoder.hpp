@@ -50,6 +50,8 @@ struct decode_stats {
   double sum_emitted_sq = 0.0;            ///< Σ N² over steps, for the sample variance
   std::int64_t window_kv_written = 0;     ///< target KV slots written: (γ+1) per step
   std::int64_t window_kv_rolled_back = 0; ///< of those, rejected draft slots: γ − K per step
+  std::vector<std::int64_t> reached;      ///< per draft position: steps that tested it
+  std::vector<std::int64_t> accepted_at;  ///< per draft position: steps that accepted it
 
   /// Mean tokens per step, N̄.
   [[nodiscard]] double mean_emitted() const noexcept {
@@ -66,6 +68,19 @@ struct decode_stats {
   /// Standard error of N̄: s / √n.
   [[nodiscard]] double standard_error_emitted() const noexcept {
     return std::sqrt(sample_variance_emitted() / static_cast<double>(steps));
+  }
+  /// Measured per-position acceptance: accepted_at[i] / reached[i], the profile a serving
+  /// simulation draws from (serving::speculative_config::acceptance). @throws config_error if a
+  /// position was never tested (run more steps).
+  [[nodiscard]] acceptance_profile measured_profile() const {
+    std::vector<double> rates(reached.size());
+    for (std::size_t i = 0; i < reached.size(); ++i) {
+      if (reached[i] == 0)
+        throw config_error("speculative::decode_stats", fmt::format("reached[{}]", i),
+                           "(0) must be > 0: no step tested this draft position");
+      rates[i] = static_cast<double>(accepted_at[i]) / static_cast<double>(reached[i]);
+    }
+    return acceptance_profile(std::move(rates));
   }
   /// Measured per-token acceptance rate: accepted / examined (the maximum-likelihood α of a
   /// truncated geometric).
@@ -132,6 +147,12 @@ public:
     stats_.accepted += r.accepted;
     stats_.examined += r.accepted < cfg_.gamma ? r.accepted + 1 : r.accepted;
     stats_.sum_emitted_sq += static_cast<double>(n * n);
+    stats_.reached.resize(gamma, 0);
+    stats_.accepted_at.resize(gamma, 0);
+    for (std::size_t i = 0; i < gamma && static_cast<int>(i) <= r.accepted; ++i) {
+      ++stats_.reached[i];
+      stats_.accepted_at[i] += static_cast<int>(i) < r.accepted ? 1 : 0;
+    }
     stats_.window_kv_written += cfg_.gamma + 1;
     stats_.window_kv_rolled_back += cfg_.gamma - r.accepted;
     return r;
@@ -145,14 +166,15 @@ public:
     return stats_;
   }
 
-  /// Cost face: the step-cost model of these two models' configs on this decoder's Device.
+  /// Cost face: the step-cost model of these two models' configs on this decoder's Device, each
+  /// on its own layout.
   [[nodiscard]] basic_step_cost_model<Device>
-  cost_model(const forward_config& target_forward = {},
-             const forward_config& draft_forward = {}) const {
+  cost_model(const engine::parallel_layout& target_layout = {},
+             const engine::parallel_layout& draft_layout = {}) const {
     return basic_step_cost_model<Device>(step_config{.target = target_->cost_config(),
-                                                     .target_forward = target_forward,
+                                                     .target_layout = target_layout,
                                                      .draft = draft_->cost_config(),
-                                                     .draft_forward = draft_forward},
+                                                     .draft_layout = draft_layout},
                                          device_);
   }
 
