@@ -5,7 +5,10 @@
 #include <CLI/CLI.hpp>
 
 #include <infercost/device/any_device.hpp>
+#include <infercost/model/hf_config.hpp>
+#include <infercost/model/presets.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <string_view>
 
@@ -30,10 +33,20 @@ inline any_device device_of(std::string_view name, int devices_per_node) {
   return d;
 }
 
+/// The model `--model` names: a path ending in ".json" is a Hugging Face config.json, loaded;
+/// anything else is a preset name (see `infercost models`).
+/// @throws config_error for an unknown preset or an unreadable or unsupported config.json.
+inline model::model_config model_of(std::string_view name_or_path) {
+  if (name_or_path.size() >= 5 && name_or_path.substr(name_or_path.size() - 5) == ".json")
+    return model::from_hf_config(std::filesystem::path(name_or_path));
+  return model::presets::find(name_or_path);
+}
+
 command add_devices(CLI::App& app);
 command add_models(CLI::App& app);
 command add_step(CLI::App& app);
 command add_serve(CLI::App& app);
 command add_price(CLI::App& app);
+command add_validate(CLI::App& app);
 
 } // namespace infercost::cli

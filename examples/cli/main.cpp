@@ -17,8 +17,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const std::vector<infercost::cli::command> commands{
       infercost::cli::add_devices(app), infercost::cli::add_models(app),
-      infercost::cli::add_step(app), infercost::cli::add_serve(app),
-      infercost::cli::add_price(app)};
+      infercost::cli::add_step(app),    infercost::cli::add_serve(app),
+      infercost::cli::add_price(app),   infercost::cli::add_validate(app)};
   CLI11_PARSE(app, argc, argv);
   try {
     for (const auto& c : commands)

@@ -180,7 +180,7 @@ model::model_config model_of(const price_options& o, const lever_set& l) {
     return model::presets::find(o.dense_model);
   if (l.sparse && o.model == "deepseek_v3")
     return model::presets::deepseek_v32_exp();
-  return model::presets::find(o.model);
+  return cli::model_of(o.model);
 }
 
 /// A layout of `devices` devices: dense models tensor-parallel, MoE models DP attention + EP.

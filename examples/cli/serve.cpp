@@ -1,7 +1,8 @@
 // `infercost serve`: replays a request trace (or a synthetic workload) on a simulated cluster,
 // colocated or prefill/decode-disaggregated, and prints latency, goodput under SLOs,
 // throughput per device, utilisation and device time by category (table or JSON; per-request
-// CSV on request).
+// CSV on request). With --concurrency N, N closed-loop clients send the workload's requests, each
+// when its previous one ends, as `vllm bench serve --max-concurrency` and genai-perf do.
 #include "commands.hpp"
 
 #include <infercost/device/any_device.hpp>
@@ -21,6 +22,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,11 @@ struct serve_options {
   double time_scale = 1.0;
   long long max_requests = 0;
   long long requests = 1000;
+  bool requests_set = false; ///< --requests given
+  int concurrency = 0;       ///< closed-loop clients; 0: open loop (the workload's arrivals)
+  long long warmup = 0;
+  long long cooldown = 0;
+  double think_time_s = 0.0;
   long long input_tokens = 1024;
   long long output_tokens = 128;
   std::string mode = "colocated";
@@ -205,9 +212,43 @@ void print_summary(const stats::summary& s, const char* name, double scale, cons
              s.p50 * scale, s.p90 * scale, s.p99 * scale, s.max * scale, unit);
 }
 
+/// The closed loop the flags ask for, or none (open loop).
+/// @throws config_error for closed-loop flags without --concurrency.
+std::optional<serving::closed_loop> closed_loop_of(const serve_options& o) {
+  if (o.concurrency == 0) {
+    constexpr std::string_view c = "cli::serve";
+    if (o.warmup != 0)
+      throw config_error(c, "warmup", fmt::format("({}) needs --concurrency", o.warmup));
+    if (o.cooldown != 0)
+      throw config_error(c, "cooldown", fmt::format("({}) needs --concurrency", o.cooldown));
+    if (o.think_time_s != 0.0)
+      throw config_error(c, "think-time", fmt::format("({}) needs --concurrency", o.think_time_s));
+    return std::nullopt;
+  }
+  // Synthetic workloads have --requests requests; a trace's are cycled up to --requests if given.
+  return serving::closed_loop{.clients = o.concurrency,
+                              .requests = o.requests_set ? o.requests : 0,
+                              .warmup = o.warmup,
+                              .cooldown = o.cooldown,
+                              .think_time_s = o.think_time_s};
+}
+
 void print_report(const serving::report& r, const serve_options& o) {
   fmt::print("{} on {} x {} ({}, {} balancer): {} requests of '{}'\n", r.model, r.devices, r.device,
              r.mode, r.balancer, r.arrived, r.workload);
+  // The requests the statistics cover: all, or a closed loop's measured ones.
+  std::span<const serving::request_record> measured(r.requests);
+  if (const auto& l = r.closed_loop) {
+    measured = measured.subspan(static_cast<std::size_t>(l->first_measured),
+                                static_cast<std::size_t>(l->measured));
+    fmt::print("  closed loop: {} clients, {} requests issued ({} completed, {} rejected), "
+               "think time {} s, at most {} in flight\n",
+               l->clients, l->issued, l->completed, l->rejected, l->think_time_s, l->max_in_flight);
+    fmt::print("  measured requests {}..{} (warm-up {}, cool-down {}) over {:.1f}..{:.1f} s of a "
+               "{:.1f} s run\n",
+               l->first_measured, l->first_measured + l->measured - 1, l->warmup, l->cooldown,
+               r.start_s, r.end_s, l->run_s);
+  }
   fmt::print("  completed {}  rejected {}", r.completed, r.rejected);
   for (const serving::rejection_reason why : serving::all_rejection_reasons)
     if (const auto n = r.rejected_by[static_cast<std::size_t>(why)]; n > 0)
@@ -225,7 +266,7 @@ void print_report(const serving::report& r, const serve_options& o) {
   for (const double ttft : o.slo_ttft_s)
     for (const double tpot : o.slo_tpot_s) {
       const serving::goodput_result g =
-          serving::goodput(r.requests, {.ttft_s = ttft, .tpot_s = tpot}, r.makespan_s);
+          serving::goodput(measured, {.ttft_s = ttft, .tpot_s = tpot}, r.makespan_s);
       fmt::print("  {:>9.3f} {:>9.1f} {:>12.3f} {:>9.1f}%\n", ttft, tpot * 1e3, g.requests_per_s,
                  100.0 * g.attainment);
     }
@@ -254,7 +295,7 @@ void print_report(const serving::report& r, const serve_options& o) {
 }
 
 int run_serve(const serve_options& o) {
-  const model::model_config m = model::presets::find(o.model);
+  const model::model_config m = model_of(o.model);
   const any_device prefill =
       device_of(o.prefill_device.empty() ? o.device : o.prefill_device, o.devices_per_node);
   const any_device decode =
@@ -265,8 +306,12 @@ int run_serve(const serve_options& o) {
   serving::basic_cluster<any_device, serving::runtime_policies> cluster(
       m, config_of(o, m), {}, prefill, decode, policies_of(o));
   const io::workload w = load_workload(o);
-  const bool bar = o.progress || (!o.json && isatty(fileno(stderr)) && w.size() >= 5000);
-  const serving::report r = cluster.run(w, o.seed, bar ? progress_bar() : nullptr);
+  const std::optional<serving::closed_loop> loop = closed_loop_of(o);
+  const std::size_t issued =
+      loop ? static_cast<std::size_t>(std::max<std::int64_t>(0, loop->issued(w.size()))) : w.size();
+  const bool bar = o.progress || (!o.json && isatty(fileno(stderr)) && issued >= 5000);
+  const serving::report r = loop ? cluster.run(w, *loop, o.seed, bar ? progress_bar() : nullptr)
+                                 : cluster.run(w, o.seed, bar ? progress_bar() : nullptr);
   if (!o.csv.empty()) {
     std::ofstream out(o.csv);
     if (!out)
@@ -306,11 +351,29 @@ command add_serve(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--max-requests", o->max_requests, "Keep only the first N requests (0: all)")
       ->capture_default_str();
-  sub->add_option("--requests", o->requests, "synthetic: number of requests")
+  auto* requests =
+      sub->add_option("--requests", o->requests,
+                      "synthetic: number of requests; with --concurrency: requests issued in all "
+                      "(a trace's are cycled; default: the trace's)")
+          ->capture_default_str();
+  sub->add_option("--input-tokens,--isl", o->input_tokens,
+                  "synthetic: prompt tokens of every request")
       ->capture_default_str();
-  sub->add_option("--input-tokens", o->input_tokens, "synthetic: prompt tokens")
+  sub->add_option("--output-tokens,--osl", o->output_tokens,
+                  "synthetic: output tokens of every request")
       ->capture_default_str();
-  sub->add_option("--output-tokens", o->output_tokens, "synthetic: output tokens")
+  sub->add_option("--concurrency", o->concurrency,
+                  "Closed loop: this many clients, each sending its next request when its "
+                  "previous one ends (arrival times are ignored; 0: replay the arrivals)")
+      ->capture_default_str();
+  sub->add_option("--warmup", o->warmup,
+                  "Closed loop: first requests issued, left out of the statistics")
+      ->capture_default_str();
+  sub->add_option("--cooldown", o->cooldown,
+                  "Closed loop: last requests issued, left out of the statistics")
+      ->capture_default_str();
+  sub->add_option("--think-time", o->think_time_s,
+                  "Closed loop: seconds between a response and the client's next request")
       ->capture_default_str();
   sub->add_option("--mode", o->mode, "colocated or pd")->capture_default_str();
   sub->add_option("--instances", o->instances, "colocated: instances")->capture_default_str();
@@ -382,7 +445,10 @@ command add_serve(CLI::App& app) {
   sub->add_flag("--json-requests", o->requests_json, "Include per-request records in the JSON");
   sub->add_option("--csv", o->csv, "Write per-request records to this CSV file");
   sub->add_flag("--progress", o->progress, "Progress bar on stderr (default: on a terminal)");
-  return {sub, [o] { return run_serve(*o); }};
+  return {sub, [o, requests] {
+            o->requests_set = requests->count() > 0;
+            return run_serve(*o);
+          }};
 }
 
 } // namespace infercost::cli

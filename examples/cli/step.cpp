@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -26,8 +27,11 @@ struct step_options {
   std::string kv_precision = "bf16";
   int devices = 128;
   int devices_per_node = 0; ///< 0: the device's own
-  int tp = 0;               // 0: devices without --dp-attention, 1 with it
-  int ep = 0;               // 0: devices for MoE models, 1 for dense
+  int tp = 0;               // 0: devices / pp without --dp-attention, 1 with it
+  int ep = 0;               // 0: devices / (pp · moe_tp) for MoE models, 1 for dense
+  int moe_tp = 1;
+  int pp = 1;
+  std::string engine = "none";
   bool dp_attention = false;
   int redundant_experts = 0;
   int micro_batches = 1;
@@ -54,18 +58,25 @@ nlohmann::json breakdown_json(const engine::step_breakdown& r) {
           {"dispatch_s", r.dispatch_s},
           {"combine_s", r.combine_s},
           {"draft_s", r.draft_s},
+          {"pp_comm_s", r.pp_comm_s},
+          {"host_overhead_s", r.host_overhead_s},
+          {"launch_floor_s", r.launch_floor_s},
           {"compute_s", r.compute_s},
           {"comm_s", r.comm_s},
           {"overlap_saved_s", r.overlap_saved_s}};
 }
 
 template <class Device, class Policy> int run_step(const step_options& o, const Device& device) {
-  const model::model_config m = model::presets::find(o.model);
+  const model::model_config m = model_of(o.model);
   const precision p = parse_precision(o.precision);
+  check_positive("cli::step", "pp", o.pp);
+  check_positive("cli::step", "moe-tp", o.moe_tp);
+  const int stage = o.devices / o.pp;
   engine::parallel_layout l{.devices = o.devices,
-                            .tp = o.tp > 0 ? o.tp : (o.dp_attention ? 1 : o.devices),
+                            .tp = o.tp > 0 ? o.tp : (o.dp_attention ? 1 : stage),
                             .dp_attention = o.dp_attention,
-                            .ep = o.ep > 0 ? o.ep : (m.is_moe() ? o.devices : 1),
+                            .ep =
+                                o.ep > 0 ? o.ep : (m.is_moe() ? std::max(stage / o.moe_tp, 1) : 1),
                             .redundant_experts = o.redundant_experts,
                             .micro_batches = o.micro_batches,
                             .expert_skew = o.expert_skew,
@@ -74,7 +85,10 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
                             .kv_prec = parse_precision(o.kv_precision),
                             .dispatch_prec = p,
                             .combine_prec = precision::bf16,
-                            .mtp_draft = o.mtp};
+                            .mtp_draft = o.mtp,
+                            .moe_tp = o.moe_tp,
+                            .pp = o.pp,
+                            .overheads = engine::profile_of(o.engine)};
   if (!m.is_moe() && o.ep == 0)
     l.ep = 1;
   const engine::basic_step_cost<Device, Policy> sc(m, l, {}, device);
@@ -116,6 +130,9 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
                      {"ep", l.ep},
                      {"dp_attention", l.dp_attention},
                      {"micro_batches", l.micro_batches},
+                     {"moe_tp", l.moe_tp},
+                     {"pp", l.pp},
+                     {"engine", std::string(l.overheads.name)},
                      {"precision", o.precision},
                      {"tokens", r.tokens},
                      {"step_s", r.total_s},
@@ -126,10 +143,12 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
     std::cout << j.dump(2) << '\n';
     return 0;
   }
-  fmt::print("{} {} on {} x {} ({} attention, TP {}, EP {}{}, {} micro-batch{}, {} weights)\n",
+  fmt::print("{} {} on {} x {} ({} attention, TP {}, EP {}{}{}{}, {} micro-batch{}, {} weights, "
+             "engine {})\n",
              m.name, o.phase, o.devices, device.name(), Policy::name, l.tp, l.ep,
-             l.dp_attention ? ", DP attention" : "", l.micro_batches,
-             l.micro_batches > 1 ? "es" : "", o.precision);
+             l.moe_tp > 1 ? fmt::format(", MoE TP {}", l.moe_tp) : "",
+             l.pp > 1 ? fmt::format(", PP {}", l.pp) : "", l.dp_attention ? ", DP attention" : "",
+             l.micro_batches, l.micro_batches > 1 ? "es" : "", o.precision, l.overheads.name);
   fmt::print("  tokens in step         {:>12.0f}\n", r.tokens);
   fmt::print("  step time              {:>12.3f} ms\n", r.total_s * 1e3);
   fmt::print("  tokens/s per device    {:>12.0f}\n", tokens_per_s_per_device);
@@ -137,19 +156,15 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
   if (m.is_moe())
     fmt::print("  expert max/mean load   {:>12.3f}\n", r.expert_imbalance);
   fmt::print("  breakdown (summed over layers and micro-batches, before overlap):\n");
-  const std::pair<const char*, double> rows[] = {{"attention", r.attention_s},
-                                                 {"attention projections", r.projection_s},
-                                                 {"dense FFN", r.dense_ffn_s},
-                                                 {"router", r.router_s},
-                                                 {"routed experts", r.experts_s},
-                                                 {"shared experts", r.shared_s},
-                                                 {"element-wise", r.elementwise_s},
-                                                 {"embedding + LM head", r.lm_head_s},
-                                                 {"TP all-reduce", r.tp_comm_s},
-                                                 {"EP dispatch", r.dispatch_s},
-                                                 {"EP combine", r.combine_s},
-                                                 {"MTP draft", r.draft_s},
-                                                 {"hidden by overlap", -r.overlap_saved_s}};
+  const std::pair<const char*, double> rows[] = {
+      {"attention", r.attention_s},       {"attention projections", r.projection_s},
+      {"dense FFN", r.dense_ffn_s},       {"router", r.router_s},
+      {"routed experts", r.experts_s},    {"shared experts", r.shared_s},
+      {"element-wise", r.elementwise_s},  {"embedding + LM head", r.lm_head_s},
+      {"TP all-reduce", r.tp_comm_s},     {"EP dispatch", r.dispatch_s},
+      {"EP combine", r.combine_s},        {"MTP draft", r.draft_s},
+      {"pipeline sends", r.pp_comm_s},    {"engine host time", r.host_overhead_s},
+      {"launch floor", r.launch_floor_s}, {"hidden by overlap", -r.overlap_saved_s}};
   for (const auto& [name, s] : rows)
     if (s != 0.0)
       fmt::print("    {:<24} {:>10.3f} ms {:>6.1f}%\n", name, s * 1e3, 100 * s / r.total_s);
@@ -175,9 +190,16 @@ command add_step(CLI::App& app) {
                   "Devices per scale-up domain (0: the device's own)")
       ->capture_default_str();
   sub->add_option("--tp", o->tp,
-                  "Tensor-parallel degree (default: devices, or 1 with "
+                  "Tensor-parallel degree (default: devices / pp, or 1 with "
                   "--dp-attention)");
-  sub->add_option("--ep", o->ep, "Expert-parallel degree (default: devices for MoE models)");
+  sub->add_option("--ep", o->ep,
+                  "Expert-parallel degree (default: devices / (pp · moe-tp) for MoE models)");
+  sub->add_option("--moe-tp", o->moe_tp, "Tensor-parallel degree of each expert in its EP rank")
+      ->capture_default_str();
+  sub->add_option("--pp", o->pp, "Pipeline-parallel stages")->capture_default_str();
+  sub->add_option("--engine", o->engine,
+                  "Serving engine whose per-step overheads to add: none, trtllm, vllm, sglang")
+      ->capture_default_str();
   sub->add_flag("--dp-attention", o->dp_attention, "Data-parallel attention groups");
   sub->add_option("--redundant-experts", o->redundant_experts, "EPLB replica slots")
       ->capture_default_str();

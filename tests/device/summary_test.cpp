@@ -7,7 +7,7 @@ using namespace infercost;
 TEST_CASE("device summaries carry datasheet peaks, ridge points and cost per hour",
           "[device][summary]") {
   const auto rows = catalog_summary();
-  REQUIRE(rows.size() == 10);
+  REQUIRE(rows.size() == 13);
   const auto& h100 = rows[1];
   CHECK(h100.name == "h100_sxm");
   CHECK(h100.family == "cuda_gpu");
@@ -16,6 +16,9 @@ TEST_CASE("device summaries carry datasheet peaks, ridge points and cost per hou
   CHECK(b2.name == "ascend_910b2");
   CHECK(b2.family == "ascend_npu");
   CHECK(b2.fp8_flops == b2.bf16_flops);
+  CHECK(rows[10].name == "b300");
+  CHECK(rows[11].name == "gb200_nvl72");
+  CHECK(rows[12].name == "gb300_nvl72");
   for (const auto& r : rows) {
     CHECK(r.usd_per_hour > 0.0);
     CHECK(r.price_usd > 0.0);

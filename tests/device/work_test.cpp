@@ -8,7 +8,8 @@ TEST_CASE("precisions have their storage sizes and round-trip through names", "[
   CHECK(bytes_per_element(precision::fp32) == 4);
   CHECK(bytes_per_element(precision::bf16) == 2);
   CHECK(bytes_per_element(precision::fp8) == 1);
-  CHECK(bytes_per_element(precision::fp4) == 0.5);
+  // NVFP4: 16 E2M1 values (64 bits) + one E4M3 scale (8 bits) = 72 bits / 16 = 4.5 bits.
+  CHECK(bytes_per_element(precision::fp4) == 0.5625);
   for (precision p : all_precisions)
     CHECK(parse_precision(to_string(p)) == p);
   CHECK_THROWS_WITH(

@@ -70,3 +70,31 @@ TEST_CASE("every preset validates and find() lists names for an unknown one", "[
     CHECK(msg.find("deepseek_v3") != std::string::npos);
   }
 }
+
+TEST_CASE("the presets of the measured models match their published sizes", "[model][presets]") {
+  // Qwen3-32B model card: 32.8B parameters.
+  CHECK(count_params(presets::qwen3_32b()).total() / 1e9 == Approx(32.8).epsilon(0.002));
+  // Qwen3-32B KV: 64 layers * 2 * 8 KV heads * 128 * 2 bytes = 262,144 bytes per token.
+  CHECK(kv_bytes_per_token(presets::qwen3_32b(), precision::bf16) == 262144.0);
+  // gpt-oss model card (OpenAI, 2025): 116.83B total, 5.13B active per token.
+  const auto g = presets::gpt_oss_120b();
+  CHECK(count_params(g).total() / 1e9 == Approx(116.8).epsilon(0.002));
+  CHECK(active_params(g) / 1e9 == Approx(5.13).epsilon(0.01));
+  // 18 full layers hold every token, 18 sliding ones at most 128: at 1,000 tokens,
+  // 2 * 8 * 64 * 2 bytes = 2,048 bytes per token per layer * (18 * 1000 + 18 * 128).
+  CHECK(kv_bytes_per_sequence(g, 1000, precision::bf16) == 2048.0 * (18 * 1000 + 18 * 128));
+  // MiniMax-M2 model card: 230B total, 10B activated.
+  CHECK(count_params(presets::minimax_m25()).total() / 1e9 == Approx(230).epsilon(0.01));
+  CHECK(active_params(presets::minimax_m25()) / 1e9 == Approx(10).epsilon(0.05));
+  // Kimi-K2 model card: 1T total (1.04T with the embeddings as the Hub counts), 32B activated.
+  CHECK(count_params(presets::kimi_k25()).total() / 1e12 == Approx(1.03).epsilon(0.01));
+  CHECK(active_params_reported(presets::kimi_k25()) / 1e9 == Approx(32).epsilon(0.03));
+  // GLM-5 (Z.ai): 744B total, 40B active.
+  CHECK(count_params(presets::glm5()).total() / 1e9 == Approx(744).epsilon(0.002));
+  CHECK(active_params(presets::glm5()) / 1e9 == Approx(40).epsilon(0.03));
+  // GLM-5 MLA + indexer KV: 78 layers * ((512 + 64) * 2 + 128 * 1) bytes = 99,840 per token.
+  CHECK(kv_bytes_per_token(presets::glm5(), precision::bf16) == 99840.0);
+  // DeepSeek-R1 is DeepSeek-V3's architecture.
+  CHECK(count_params(presets::deepseek_r1()).total() ==
+        count_params(presets::deepseek_v3()).total());
+}

@@ -16,6 +16,21 @@
 ///           400 W).
 /// - [B200]  NVIDIA HGX B200 datasheet (2025): B200-SXM-180GB, 1000 W; MLPerf Inference v6.0
 ///           system file nebius_b200_n1.json.
+/// - [B300]  NVIDIA HGX B300 datasheet (2025), 8-GPU board: FP4 144 | 108 PFLOPS (sparse | dense),
+///           FP8 72, INT8 2 POPS, BF16 36, TF32 18 PFLOPS (sparse), FP32 600 TFLOPS; up to 2.3 TB
+///           HBM3e; NVLink 5 1.8 TB/s per GPU; networking 1.6 TB/s (8 ConnectX-8, 800 Gb/s each).
+///           HBM bandwidth 8 TB/s per GPU (NVIDIA Blackwell Ultra product page).
+/// - [GB200] NVIDIA GB200 NVL72 datasheet (2024), 72-GPU rack: FP4 1,440 PFLOPS, FP8/FP6 720,
+///           INT8 720 POPS, FP16/BF16 360, TF32 180 PFLOPS (all sparse), FP32 5,760 TFLOPS;
+///           HBM3e 13.4 TB at 576 TB/s; NVLink 130 TB/s; NVLink-C2C 900 GB/s per superchip
+///           (one Grace, two GPUs).
+/// - [GB300] NVIDIA GB300 NVL72 datasheet (2025), 72-GPU rack: FP4 1,440 | 1,080 PFLOPS (sparse
+///           | dense), FP8/FP6 720, INT8 24 POPS, FP16/BF16 360, TF32 180 PFLOPS (sparse),
+///           FP32 6 PFLOPS; HBM3e 20 TB (288 GB per GPU) at 576 TB/s; NVLink 130 TB/s; one
+///           ConnectX-8 (800 Gb/s) per GPU.
+/// - [BWP]   Per-GPU board power of Blackwell parts, which the rack datasheets do not print:
+///           B300 (HGX) 1,100 W, GB200 1,200 W, GB300 1,400 W, as reported in Verda's "NVIDIA
+///           GB300 NVL72: GPU Architecture & Performance" (2025) per-GPU table.
 /// - [DSV3]  DeepSeek-AI, "DeepSeek-V3 Technical Report", arXiv:2412.19437, §3.2.2: "NVLink
 ///           offers a bandwidth of 160 GB/s, roughly 3.2 times that of IB (50 GB/s)".
 /// - [DSISCA] DeepSeek-AI, "Insights into DeepSeek-V3: Scaling Challenges and Reflections on
@@ -190,6 +205,89 @@ struct b200 {
                                    .eff = {}};
 };
 
+/// NVIDIA B300 (HGX, Blackwell Ultra) [B300, BWP]: per GPU 13,500 TFLOPS FP4 dense (108 / 8),
+/// 4,500 FP8, 2,250 BF16, 1,125 TF32, 75 FP32, INT8 125 TOPS (2,000 / 8 / 2: Blackwell Ultra
+/// cut INT8; see cuda_gpu::peak_flops); 288 GB HBM3e (2.3 TB / 8; 8 stacks of 12-high 24 Gb
+/// dies, 36 GiB each) at 8 TB/s; NVLink5 900 GB/s per direction; 800 Gb/s ConnectX-8 per GPU
+/// (100 GB/s); host PCIe Gen5 x16 (64 GB/s: the x86 hosts of HGX B300 are Gen5); 1,100 W.
+struct b300 {
+  static constexpr cuda_spec value{.name = "b300",
+                                   .memory_bytes = 288 * gib,
+                                   .memory_bytes_per_s = 8000 * giga,
+                                   .fp32_flops = 75 * tera,
+                                   .tf32_flops = 1125 * tera,
+                                   .bf16_flops = 2250 * tera,
+                                   .fp8_flops = 4500 * tera,
+                                   .int8_flops = 125 * tera,
+                                   .fp4_flops = 13500 * tera,
+                                   .nvlink_bytes_per_s = 900 * giga,
+                                   .gpus_per_node = 8,
+                                   .nic_bytes_per_s = 100 * giga,
+                                   .pcie_bytes_per_s = 64 * giga,
+                                   .launch_overhead_s = cuda_launch_s,
+                                   .nvlink_latency_s = nvlink_latency_s,
+                                   .nic_latency_s = ib_latency_s,
+                                   .pcie_latency_s = pcie_latency_s,
+                                   .tdp_w = 1100,
+                                   .eff = {}};
+};
+
+/// Host link of a Grace-Blackwell GPU: NVLink-C2C, 900 GB/s both directions per superchip
+/// [GB200], shared by its two GPUs: 225 GB/s per GPU per direction (an even split, assumed).
+inline constexpr double grace_c2c_bytes_per_s = 900.0 / 2.0 / 2.0 * giga;
+
+/// One GPU of a GB200 NVL72 rack [GB200, BWP]: rack figures / 72, sparse halved: 10,000 TFLOPS
+/// FP4, 5,000 FP8 and INT8, 2,500 BF16, 1,250 TF32, 80 FP32; 186 GB HBM3e (13.4 TB / 72) at
+/// 8 TB/s; NVLink5 1.8 TB/s (900 GB/s per direction) to all 72 GPUs of the rack, one scale-up
+/// domain; 400 Gb/s ConnectX-7 per GPU (50 GB/s); NVLink-C2C to Grace; 1,200 W.
+struct gb200_nvl72 {
+  static constexpr cuda_spec value{.name = "gb200_nvl72",
+                                   .memory_bytes = 186 * gib,
+                                   .memory_bytes_per_s = 8000 * giga,
+                                   .fp32_flops = 80 * tera,
+                                   .tf32_flops = 1250 * tera,
+                                   .bf16_flops = 2500 * tera,
+                                   .fp8_flops = 5000 * tera,
+                                   .int8_flops = 5000 * tera,
+                                   .fp4_flops = 10000 * tera,
+                                   .nvlink_bytes_per_s = 900 * giga,
+                                   .gpus_per_node = 72,
+                                   .nic_bytes_per_s = 50 * giga,
+                                   .pcie_bytes_per_s = grace_c2c_bytes_per_s,
+                                   .launch_overhead_s = cuda_launch_s,
+                                   .nvlink_latency_s = nvlink_latency_s,
+                                   .nic_latency_s = ib_latency_s,
+                                   .pcie_latency_s = pcie_latency_s,
+                                   .tdp_w = 1200,
+                                   .eff = {}};
+};
+
+/// One GPU of a GB300 NVL72 rack [GB300, BWP]: 15,000 TFLOPS FP4 dense (1,080 PF / 72), 5,000
+/// FP8, 2,500 BF16, 1,250 TF32, 83.3 FP32 (6 PF / 72), INT8 167 TOPS (24 POPS / 72 / 2); 288 GB
+/// HBM3e at 8 TB/s; NVLink5 900 GB/s per direction across the 72-GPU rack; 800 Gb/s ConnectX-8
+/// per GPU (100 GB/s); NVLink-C2C to Grace; 1,400 W.
+struct gb300_nvl72 {
+  static constexpr cuda_spec value{.name = "gb300_nvl72",
+                                   .memory_bytes = 288 * gib,
+                                   .memory_bytes_per_s = 8000 * giga,
+                                   .fp32_flops = 6000.0 / 72.0 * tera,
+                                   .tf32_flops = 1250 * tera,
+                                   .bf16_flops = 2500 * tera,
+                                   .fp8_flops = 5000 * tera,
+                                   .int8_flops = 24000.0 / 72.0 / 2.0 * tera,
+                                   .fp4_flops = 15000 * tera,
+                                   .nvlink_bytes_per_s = 900 * giga,
+                                   .gpus_per_node = 72,
+                                   .nic_bytes_per_s = 100 * giga,
+                                   .pcie_bytes_per_s = grace_c2c_bytes_per_s,
+                                   .launch_overhead_s = cuda_launch_s,
+                                   .nvlink_latency_s = nvlink_latency_s,
+                                   .nic_latency_s = ib_latency_s,
+                                   .pcie_latency_s = pcie_latency_s,
+                                   .tdp_w = 1400,
+                                   .eff = {}};
+};
+
 /// Vector-unit FP16 rate of a 910B-class die, which Huawei does not publish: AIV cores × 1.8 GHz
 /// × 128 FP16 lanes × 2 (FMA). 910B2 has 48 AIV cores, 910B3/B4 have 40 (CANN tiling data:
 /// "aicNum 20, aivNum 40, socVersion Ascend910B3"). An estimate; override after calibration.
@@ -285,6 +383,9 @@ using h800_sxm = cuda_gpu<spec::h800_sxm>;
 using h20 = cuda_gpu<spec::h20>;
 using h200_sxm = cuda_gpu<spec::h200_sxm>;
 using b200 = cuda_gpu<spec::b200>;
+using b300 = cuda_gpu<spec::b300>;
+using gb200_nvl72 = cuda_gpu<spec::gb200_nvl72>;
+using gb300_nvl72 = cuda_gpu<spec::gb300_nvl72>;
 using ascend_910b2 = ascend_npu<spec::ascend_910b2>;
 using ascend_910b3 = ascend_npu<spec::ascend_910b3>;
 using ascend_910b4 = ascend_npu<spec::ascend_910b4>;
@@ -296,8 +397,9 @@ using ascend_910c = ascend_npu<spec::ascend_910c>;
 using default_device = h100_sxm;
 
 /// Every catalog device type, in display order.
-using catalog_devices = std::tuple<a100_sxm, h100_sxm, h800_sxm, h20, h200_sxm, b200, ascend_910b2,
-                                   ascend_910b3, ascend_910b4, ascend_910c>;
+using catalog_devices =
+    std::tuple<a100_sxm, h100_sxm, h800_sxm, h20, h200_sxm, b200, ascend_910b2, ascend_910b3,
+               ascend_910b4, ascend_910c, b300, gb200_nvl72, gb300_nvl72>;
 
 /// Names accepted by visit_device: the catalog names plus the alias "ascend_910b".
 [[nodiscard]] inline std::vector<std::string_view> device_names() {
@@ -333,6 +435,12 @@ template <class F> decltype(auto) visit_device(std::string_view name, F&& f) {
     return f(ascend_910b4{});
   if (name == "ascend_910c")
     return f(ascend_910c{});
+  if (name == "b300")
+    return f(b300{});
+  if (name == "gb200_nvl72")
+    return f(gb200_nvl72{});
+  if (name == "gb300_nvl72")
+    return f(gb300_nvl72{});
   std::string valid;
   for (auto n : device_names())
     valid += (valid.empty() ? "" : ", ") + std::string(n);

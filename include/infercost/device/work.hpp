@@ -19,7 +19,11 @@ inline constexpr std::array<precision, 7> all_precisions{
     precision::fp32, precision::tf32, precision::bf16, precision::fp16,
     precision::fp8,  precision::int8, precision::fp4};
 
-/// Storage size of one element. TF32 is stored as FP32; FP4 packs two elements per byte.
+/// Storage size of one element. TF32 is stored as FP32. FP4 is NVFP4, the block-scaled format
+/// Blackwell tensor cores consume: 4-bit E2M1 values in blocks of 16 with one FP8 (E4M3) scale
+/// each, (16 * 4 + 8) / 16 = 4.5 bits per element; the one FP32 scale per tensor is negligible
+/// (NVIDIA Technical Blog, "Introducing NVFP4 for Efficient and Accurate Low-Precision
+/// Inference", 2025).
 [[nodiscard]] constexpr double bytes_per_element(precision p) noexcept {
   switch (p) {
   case precision::fp32:
@@ -32,7 +36,7 @@ inline constexpr std::array<precision, 7> all_precisions{
   case precision::int8:
     return 1.0;
   case precision::fp4:
-    return 0.5;
+    return 4.5 / 8.0;
   }
   return 0.0;
 }

@@ -6,17 +6,44 @@
 /// timed by `Device`, and communication overlaps computation across micro-batches where the
 /// layout says so. It is the only thing a serving loop calls per step.
 ///
-/// Layout (one model instance of `devices` devices):
+/// Layout (one model instance of `devices` devices, in `pp` pipeline stages of devices / pp):
 /// - attention and dense layers are split `tp` ways (heads, FFN columns, vocabulary); with
-///   `dp_attention` the devices form devices / tp data-parallel attention groups, each holding
-///   its own sequences (DeepSeek-V3's decode deployment: DP attention + EP experts);
-/// - MoE layers use expert parallelism over all `devices` when `ep` > 1 (ep must equal devices),
-///   with `redundant_experts` EPLB replicas; with ep = 1 experts are split `tp` ways like a dense
-///   FFN;
+///   `dp_attention` the devices of a stage form devices / (tp · pp) data-parallel attention
+///   groups, each holding its own sequences (DeepSeek-V3's decode deployment: DP attention + EP
+///   experts); without it tp = devices / pp;
+/// - MoE layers, with S = devices / pp devices per stage:
+///   - ep = moe_tp = 1 (the defaults): experts are split `tp` ways like a dense FFN inside each
+///     attention group (replicated over the groups), ending with the group's all-reduce;
+///   - ep = S (moe_tp = 1): expert parallelism over the stage, with `redundant_experts` EPLB
+///     replicas and dispatch / combine all-to-alls (moe/cost.hpp);
+///   - moe_tp × ep = S with moe_tp > 1 (MoE TP × EP, TensorRT-LLM's moe_tp_size ×
+///     moe_ep_size): the experts' slots are spread over ep ranks and each expert's width is
+///     split moe_tp ways inside its rank. Every device sees every token of the stage: without
+///     DP attention they are already replicated by the attention all-reduce; with it they are
+///     all-gathered from the attention groups (TensorRT-LLM's MoE all-gather / reduce-scatter
+///     when all-to-all is not used). A device computes its 1/moe_tp share of the busiest EP
+///     rank's expert assignments; the partial outputs are summed by an all-reduce over the
+///     stage (no DP attention) or a reduce-scatter back to the groups followed, for tp > 1, by
+///     the group's all-reduce. Router and shared experts run like the TP case, on the attention
+///     group's tokens with shared experts split tp ways;
+/// - with `pp` > 1 the layers are split into pp stages of consecutive layers and the batch into
+///   pp micro-batches that are in flight together (vLLM runs one virtual engine per stage,
+///   TensorRT-LLM keeps pp micro-batches in flight). In steady state each stage is busy pp ·
+///   t_stage per step, the same as one micro-batch's trip through the pp stages, so a step (every
+///   sequence advances one token) takes the chain of one micro-batch of batch / pp: all layers,
+///   the LM head and (pp − 1) point-to-point sends of its activations between stages, with no
+///   further bubble. This is aiconfigurator's model too (aic-core/.../models/llama.py at commit
+///   095f58a5: every layer at the per-micro-batch batch plus (pp − 1) P2P ops, throughput × pp).
+///   GPipe's bubble (pp − 1)/(m + pp − 1) (Huang et al., NeurIPS 2019) is for a pipeline that
+///   drains after m micro-batches; an autoregressive serving loop does not drain between steps.
+///   Stages are taken as balanced (layers / pp each); weights and KV per device count the
+///   busiest stage's ceil(layers / pp) layers;
 /// - with `micro_batches` = m >= 2 the batch is split into m micro-batches whose communication
 ///   overlaps the other's computation (DeepSeek-V3 §3.4 dual micro-batch overlap): a layer takes
 ///   m·max(compute, comm) + min(compute, comm) instead of m·(compute + comm);
-/// - devices sit in scale-up domains (NVLink / HCCS) of the device's devices_per_node().
+/// - devices sit in scale-up domains (NVLink / HCCS) of the device's devices_per_node();
+/// - `overheads` (engine/engine_profile.hpp) adds what the serving engine spends beyond the
+///   roofline: host time per step and a kernel-launch floor per layer in eager steps.
 ///
 /// This is the library's only forward-pass time model: the serving simulator, the speculative
 /// cost face (speculative/cost.hpp) and the KV cache's recompute time (kvcache/replay.hpp) all ask
@@ -42,6 +69,7 @@
 #include "infercost/device/any_device.hpp"
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/concepts.hpp"
+#include "infercost/engine/engine_profile.hpp"
 #include "infercost/fwd.hpp"
 #include "infercost/model/model_config.hpp"
 #include "infercost/moe/cost.hpp"
@@ -67,9 +95,19 @@ struct parallel_layout {
   /// The MoE router's policies (moe::router_policy): what sets expected expert loads, drops and
   /// how far a token's dispatch reaches. None: the model's own (moe::router_policy_of).
   std::optional<moe::any_router_policy> routing{};
+  /// Tensor-parallel degree of each expert inside its EP rank (MoE TP × EP); 1 with ep = 1 keeps
+  /// experts split like a dense FFN. moe_tp × ep = devices / pp otherwise.
+  int moe_tp = 1;
+  int pp = 1; ///< pipeline-parallel stages (layers split into pp stages of devices / pp each)
+  /// What the serving engine adds to each step (engine/engine_profile.hpp); none by default.
+  engine_profile overheads{};
 
-  /// Data-parallel attention groups.
-  [[nodiscard]] int attention_groups() const noexcept { return dp_attention ? devices / tp : 1; }
+  /// Devices of one pipeline stage.
+  [[nodiscard]] int stage_devices() const noexcept { return devices / pp; }
+  /// Data-parallel attention groups of one pipeline stage.
+  [[nodiscard]] int attention_groups() const noexcept {
+    return dp_attention ? devices / (tp * pp) : 1;
+  }
 
   /// @throws config_error naming the first field that does not fit the model.
   void validate(const model::model_config& m) const {
@@ -78,13 +116,21 @@ struct parallel_layout {
     check_positive(c, "tp", tp);
     check_positive(c, "ep", ep);
     check_positive(c, "micro_batches", micro_batches);
+    check_positive(c, "moe_tp", moe_tp);
+    check_positive(c, "pp", pp);
     check_non_negative(c, "redundant_experts", redundant_experts);
     check_non_negative(c, "expert_skew", expert_skew);
+    overheads.validate();
+    check_divides(c, "pp", pp, "devices", devices);
+    check_at_most(c, "pp", pp, "num_layers", m.num_layers);
+    const int stage = devices / pp;
+    const std::string_view stage_name = pp == 1 ? "devices" : "devices / pp";
     if (dp_attention) {
-      check_divides(c, "tp", tp, "devices", devices);
-    } else if (tp != devices) {
+      check_divides(c, "tp", tp, stage_name, stage);
+    } else if (tp != stage) {
       throw config_error(
-          c, "tp", fmt::format("({}) must equal devices ({}) without dp_attention", tp, devices));
+          c, "tp",
+          fmt::format("({}) must equal {} ({}) without dp_attention", tp, stage_name, stage));
     }
     if (m.num_heads % tp != 0)
       throw config_error(c, "tp", fmt::format("({}) must divide num_heads ({})", tp, m.num_heads));
@@ -92,12 +138,20 @@ struct parallel_layout {
       if (!m.is_moe())
         throw config_error(c, "ep",
                            fmt::format("({}) needs an MoE model; '{}' is dense", ep, m.name));
-      if (ep != devices)
+      if (moe_tp == 1 && ep != stage)
         throw config_error(c, "ep",
-                           fmt::format("({}) must be 1 or equal devices ({})", ep, devices));
+                           fmt::format("({}) must be 1 or equal {} ({})", ep, stage_name, stage));
     } else if (redundant_experts > 0) {
       throw config_error(c, "redundant_experts",
                          fmt::format("({}) needs expert parallelism (ep > 1)", redundant_experts));
+    }
+    if (moe_tp > 1) {
+      if (moe_tp * ep != stage)
+        throw config_error(
+            c, "moe_tp",
+            fmt::format("({}) × ep ({}) must equal {} ({})", moe_tp, ep, stage_name, stage));
+      if (m.is_moe())
+        check_divides(c, "moe_tp", moe_tp, "moe_intermediate", m.moe_intermediate);
     }
     if (mtp_draft && m.mtp_layers <= 0)
       throw config_error(c, "mtp_draft",
@@ -145,6 +199,9 @@ struct step_breakdown {
   double dispatch_s = 0;       ///< MoE dispatch all-to-alls
   double combine_s = 0;        ///< MoE combine all-to-alls
   double draft_s = 0;          ///< MTP draft forward passes (speculative)
+  double pp_comm_s = 0;        ///< point-to-point sends between pipeline stages
+  double host_overhead_s = 0;  ///< the engine's host time of the step (engine_profile)
+  double launch_floor_s = 0;   ///< time eager layers wait on kernel launches beyond the roofline
   double compute_s = 0;        ///< all computation
   double comm_s = 0;           ///< all communication
   double overlap_saved_s = 0;  ///< time hidden by micro-batch overlap
@@ -219,8 +276,22 @@ public:
                               .redundant_experts = layout_.redundant_experts,
                               .dispatch_precision = layout_.dispatch_prec,
                               .combine_precision = layout_.combine_prec};
-      moe_.emplace(moe::router_config::from_model(model_), ep, layout_.weight_prec, popularity,
-                   layout_.routing ? *layout_.routing : moe::router_policy_of(model_));
+      const moe::any_router_policy policy =
+          layout_.routing ? *layout_.routing : moe::router_policy_of(model_);
+      const moe::router_config cfg = moe::router_config::from_model(model_);
+      moe_.emplace(cfg, ep, layout_.weight_prec, popularity, policy);
+      const bool tp_like =
+          layout_.ep == 1 &&
+          (layout_.moe_tp == 1 || (layout_.moe_tp == layout_.tp && !layout_.dp_attention));
+      moe_mode_ = tp_like ? moe_mode::tp : layout_.moe_tp == 1 ? moe_mode::ep : moe_mode::tp_ep;
+      if (moe_mode_ == moe_mode::tp_ep && layout_.ep > 1) {
+        // Router and shared experts of an attention group's tokens, with every expert at hand.
+        const moe::ep_layout one{.ep_size = 1,
+                                 .devices_per_node = device_.devices_per_node(),
+                                 .dispatch_precision = layout_.dispatch_prec,
+                                 .combine_precision = layout_.combine_prec};
+        moe_group_.emplace(cfg, one, layout_.weight_prec, popularity, policy);
+      }
     }
   }
 
@@ -243,7 +314,27 @@ public:
     // Verification: each decoding sequence runs 1 + γ queries, which read its KV once.
     attention::batch_totals verify = b.totals;
     verify.decode_queries_per_sequence = 1.0 + b.speculative_tokens;
-    accumulate_forward(verify, out.tokens, logits_tokens(b), out);
+    // Steps with prefill tokens run eagerly; decode-only steps replay a CUDA graph.
+    const bool eager = b.totals.prefill_tokens > 0.0;
+    if (layout_.pp == 1) {
+      accumulate_forward(verify, out.tokens, logits_tokens(b), eager, out);
+    } else {
+      // One micro-batch of batch / pp through every stage, then (pp − 1) sends of its
+      // activations from one stage to the next (see the file comment).
+      const double f = 1.0 / layout_.pp;
+      accumulate_forward(detail::scaled(verify, f), out.tokens * f, logits_tokens(b) * f, eager,
+                         out);
+      const double local = out.tokens * f / groups();
+      const comm_work send{
+          .kind = collective::point_to_point,
+          .bytes = local * model_.hidden * bytes_per_element(layout_.attention_prec),
+          .ranks = 2,
+          .scope = layout_.stage_devices() >= device_.devices_per_node() ? link_scope::inter_node
+                                                                         : link_scope::intra_node};
+      out.pp_comm_s = (layout_.pp - 1) * device_.comm_time_s(send);
+      out.comm_s += out.pp_comm_s;
+      out.total_s += out.pp_comm_s;
+    }
     if (layout_.mtp_draft && b.speculative_tokens > 0 && b.totals.decode_sequences > 0.0) {
       // Each draft token is one pass of the MTP module over the decoding sequences: the
       // 2·hidden → hidden projection of [embedding; hidden state], one layer of the model's kind
@@ -252,8 +343,9 @@ public:
       draft.decode_sequences = b.totals.decode_sequences;
       draft.decode_context_sum = b.totals.decode_context_sum;
       step_breakdown d;
-      const double layers = forward_layers(draft, draft.decode_sequences, 1,
-                                           model_.is_moe() ? 0 : 1, model_.is_moe() ? 1 : 0, d);
+      const double layers =
+          forward_layers(draft, draft.decode_sequences, 1, model_.is_moe() ? 0 : 1,
+                         model_.is_moe() ? 1 : 0, eager, d);
       const double local = draft.decode_sequences / groups();
       const double b_w = bytes_per_element(layout_.weight_prec);
       const double b_act = bytes_per_element(layout_.attention_prec);
@@ -269,33 +361,57 @@ public:
           b.speculative_tokens * (device_.op_time_s(projection) + layers + head.time_s(device_));
       out.total_s += out.draft_s;
     }
+    out.host_overhead_s = layout_.overheads.step_overhead_s(eager);
+    if (out.host_overhead_s > 0.0)
+      out.total_s += out.host_overhead_s;
     return out;
   }
 
   /// Weight bytes each device holds: its share of attention, dense FFNs, embeddings and LM head,
-  /// its expert slots (EP) or share of all experts (TP), and the shared experts.
+  /// its expert slots (EP), its share of its EP rank's slots (TP × EP) or of all experts (TP),
+  /// and the shared experts. With pp > 1, the busiest stage's: ceil(layers / pp) layers' share
+  /// of the layer weights, and the embedding or the LM head (the first and last stages hold one
+  /// each; a tied table is held by both).
   [[nodiscard]] double weight_bytes_per_device() const {
     const model::param_counts p = model::count_params(model_);
     const double b = bytes_per_element(layout_.weight_prec);
-    double bytes = (p.attention + p.dense_ffn + p.embedding + p.router) / layout_.tp * b;
+    double layer_bytes = 0.0, bytes = 0.0;
+    if (layout_.pp == 1)
+      bytes = (p.attention + p.dense_ffn + p.embedding + p.router) / layout_.tp * b;
+    else
+      layer_bytes = (p.attention + p.dense_ffn + p.router) / layout_.tp * b;
+    double& experts = layout_.pp == 1 ? bytes : layer_bytes;
     if (model_.is_moe()) {
-      if (layout_.ep > 1) {
+      if (moe_mode_ == moe_mode::ep) {
         const double slots =
             static_cast<double>(model_.num_experts + layout_.redundant_experts) / layout_.ep;
-        bytes += model_.num_moe_layers() * slots * model::expert_params(model_) * b;
-        bytes += p.shared_experts * b;
+        experts += model_.num_moe_layers() * slots * model::expert_params(model_) * b;
+        experts += p.shared_experts * b;
+      } else if (moe_mode_ == moe_mode::tp_ep) {
+        const double slots =
+            static_cast<double>(model_.num_experts + layout_.redundant_experts) / layout_.ep;
+        experts +=
+            model_.num_moe_layers() * slots * model::expert_params(model_) / layout_.moe_tp * b;
+        experts += p.shared_experts / layout_.tp * b;
       } else {
-        bytes += (p.routed_experts + p.shared_experts) / layout_.tp * b;
+        experts += (p.routed_experts + p.shared_experts) / layout_.tp * b;
       }
     }
+    if (layout_.pp > 1) {
+      const double table = model_.tie_embeddings ? p.embedding : p.embedding / 2.0;
+      bytes = layer_bytes * stage_layer_fraction() + table / layout_.tp * b;
+    }
     if (layout_.mtp_draft)
-      bytes += p.mtp / (layout_.ep > 1 ? layout_.ep : layout_.tp) * b;
+      bytes += p.mtp / (layout_.ep > 1 ? layout_.ep * layout_.moe_tp : layout_.tp) * b;
     return bytes;
   }
 
   /// KV bytes a sequence of `context` tokens occupies on the device(s) of its attention group,
   /// per device: GQA heads are split over tp (up to the KV heads); an MLA latent is replicated.
+  /// With pp > 1, the busiest stage's ceil(layers / pp) layers' share.
   [[nodiscard]] double kv_bytes_per_device(std::int64_t context) const {
+    if (layout_.pp > 1)
+      return kv_bytes_per_sequence(context) * stage_layer_fraction() / kv_shards();
     return kv_bytes_per_sequence(context) / kv_shards();
   }
 
@@ -342,6 +458,11 @@ public:
 
 private:
   [[nodiscard]] double groups() const noexcept { return layout_.attention_groups(); }
+  /// Fraction of the layers the busiest pipeline stage holds: ceil(layers / pp) / layers.
+  [[nodiscard]] double stage_layer_fraction() const noexcept {
+    const int per_stage = (model_.num_layers + layout_.pp - 1) / layout_.pp;
+    return static_cast<double>(per_stage) / model_.num_layers;
+  }
   [[nodiscard]] double kv_shards() const noexcept {
     // MLA's shape has one (latent) KV head, so it is never split.
     return std::min(layout_.tp, std::max(shape_.num_kv_heads, 1));
@@ -351,6 +472,18 @@ private:
     return b.decode_tokens() + b.totals.prefill_chunks;
   }
 
+  /// A TP all-reduce as the engine runs it: one shot for small buffers inside a node when the
+  /// engine profile says so (engine_profile::oneshot_allreduce_bytes), else the device's ring.
+  [[nodiscard]] double allreduce_time_s(const comm_work& c) const {
+    const double oneshot = layout_.overheads.oneshot_allreduce_bytes;
+    if (oneshot > 0.0 && c.ranks > 1 && c.scope == link_scope::intra_node && c.bytes <= oneshot)
+      return device_.comm_time_s({.kind = collective::all_to_all,
+                                  .bytes = c.bytes * c.ranks,
+                                  .ranks = c.ranks,
+                                  .scope = c.scope});
+    return device_.comm_time_s(c);
+  }
+
   [[nodiscard]] link_scope tp_scope() const noexcept {
     return layout_.tp <= device_.devices_per_node() ? link_scope::intra_node
                                                     : link_scope::inter_node;
@@ -358,9 +491,9 @@ private:
 
   /// Adds the whole model's forward pass to `out`.
   void accumulate_forward(const attention::batch_totals& t, double tokens, double logits,
-                          step_breakdown& out) const {
+                          bool eager, step_breakdown& out) const {
     const double s = forward_layers(t, tokens, model_.num_layers, model_.num_dense_layers(),
-                                    model_.num_moe_layers(), out);
+                                    model_.num_moe_layers(), eager, out);
     const lm_head_ops ops = lm_head(logits / groups());
     const double head = ops.time_s(device_);
     out.lm_head_s += head;
@@ -373,9 +506,10 @@ private:
   }
 
   /// Time of `layers` layers (of which `dense` have a dense FFN and `moe` an MoE FFN) on the
-  /// batch `t` of `tokens` tokens, with micro-batch overlap; adds the breakdown to `out`.
+  /// batch `t` of `tokens` tokens, with micro-batch overlap and, in an `eager` step, the
+  /// engine's launch floor per layer and micro-batch; adds the breakdown to `out`.
   double forward_layers(const attention::batch_totals& t, double tokens, int layers, int dense,
-                        int moe_layers, step_breakdown& out) const {
+                        int moe_layers, bool eager, step_breakdown& out) const {
     const int m = layout_.micro_batches;
     const double f = 1.0 / m;
     const attention::batch_totals mt = detail::scaled(t, f);
@@ -396,10 +530,17 @@ private:
           continue;
         const layer_times lt = layer(mt, mtokens, attn_kind == 1, ffn_kind == 1);
         const double compute = lt.compute_s(), comm = lt.comm_s();
-        const double layer_wall =
+        double layer_wall =
             m == 1 ? compute + comm : m * std::max(compute, comm) + std::min(compute, comm);
-        wall += n * layer_wall;
         out.overlap_saved_s += n * (m * (compute + comm) - layer_wall);
+        if (eager) {
+          const double floor = m * layout_.overheads.layer_launch_floor_s();
+          if (floor > layer_wall) {
+            out.launch_floor_s += n * (floor - layer_wall);
+            layer_wall = floor;
+          }
+        }
+        wall += n * layer_wall;
         out.attention_s += n * m * lt.attention_s;
         out.projection_s += n * m * lt.projection_s;
         out.dense_ffn_s += n * m * lt.ffn_s;
@@ -481,7 +622,7 @@ private:
                               .bytes = local * h * b_act,
                               .ranks = layout_.tp,
                               .scope = tp_scope()};
-    const double ar_s = device_.comm_time_s(allreduce);
+    const double ar_s = allreduce_time_s(allreduce);
     lt.tp_comm_s += ar_s; // after attention
 
     if (!moe_ffn) {
@@ -500,22 +641,50 @@ private:
     }
 
     moe::moe_cost mc;
-    if (layout_.ep > 1) {
+    if (moe_mode_ == moe_mode::ep) {
       mc = moe_->cost(device_, tokens);
     } else {
-      // Experts split tp ways like a dense FFN: each device does 1/tp of every expert, then
-      // the layer ends with a TP all-reduce.
-      mc = moe_->work(local);
-      for (op_work* w : {&mc.experts, &mc.shared}) {
-        w->flops /= tp;
-        w->vector_flops /= tp;
-        w->bytes_read /= tp;
-        w->bytes_written /= tp;
+      // Router on the attention group's tokens; shared experts split tp ways like a dense FFN.
+      // TP: the routed experts too, each device doing 1/tp of every expert's work on the
+      // group's tokens. TP × EP: each device does 1/moe_tp of the busiest EP rank's work on
+      // the stage's tokens.
+      const bool split_ranks = moe_mode_ == moe_mode::tp_ep;
+      mc = (moe_group_ ? *moe_group_ : *moe_).work(local);
+      if (split_ranks) {
+        const moe::moe_cost ranks = moe_->work(tokens);
+        mc.experts = ranks.experts;
+        mc.max_device_assignments = ranks.max_device_assignments;
+        mc.mean_device_assignments = ranks.mean_device_assignments;
+      }
+      const double expert_split = split_ranks ? layout_.moe_tp : tp;
+      for (const auto& [w, split] :
+           {std::pair{&mc.experts, expert_split}, std::pair{&mc.shared, tp}}) {
+        w->flops /= split;
+        w->vector_flops /= split;
+        w->bytes_read /= split;
+        w->bytes_written /= split;
       }
       mc.router_s = device_.op_time_s(mc.router);
       mc.experts_s = device_.op_time_s(mc.experts);
       mc.shared_s = mc.shared.flops > 0.0 ? device_.op_time_s(mc.shared) : 0.0;
-      lt.tp_comm_s += ar_s;
+      if (split_ranks && g > 1) {
+        // Attention groups' tokens gathered onto every device of the stage; partial outputs
+        // reduce-scattered back to their groups.
+        const int s = layout_.stage_devices();
+        const link_scope scope =
+            s <= device_.devices_per_node() ? link_scope::intra_node : link_scope::inter_node;
+        mc.dispatch_s =
+            device_.comm_time_s({.kind = collective::all_gather,
+                                 .bytes = tokens * h * bytes_per_element(layout_.dispatch_prec),
+                                 .ranks = s,
+                                 .scope = scope});
+        mc.combine_s =
+            device_.comm_time_s({.kind = collective::reduce_scatter,
+                                 .bytes = tokens * h * bytes_per_element(layout_.combine_prec),
+                                 .ranks = s,
+                                 .scope = scope});
+      }
+      lt.tp_comm_s += ar_s; // the group's all-reduce (the stage's, without DP attention)
     }
     lt.router_s = mc.router_s;
     lt.experts_s = mc.experts_s;
@@ -557,6 +726,11 @@ private:
   std::optional<attention::topk_config> indexer_;          ///< a model's own DSA indexer
   std::optional<attention::sliding_window_config> window_; ///< a model's sliding-window layers
   std::optional<moe::layer_cost_model> moe_; ///< MoE layers' cost face (MoE models only)
+  /// MoE TP × EP: the router and shared experts of one attention group (an EP degree of 1).
+  std::optional<moe::layer_cost_model> moe_group_;
+  /// How the MoE layers are laid out (see the file comment).
+  enum class moe_mode { tp, ep, tp_ep };
+  moe_mode moe_mode_ = moe_mode::tp;
 };
 
 /// The common case: full attention on the default device.

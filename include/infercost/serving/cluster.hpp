@@ -12,10 +12,11 @@
 /// reports. `Policies` is the bundle of policy types (serving/policies.hpp) and the cluster holds
 /// their values.
 ///
-/// Events are ordered by (time, sequence number); arrivals, taken from the sorted workload,
-/// come before any other event at the same time. All randomness (power-of-two choices,
-/// speculative acceptance) flows from the run's seed: the same seed gives the same report, bit
-/// for bit.
+/// Arrivals come from an arrival process: the workload's timestamps (an open-loop replay) or
+/// closed-loop clients that send a request when their previous one ends (serving/closed_loop.hpp).
+/// Events are ordered by (time, sequence number); arrivals come before any other event at the
+/// same time. All randomness (power-of-two choices, speculative acceptance) flows from the run's
+/// seed: the same seed gives the same report, bit for bit.
 #pragma once
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +39,7 @@
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/fwd.hpp"
 #include "infercost/io/workload.hpp"
+#include "infercost/serving/closed_loop.hpp"
 #include "infercost/serving/event_loop.hpp"
 #include "infercost/serving/instance.hpp"
 #include "infercost/serving/metrics.hpp"
@@ -129,8 +132,53 @@ public:
                            const progress_callback& progress = {}) {
     w.validate();
     run_state st(*this, w, seed);
-    st.simulate(progress);
-    return st.finish();
+    detail::trace_arrivals arrivals(w);
+    st.simulate(arrivals, progress);
+    return st.finish(std::nullopt);
+  }
+
+  /// Runs closed-loop clients (serving/closed_loop.hpp) on `lengths` and returns the report:
+  /// `c.clients` clients start together at time 0, each sending its next request when its previous
+  /// one completes or is rejected (after `c.think_time_s`); request k has the lengths and block
+  /// hashes of `lengths`' request k mod size, whose arrival times are ignored. `seed` seeds every
+  /// random choice.
+  ///
+  /// The measured requests are those issued after the first `c.warmup` and before the last
+  /// `c.cooldown`. Per-request statistics cover only them: the counts (arrived, completed,
+  /// rejected, tokens), TTFT, TPOT, E2E, queueing, KV-transfer times and goodput (its attainment
+  /// is over the measured requests). Throughput and goodput per second are over the measured
+  /// window, from the first measured request's issue (start_s) to the last measured request's
+  /// completion (end_s; makespan_s = end_s − start_s): the requests counted are exactly the
+  /// ones that ran in it, as a benchmark's profiling phase is timed from its first request sent
+  /// to its last response received; the warm-up's ramp and the cool-down's drain fall outside.
+  /// Mean requests in system is over that window too (every issued request counts while in it).
+  ///
+  /// Usage (device-seconds and tokens, what econ/ prices), utilisation, steps, preemptions, cache
+  /// and KV bytes are what the deployment spent on the whole run, from time 0 to the end of the
+  /// last request issued (closed_loop_report::run_s, usage::makespan_s): device time of a step is
+  /// shared by the measured and unmeasured requests in its batch and cannot be split between them
+  /// without an arbitrary rule, and over the whole run device time and tokens come from the same
+  /// steps, so their ratio is a consistent price. Per-request records keep every issued request
+  /// with its issue time as arrival. The report's `closed_loop` holds the parameters.
+  ///
+  /// Every issued request ends completed or rejected, and at most `c.clients` are in flight at
+  /// once. @throws config_error for bad parameters (closed_loop::validate), warm-up and cool-down
+  /// leaving no request measured, or bad lengths (io::workload::validate).
+  [[nodiscard]] report run(const io::workload& lengths, const closed_loop& c, std::uint64_t seed,
+                           progress_callback progress = nullptr) {
+    c.validate();
+    const std::int64_t n = c.issued(lengths.size());
+    io::workload w = detail::closed_loop_requests(lengths, n);
+    c.check_measured(n);
+    run_state st(*this, w, seed);
+    detail::client_arrivals arrivals(w, st.records(), c);
+    st.simulate(arrivals, progress);
+    return st.finish(closed_loop_report{.clients = c.clients,
+                                        .issued = n,
+                                        .warmup = c.warmup,
+                                        .cooldown = c.cooldown,
+                                        .think_time_s = c.think_time_s,
+                                        .max_in_flight = arrivals.max_in_flight()});
   }
 
 private:
@@ -141,21 +189,27 @@ private:
         : c_(c), w_(w), records_(make_records(w)),
           sched_(c.cfg_, c.policies_, *c.prefill_, c.decode_.get(), w, records_, seed) {}
 
-    void simulate(const progress_callback& progress) {
-      const std::size_t n = w_.size();
-      std::size_t next = 0, reported = 0;
+    /// The records, one per request of the workload.
+    [[nodiscard]] std::vector<request_record>& records() noexcept { return records_; }
+
+    /// Runs the event loop with arrivals from `a` (detail::trace_arrivals or client_arrivals:
+    /// pending(), next_time_s(), take(now) → id, finished(now, count), total()).
+    template <class Arrivals> void simulate(Arrivals& a, const progress_callback& progress) {
+      const std::size_t n = a.total();
+      std::size_t reported = 0;
       const std::size_t every = std::max<std::size_t>(1, n / 100);
       while (true) {
-        if (next < n && w_.requests[next].arrival_s <= q_.next_time_s()) {
-          q_.advance_to(w_.requests[next].arrival_s);
+        if (a.pending() && a.next_time_s() <= q_.next_time_s()) {
+          q_.advance_to(a.next_time_s());
           ++events_;
           const double now = q_.now();
+          const std::int64_t id = a.take(now);
           in_system_.add(now, 1.0);
-          if (!sched_.arrive(static_cast<std::int64_t>(next), now, scheduled_)) {
+          if (!sched_.arrive(id, now, scheduled_)) {
             in_system_.add(now, -1.0);
             ++done_;
+            a.finished(now, 1);
           }
-          ++next;
         } else if (!q_.empty()) {
           const event e = q_.pop();
           ++events_;
@@ -164,6 +218,7 @@ private:
             for (std::int64_t k = 0; k < completed; ++k)
               in_system_.add(e.time_s, -1.0);
             done_ += static_cast<std::size_t>(completed);
+            a.finished(e.time_s, static_cast<std::size_t>(completed));
           } else {
             sched_.transfer_end(e.instance, e.request, e.time_s, scheduled_);
           }
@@ -184,7 +239,8 @@ private:
       INFERCOST_ASSERT(done_ == n, "every request completes or is rejected");
     }
 
-    report finish() {
+    /// The report; `loop` (a closed-loop run's parameters) selects the measured requests.
+    report finish(std::optional<closed_loop_report> loop) {
       report r;
       const cluster_config& cfg = c_.cfg_;
       r.mode = std::string(to_string(cfg.mode));
@@ -201,11 +257,19 @@ private:
         r.prefill_devices = cfg.prefill.instances * cfg.prefill.layout.devices;
         r.decode_devices = cfg.decode.instances * cfg.decode.layout.devices;
       }
-      r.arrived = static_cast<std::int64_t>(records_.size());
-      r.start_s = w_.requests.front().arrival_s;
+      // The measured requests: all of a replay; a closed loop's without warm-up and cool-down.
+      std::span<const request_record> measured(records_);
+      if (loop) {
+        loop->first_measured = loop->warmup;
+        loop->measured = loop->issued - loop->warmup - loop->cooldown;
+        measured = measured.subspan(static_cast<std::size_t>(loop->first_measured),
+                                    static_cast<std::size_t>(loop->measured));
+      }
+      r.arrived = static_cast<std::int64_t>(measured.size());
+      r.start_s = measured.front().arrival_s;
       r.end_s = r.start_s;
       std::vector<double> transfers;
-      for (const request_record& q : records_) {
+      for (const request_record& q : measured) {
         if (q.completed()) {
           ++r.completed;
           r.input_tokens += q.input_tokens;
@@ -219,8 +283,8 @@ private:
           transfers.push_back(q.transfer_s);
       }
       r.makespan_s = r.end_s - r.start_s;
-      r.latency = summarize_latency(records_);
-      r.goodput = goodput(records_, cfg.objective, r.makespan_s);
+      r.latency = summarize_latency(measured);
+      r.goodput = goodput(measured, cfg.objective, r.makespan_s);
       const double span =
           r.makespan_s > 0.0 ? r.makespan_s : std::numeric_limits<double>::quiet_NaN();
       r.throughput_rps = static_cast<double>(r.completed) / span;
@@ -230,13 +294,30 @@ private:
           static_cast<double>(r.input_tokens) / span / r.prefill_devices;
       r.decode_output_tokens_per_s_per_device =
           static_cast<double>(r.output_tokens) / span / r.decode_devices;
-      r.mean_in_system = r.makespan_s > 0.0 ? in_system_.area() / r.makespan_s : 0.0;
+      // The span the deployment's device time covers: a replay's makespan, a closed loop's run.
+      double run_s = r.makespan_s;
+      if (loop) {
+        run_s = 0.0;
+        double in_window_s = 0.0; // Σ time each request spent in the system inside the window
+        for (const request_record& q : records_) {
+          const double end = q.completed() ? q.completion_s : q.arrival_s;
+          run_s = std::max(run_s, end);
+          loop->completed += q.completed() ? 1 : 0;
+          loop->rejected += q.completed() ? 0 : 1;
+          in_window_s += std::max(0.0, std::min(end, r.end_s) - std::max(q.arrival_s, r.start_s));
+        }
+        loop->run_s = run_s;
+        r.mean_in_system = r.makespan_s > 0.0 ? in_window_s / r.makespan_s : 0.0;
+        r.closed_loop = loop;
+      } else {
+        r.mean_in_system = r.makespan_s > 0.0 ? in_system_.area() / r.makespan_s : 0.0;
+      }
       r.kv_transfers = static_cast<std::int64_t>(transfers.size());
       r.kv_bytes_transferred = sched_.kv_bytes();
       r.transfer_s = stats::summarize(transfers);
       r.events = events_;
       r.use.devices = r.devices;
-      r.use.makespan_s = r.makespan_s;
+      r.use.makespan_s = run_s;
       r.cache.enabled = cfg.cache.enabled;
       double busy_device_s = 0.0, utilisation = 0.0;
       for (std::size_t i = 0; i < sched_.instances(); ++i) {
@@ -246,7 +327,7 @@ private:
                              .role = inst.role(),
                              .devices = inst.devices(),
                              .capacity_tokens = inst.capacity_tokens(),
-                             .utilisation = r.makespan_s > 0.0 ? s.busy_s / r.makespan_s : 0.0,
+                             .utilisation = run_s > 0.0 ? s.busy_s / run_s : 0.0,
                              .stats = s};
           utilisation += ir.utilisation;
           busy_device_s += s.busy_s * inst.devices();
@@ -272,7 +353,7 @@ private:
         });
       }
       r.mean_utilisation = utilisation / static_cast<double>(sched_.instances());
-      r.use.idle_device_s = std::max(0.0, r.devices * r.makespan_s - busy_device_s);
+      r.use.idle_device_s = std::max(0.0, r.devices * run_s - busy_device_s);
       r.requests = std::move(records_);
       return r;
     }

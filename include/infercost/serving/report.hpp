@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,7 +73,7 @@ struct instance_stats {
 /// tokens did not use.
 struct usage {
   int devices = 0;                    ///< devices of the cluster
-  double makespan_s = 0.0;            ///< first arrival to last completion
+  double makespan_s = 0.0;            ///< first arrival to last completion (closed loop: run_s)
   double prefill_device_s = 0.0;      ///< computing prompts (cache misses, recomputation)
   double cache_load_device_s = 0.0;   ///< loading cached prefixes from DRAM/SSD
   double decode_device_s = 0.0;       ///< generating output tokens
@@ -119,6 +120,23 @@ struct instance_report {
   instance_stats stats{};
 };
 
+/// A closed-loop run (serving/closed_loop.hpp): its clients and which requests its statistics
+/// cover. The measured requests are those issued in [first_measured, first_measured + measured);
+/// per-request records keep every issued request.
+struct closed_loop_report {
+  int clients = 0;                 ///< requests in flight at most
+  std::int64_t issued = 0;         ///< requests issued in all
+  std::int64_t warmup = 0;         ///< first requests issued, left out of the statistics
+  std::int64_t cooldown = 0;       ///< last requests issued, left out of the statistics
+  double think_time_s = 0.0;       ///< between a completion and the client's next request
+  std::int64_t first_measured = 0; ///< id of the first measured request (= warmup)
+  std::int64_t measured = 0;       ///< issued − warm-up − cool-down
+  std::int64_t completed = 0;      ///< issued requests that completed (measured or not)
+  std::int64_t rejected = 0;       ///< issued requests that were rejected (measured or not)
+  std::int64_t max_in_flight = 0;  ///< most requests issued and not yet ended at once
+  double run_s = 0.0;              ///< time 0 to the end of the last request issued
+};
+
 /// Everything a run measured.
 struct report {
   std::string mode;   ///< "colocated" or "pd"
@@ -129,14 +147,14 @@ struct report {
   int devices = 0;                           ///< all instances' devices
   int prefill_devices = 0;                   ///< PD: prefill pool; colocated: all
   int decode_devices = 0;                    ///< PD: decode pool; colocated: all
-  std::int64_t arrived = 0;                  ///< requests in the workload
+  std::int64_t arrived = 0;                  ///< requests in the workload (closed loop: measured)
   std::int64_t completed = 0;                ///< finished with all their tokens
   std::int64_t rejected = 0;                 ///< refused, with a reason
   std::array<std::int64_t, 3> rejected_by{}; ///< indexed by rejection_reason
   std::int64_t input_tokens = 0;             ///< Σ prompt tokens of completed requests
   std::int64_t output_tokens = 0;            ///< Σ output tokens of completed requests
-  double start_s = 0.0;                      ///< first arrival
-  double end_s = 0.0;                        ///< last completion
+  double start_s = 0.0;                      ///< first arrival (closed loop: measured)
+  double end_s = 0.0;                        ///< last completion (closed loop: measured)
   double makespan_s = 0.0;                   ///< end − start
   latency_summary latency{};
   goodput_result goodput{};
@@ -157,6 +175,9 @@ struct report {
   std::uint64_t events = 0; ///< events processed (arrivals included)
   std::vector<instance_report> instances;
   std::vector<request_record> requests;
+  /// Set by a closed-loop run: its parameters; then the counts, latencies, goodput and
+  /// throughput above cover the measured requests only (see basic_cluster::run).
+  std::optional<closed_loop_report> closed_loop{};
 };
 
 /// Per-request records as CSV with a header row; empty fields for values not reached.

@@ -71,6 +71,22 @@ INFERCOST_FUNC std::string to_json(const report& r, bool with_requests) {
   o["devices"] = r.devices;
   o["prefill_devices"] = r.prefill_devices;
   o["decode_devices"] = r.decode_devices;
+  if (r.closed_loop) {
+    // Only closed-loop runs carry the key, so a replay's text is unchanged.
+    const closed_loop_report& l = *r.closed_loop;
+    report_json& c = o["closed_loop"];
+    c["clients"] = l.clients;
+    c["issued"] = l.issued;
+    c["warmup"] = l.warmup;
+    c["cooldown"] = l.cooldown;
+    c["think_time_s"] = json_number(l.think_time_s);
+    c["first_measured"] = l.first_measured;
+    c["measured"] = l.measured;
+    c["completed"] = l.completed;
+    c["rejected"] = l.rejected;
+    c["max_in_flight"] = l.max_in_flight;
+    c["run_s"] = json_number(l.run_s);
+  }
   {
     report_json& q = o["requests"];
     q["arrived"] = r.arrived;

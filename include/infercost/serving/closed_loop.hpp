@@ -1,0 +1,163 @@
+/// @file
+/// Closed-loop clients: the arrival process of serving benchmarks (`vllm bench serve
+/// --max-concurrency`, genai-perf and AIPerf `--concurrency`), in which N clients each send their
+/// next request when their previous one ends, optionally after a think time, and the first and
+/// last requests are left out of the statistics (warm-up and cool-down).
+///
+/// A closed loop is an arrival process driven by completions, not a second simulator:
+/// `basic_cluster::run(lengths, closed_loop, seed)` (serving/cluster.hpp) runs the same event
+/// loop, scheduler and instances as an open-loop replay, with arrivals taken from here instead of
+/// from the workload's timestamps.
+///
+/// Requests are issued in order, request k being the workload's request k mod size (its lengths
+/// and block hashes; its arrival time is ignored). All clients send their first request at time
+/// 0. A client whose request completes or is rejected at t sends its next one at t + think time;
+/// completions and rejections are handled in time order, so issue times never decrease and a
+/// first-in first-out queue of waiting clients holds them.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "infercost/core/error.hpp"
+#include "infercost/io/workload.hpp"
+#include "infercost/serving/metrics.hpp"
+
+namespace infercost::serving {
+
+/// N clients, each sending its next request when its previous one completes (or is rejected).
+struct closed_loop {
+  int clients = 1;           ///< requests in flight (the benchmark's concurrency)
+  std::int64_t requests = 0; ///< requests issued in all; 0: as many as the workload has
+  std::int64_t warmup = 0;   ///< the first `warmup` requests issued are left out of the statistics
+  std::int64_t cooldown = 0; ///< the last `cooldown` requests issued are left out of the statistics
+  double think_time_s = 0.0; ///< between a completion and the client's next request
+
+  /// @throws config_error naming the field: clients < 1, a negative count, a negative or
+  /// non-finite think time, or (when `requests` is set) warm-up and cool-down leaving no request
+  /// measured.
+  void validate() const {
+    constexpr std::string_view c = "serving::closed_loop";
+    check_positive(c, "clients", clients);
+    check_non_negative(c, "requests", requests);
+    check_non_negative(c, "warmup", warmup);
+    check_non_negative(c, "cooldown", cooldown);
+    check_non_negative(c, "think_time_s", think_time_s);
+    if (requests > 0)
+      check_measured(requests);
+  }
+
+  /// Requests issued for a workload of `workload_size` requests.
+  [[nodiscard]] std::int64_t issued(std::size_t workload_size) const noexcept {
+    return requests > 0 ? requests : static_cast<std::int64_t>(workload_size);
+  }
+
+  /// @throws config_error unless warm-up and cool-down leave at least one of `n` requests.
+  void check_measured(std::int64_t n) const {
+    if (warmup + cooldown >= n)
+      throw config_error("serving::closed_loop", "warmup",
+                         fmt::format("({}) + cooldown ({}) must leave at least one of the {} "
+                                     "requests issued measured",
+                                     warmup, cooldown, n));
+  }
+};
+
+namespace detail {
+
+/// The requests a closed loop issues: `n` requests with the lengths and block hashes of `lengths`
+/// taken in order and cycled, ids 0..n−1, arrivals 0 until issued. @throws config_error for an
+/// empty workload or bad lengths (the message names the request).
+[[nodiscard]] inline io::workload closed_loop_requests(const io::workload& lengths,
+                                                       std::int64_t n) {
+  if (lengths.empty())
+    throw config_error("io::workload", "requests",
+                       fmt::format("(0) of '{}' must not be empty", lengths.name));
+  io::workload w;
+  w.name = lengths.name;
+  w.block_tokens = lengths.block_tokens;
+  w.requests.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const io::workload_request& q =
+        lengths.requests[static_cast<std::size_t>(i) % lengths.requests.size()];
+    w.requests.push_back({.id = i,
+                          .arrival_s = 0.0,
+                          .input_tokens = q.input_tokens,
+                          .output_tokens = q.output_tokens,
+                          .block_hashes = q.block_hashes});
+  }
+  w.validate();
+  return w;
+}
+
+/// The arrival process of a closed loop (see the file comment): which request is issued next and
+/// when. It writes each request's issue time into the workload and its record as it is issued.
+class client_arrivals {
+public:
+  /// @param w       the requests (closed_loop_requests), updated as they are issued
+  /// @param records one per request, updated as they are issued
+  client_arrivals(io::workload& w, std::vector<request_record>& records, const closed_loop& c)
+      : w_(&w), records_(&records), think_s_(c.think_time_s) {
+    const auto first = std::min<std::size_t>(static_cast<std::size_t>(c.clients), w.size());
+    ready_.assign(first, 0.0);
+  }
+
+  /// Whether a request remains to be issued.
+  [[nodiscard]] bool pending() const noexcept { return next_ < w_->size() && !ready_.empty(); }
+  /// When the next request is issued (pending() must hold).
+  [[nodiscard]] double next_time_s() const noexcept { return ready_.front(); }
+  /// Issues the next request at `now` and returns its id.
+  std::int64_t take(double now) {
+    ready_.pop_front();
+    w_->requests[next_].arrival_s = now;
+    (*records_)[next_].arrival_s = now;
+    ++in_flight_;
+    max_in_flight_ = std::max(max_in_flight_, in_flight_);
+    return static_cast<std::int64_t>(next_++);
+  }
+  /// `count` requests completed or were rejected at `now`: their clients send again after the
+  /// think time.
+  void finished(double now, std::size_t count) {
+    in_flight_ -= static_cast<std::int64_t>(count);
+    for (std::size_t k = 0; k < count; ++k)
+      ready_.push_back(now + think_s_);
+  }
+  /// Requests to issue in all.
+  [[nodiscard]] std::size_t total() const noexcept { return w_->size(); }
+  /// The most requests issued and not yet finished at any time.
+  [[nodiscard]] std::int64_t max_in_flight() const noexcept { return max_in_flight_; }
+
+private:
+  io::workload* w_;
+  std::vector<request_record>* records_;
+  double think_s_;
+  std::deque<double> ready_; ///< when each idle client sends, in non-decreasing order
+  std::size_t next_ = 0;
+  std::int64_t in_flight_ = 0;
+  std::int64_t max_in_flight_ = 0;
+};
+
+/// The arrival process of an open-loop replay: the workload's requests at their timestamps.
+class trace_arrivals {
+public:
+  explicit trace_arrivals(const io::workload& w) : w_(&w) {}
+  [[nodiscard]] bool pending() const noexcept { return next_ < w_->size(); }
+  [[nodiscard]] double next_time_s() const noexcept { return w_->requests[next_].arrival_s; }
+  std::int64_t take(double) { return static_cast<std::int64_t>(next_++); }
+  void finished(double, std::size_t) noexcept {}
+  [[nodiscard]] std::size_t total() const noexcept { return w_->size(); }
+
+private:
+  const io::workload* w_;
+  std::size_t next_ = 0;
+};
+
+} // namespace detail
+
+} // namespace infercost::serving

@@ -1,0 +1,207 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+#include "infercost/engine/engine_profile.hpp"
+#include "infercost/engine/step_cost.hpp"
+#include "infercost/model/presets.hpp"
+
+using namespace infercost;
+using engine::engine_profile;
+using engine::parallel_layout;
+using engine::step_batch;
+
+namespace {
+template <class D> using full_engine = engine::basic_step_cost<D, attention::full>;
+
+// The small models of step_cost_test.cpp: hidden 1024, 2 layers, vocab 32000 (untied), 8 heads,
+// 2 KV heads of 128, SwiGLU FFN of 4096; the MoE one has layer 1 an MoE of 8 experts of width
+// 1024, top-2, one shared expert.
+model::model_config tiny_dense() {
+  return {.name = "tiny_dense",
+          .hidden = 1024,
+          .num_layers = 2,
+          .vocab = 32000,
+          .num_heads = 8,
+          .num_kv_heads = 2,
+          .head_dim = 128,
+          .intermediate = 4096};
+}
+model::model_config tiny_moe() {
+  model::model_config m = tiny_dense();
+  m.name = "tiny_moe";
+  m.first_k_dense = 1;
+  m.num_experts = 8;
+  m.num_shared_experts = 1;
+  m.moe_intermediate = 1024;
+  m.top_k = 2;
+  return m;
+}
+
+/// A profile whose terms are easy to see: 1 ms per decode step, 2 ms per prefill step, and a
+/// launch floor of 20 kernels × 10 µs = 200 µs per layer.
+constexpr engine_profile round_profile{.name = "round",
+                                       .decode_step_s = 1e-3,
+                                       .prefill_step_s = 2e-3,
+                                       .launch_s = 10e-6,
+                                       .launches_per_layer = 20};
+
+parallel_layout with_profile(parallel_layout l, engine_profile p) {
+  l.overheads = p;
+  return l;
+}
+} // namespace
+
+TEST_CASE("engine profiles are found by name and unknown names list the valid ones",
+          "[engine][profile]") {
+  for (const auto name : engine::profile_names) {
+    const engine_profile p = engine::profile_of(name);
+    CHECK(p.name == name);
+    CHECK_NOTHROW(p.validate());
+  }
+  CHECK(engine::profile_of("none").is_none());
+  CHECK(engine::profiles::none().is_none());
+  CHECK_FALSE(engine::profile_of("trtllm").is_none());
+  CHECK_THROWS_WITH(engine::profile_of("tgi"),
+                    "engine::profile_of: name ('tgi') must be one of none, trtllm, vllm, sglang");
+  // Every engine's preset pays more host time for an eager prefill step than for a
+  // graph-replayed decode step, and launches at least as slowly as a C++ launch (4 µs).
+  for (const auto name : {"trtllm", "vllm", "sglang"}) {
+    const engine_profile p = engine::profile_of(name);
+    CHECK(p.prefill_step_s > p.decode_step_s);
+    CHECK(p.decode_step_s > 0.0);
+    CHECK(p.launch_s >= 4e-6);
+    CHECK(p.launches_per_layer >= 10);
+  }
+}
+
+TEST_CASE("a negative or non-finite profile term is rejected, naming it", "[engine][profile]") {
+  CHECK_THROWS_WITH((engine_profile{.decode_step_s = -1.0}.validate()),
+                    "engine::profile: decode_step_s (-1) must be >= 0");
+  CHECK_THROWS_WITH((engine_profile{.launch_s = NAN}.validate()),
+                    "engine::profile: launch_s (nan) must be finite");
+  // Through the layout, at construction.
+  using E = full_engine<h800_sxm>;
+  CHECK_THROWS_AS(E(tiny_dense(), {.devices = 1, .tp = 1, .overheads = {.launches_per_layer = -2}}),
+                  config_error);
+}
+
+TEMPLATE_TEST_CASE("a decode step pays the decode host time and no launch floor",
+                   "[engine][profile]", h800_sxm, ascend_910b) {
+  // Dense on one device and MoE on a DP-attention + EP-2 layout.
+  const parallel_layout dense_l{.devices = 1, .tp = 1};
+  const parallel_layout moe_l{.devices = 2, .tp = 1, .dp_attention = true, .ep = 2};
+  for (const auto& [m, l] : {std::pair{tiny_dense(), dense_l}, std::pair{tiny_moe(), moe_l}}) {
+    const full_engine<TestType> bare(m, l);
+    const full_engine<TestType> eng(m, with_profile(l, round_profile));
+    step_batch b;
+    b.add_decode(1000).add_decode(3000);
+    const auto r0 = bare(b);
+    const auto r = eng(b);
+    // Decode steps replay a CUDA graph: the 200 µs launch floor does not apply even though one
+    // layer of this tiny batch takes far less (tens of µs); only the 1 ms host time is added.
+    CHECK(r.host_overhead_s == 1e-3);
+    CHECK(r.launch_floor_s == 0.0);
+    CHECK(r.total_s == r0.total_s + 1e-3);
+    CHECK(r.compute_s == r0.compute_s);
+    CHECK(std::isfinite(r.total_s));
+  }
+}
+
+TEMPLATE_TEST_CASE("a tiny eager prefill step waits on the launch floor of every layer",
+                   "[engine][profile]", h800_sxm, ascend_910b) {
+  const parallel_layout dense_l{.devices = 1, .tp = 1};
+  const parallel_layout moe_l{.devices = 2, .tp = 1, .dp_attention = true, .ep = 2};
+  for (const auto& [m, l] : {std::pair{tiny_dense(), dense_l}, std::pair{tiny_moe(), moe_l}}) {
+    const full_engine<TestType> bare(m, l);
+    const full_engine<TestType> eng(m, with_profile(l, round_profile));
+    step_batch b;
+    b.add_prefill(2);
+    const auto r0 = bare(b);
+    const auto r = eng(b);
+    // One layer of 2 tokens (1 per device on the MoE layout) is a few ops of a few µs each
+    // (h800: 4 µs launch per op; 910B: 10 µs dispatch per op), well under the 20 · 10 µs =
+    // 200 µs it takes to launch its kernels, so each of the 2 layers takes 200 µs: 400 µs of
+    // layers, plus the LM head (not a layer, not floored) and the 2 ms prefill host time.
+    const double layers_s = 2 * 20 * 10e-6;
+    CHECK(r.host_overhead_s == 2e-3);
+    CHECK(r.total_s - r.lm_head_s - r.host_overhead_s == Approx(layers_s).epsilon(1e-12));
+    // The floor's excess over the roofline is reported on its own.
+    CHECK(r.launch_floor_s == Approx(layers_s - (r0.total_s - r0.lm_head_s)).epsilon(1e-12));
+    CHECK(r.launch_floor_s > 0.0);
+    CHECK(r.lm_head_s == r0.lm_head_s);
+  }
+}
+
+TEMPLATE_TEST_CASE("a long prefill is above the launch floor and pays only the host time",
+                   "[engine][profile]", h800_sxm, ascend_910b) {
+  // Llama-3.1-8B, 8192 tokens: a layer's linear work alone is 2 · 218,103,808 · 8192 FLOPs ≈
+  // 3.57 TFLOP, milliseconds on either device, against a 200 µs floor.
+  const auto m = model::presets::llama3_8b();
+  const full_engine<TestType> bare(m, {.devices = 1, .tp = 1});
+  const full_engine<TestType> eng(m, {.devices = 1, .tp = 1, .overheads = round_profile});
+  const auto b = step_batch{}.add_prefill(8192);
+  const auto r0 = bare(b);
+  const auto r = eng(b);
+  CHECK(r.launch_floor_s == 0.0);
+  CHECK(r.total_s == r0.total_s + 2e-3);
+}
+
+TEST_CASE("the floor counts every micro-batch's launches", "[engine][profile]") {
+  // Two micro-batches launch each layer's kernels twice: 2 layers × 2 × 200 µs = 800 µs.
+  const parallel_layout l{.devices = 2,
+                          .tp = 1,
+                          .dp_attention = true,
+                          .ep = 2,
+                          .micro_batches = 2,
+                          .overheads = round_profile};
+  const full_engine<h800_sxm> eng(tiny_moe(), l);
+  const auto r = eng(step_batch{}.add_prefill(4));
+  CHECK(r.total_s - r.lm_head_s - r.host_overhead_s == Approx(2 * 2 * 200e-6).epsilon(1e-12));
+}
+
+TEST_CASE("the none profile keeps every number of the roofline bit for bit", "[engine][profile]") {
+  const auto m = model::presets::qwen3_30b_a3b();
+  const full_engine<h800_sxm> a(m, {.devices = 2, .tp = 2});
+  const full_engine<h800_sxm> b(m,
+                                {.devices = 2, .tp = 2, .overheads = engine::profile_of("none")});
+  for (const auto& batch :
+       {step_batch{}.add_decode(1000).add_decode(4000), step_batch{}.add_prefill(3000, 500)}) {
+    const auto ra = a(batch), rb = b(batch);
+    CHECK(ra.total_s == rb.total_s);
+    CHECK(rb.host_overhead_s == 0.0);
+    CHECK(rb.launch_floor_s == 0.0);
+  }
+}
+
+TEMPLATE_TEST_CASE("small TP all-reduces run in one shot when the engine has a one-shot kernel",
+                   "[engine][profile]", h800_sxm, ascend_910b) {
+  const parallel_layout ring{.devices = 2, .tp = 2};
+  const parallel_layout oneshot{
+      .devices = 2, .tp = 2, .overheads = {.oneshot_allreduce_bytes = 256 * 1024}};
+  step_batch b;
+  for (int i = 0; i < 8; ++i)
+    b.add_decode(512);
+  const auto r_ring = full_engine<TestType>(tiny_dense(), ring)(b);
+  const auto r_one = full_engine<TestType>(tiny_dense(), oneshot)(b);
+  // 4 all-reduces (after each attention and FFN of 2 layers) of 8·1024·2 = 16,384 bytes on 2
+  // ranks. h800 (NVLink 160e9 B/s, 3 µs a step): ring 2·3 µs + 2·(1/2)·16,384/160e9 =
+  // 6.1024 µs; one shot, each device reads the peer's buffer in one step: 3 µs + (1/2)·32,768 /
+  // 160e9 = 3.1024 µs. 910B (one HCCS link 22.4e9 B/s, 3 µs a step): ring 6 µs +
+  // 16,384/22.4e9 = 6.731428571 µs; one shot 3 µs + 16,384/22.4e9 = 3.731428571 µs.
+  constexpr bool cuda = std::is_same_v<TestType, h800_sxm>;
+  const double ring_s = cuda ? 6.1024e-6 : 6.0e-6 + 16384 / 22.4e9;
+  const double one_s = cuda ? 3.1024e-6 : 3.0e-6 + 16384 / 22.4e9;
+  CHECK(r_ring.tp_comm_s == Approx(4 * ring_s).epsilon(1e-12));
+  CHECK(r_one.tp_comm_s == Approx(4 * one_s).epsilon(1e-12));
+  // A buffer over the limit takes the ring: 64 sequences are 131,072 bytes.
+  const parallel_layout small_limit{
+      .devices = 2, .tp = 2, .overheads = {.oneshot_allreduce_bytes = 65'536}};
+  step_batch big;
+  for (int i = 0; i < 64; ++i)
+    big.add_decode(512);
+  CHECK(full_engine<TestType>(tiny_dense(), small_limit)(big).tp_comm_s ==
+        full_engine<TestType>(tiny_dense(), ring)(big).tp_comm_s);
+}
