@@ -7,6 +7,7 @@
 
 #include <infercost/device/any_device.hpp>
 #include <infercost/device/catalog.hpp>
+#include <infercost/engine/engine_profile.hpp>
 #include <infercost/io/mooncake_trace.hpp>
 #include <infercost/io/workload.hpp>
 #include <infercost/model/presets.hpp>
@@ -61,6 +62,7 @@ struct serve_options {
   int micro_batches = 1;
   std::string precision = "fp8";
   std::string kv_precision = "bf16";
+  std::string engine = "none"; ///< engine profile: none, trtllm, vllm, sglang
   long long max_batched_tokens = 2048;
   long long prefill_max_batched_tokens = 16384;
   long long pd_threshold = 0;
@@ -134,7 +136,8 @@ engine::parallel_layout layout_of(const serve_options& o, const model::model_con
           .kv_prec = parse_precision(o.kv_precision),
           .dispatch_prec = p,
           .combine_prec = precision::bf16,
-          .mtp_draft = o.mtp};
+          .mtp_draft = o.mtp,
+          .overheads = engine::profile_of(o.engine)};
 }
 
 serving::cluster_config config_of(const serve_options& o, const model::model_config& m) {
@@ -396,6 +399,9 @@ command add_serve(CLI::App& app) {
   sub->add_option("--precision", o->precision, "Weight precision: bf16, fp8, int8, fp4")
       ->capture_default_str();
   sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
+  sub->add_option("--engine", o->engine,
+                  "Serving engine's own per-step costs: none (the roofline), trtllm, vllm, sglang")
+      ->capture_default_str();
   sub->add_option("--max-batched-tokens", o->max_batched_tokens,
                   "Step token budget per attention group (colocated and decode instances)")
       ->capture_default_str();

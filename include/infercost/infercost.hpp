@@ -73,6 +73,7 @@
 #include "infercost/serving/cluster.hpp"
 #include "infercost/serving/event_loop.hpp"
 #include "infercost/serving/instance.hpp"
+#include "infercost/serving/instance_config.hpp"
 #include "infercost/serving/metrics.hpp"
 #include "infercost/serving/pd_scheduler.hpp"
 #include "infercost/serving/policies.hpp"

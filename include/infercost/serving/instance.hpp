@@ -17,24 +17,27 @@
 /// budget, the sequence limit and free KV memory allow, in the batching policy's admission order
 /// (with head-of-line blocking the first prompt that does not fit stops admission).
 ///
-/// KV memory is counted in tokens: capacity = (HBM left after weights and activations, summed
-/// over attention groups, minus the prefix cache's HBM share) / KV bytes per token per device.
-/// Groups are assumed balanced, as the step-cost engine assumes. A sliding-window model's token is
-/// counted at its full-context footprint (an upper bound). Admission reserves a request's whole
-/// prompt plus a watermark; decoding sequences grow by their tokens; before every step the
-/// scheduler needs room for each decoding sequence's 1 + γ new tokens and, if there is none,
-/// preempts the running sequence the batching policy puts last (FCFS: the youngest; its KV is
-/// dropped and recomputed later, vLLM's recompute preemption), counting each preemption.
+/// Where each concern lives:
+/// - serving/instance_config.hpp: the numbers (scheduler_config, prefix_cache_config,
+///   speculative_config);
+/// - serving/detail/kv_budget.hpp: KV memory in tokens (capacity, watermark, reservations, the
+///   prefix cache's HBM share and tiers);
+/// - serving/detail/speculation.hpp: the speculative draws (steps to emit a sequence's tokens,
+///   replayed after a preemption);
+/// - this file: the scheduler (step planning, admission, preemption, completion) and the step's
+///   time and its device-time attribution.
+///
+/// Admission reserves a request's whole prompt and needs the watermark free; decoding sequences
+/// grow by their tokens; before every step the scheduler needs room for each decoding sequence's
+/// 1 + γ new tokens and, if there is none, preempts the running sequence the batching policy puts
+/// last (FCFS: the youngest; its KV is dropped and recomputed later, vLLM's recompute
+/// preemption), counting each preemption.
 ///
 /// The per-step work does not depend on the batch's size: the decode batch is kept as sums
 /// (sequences, Σ join context, Σ join step), and sequences leave through a min-heap keyed by the
 /// step at which each finishes. Without speculation a sequence that joins at decode step k with r
-/// tokens to go finishes at step k + r − 1. With speculation its number of steps is drawn at
-/// admission from the speculative component's acceptance profile (`speculative::
-/// acceptance_profile`: per-position acceptance, i.i.d. or measured by a decoder; emitted tokens
-/// per step until r are reached: exact in distribution, O(r / E[N]) draws), and Σcontext grows by
-/// the expected E[N] per sequence per step; a preempted sequence replays its own draws (a stream
-/// forked by request id and pass) to know how many tokens it had emitted.
+/// tokens to go finishes at step k + r − 1. With speculation its number of steps is drawn when it
+/// joins, and Σcontext grows by the expected E[N] per sequence per step.
 ///
 /// Step time = engine step time (with γ verify tokens per decoding sequence; the MTP draft when
 /// the layout has one) + γ draft-model forwards (speculative/cost.hpp) when a separate draft
@@ -66,95 +69,21 @@
 
 #include "infercost/core/error.hpp"
 #include "infercost/core/macros.hpp"
-#include "infercost/core/random.hpp"
 #include "infercost/device/any_device.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/fwd.hpp"
 #include "infercost/io/workload.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
 #include "infercost/kvcache/tiers.hpp"
+#include "infercost/serving/detail/kv_budget.hpp"
+#include "infercost/serving/detail/speculation.hpp"
+#include "infercost/serving/instance_config.hpp"
 #include "infercost/serving/metrics.hpp"
 #include "infercost/serving/policies.hpp"
 #include "infercost/serving/report.hpp"
-#include "infercost/speculative/analytic.hpp"
 #include "infercost/speculative/cost.hpp"
 
 namespace infercost::serving {
-
-/// Numbers of a continuous-batching scheduler.
-struct scheduler_config {
-  /// Token budget of one step per attention group (decode tokens + prefill chunk tokens; an
-  /// instance with data-parallel attention groups batches each group's). Sarathi-Serve's chunk size
-  /// for strict TPOT is 512–2048 (Agrawal et al. OSDI'24 §5); vLLM's chunked-prefill default
-  /// max_num_batched_tokens is 2048.
-  std::int64_t max_batched_tokens = 2048;
-  /// Running sequences per attention group (vLLM's max_num_seqs default is 256).
-  int max_sequences_per_group = 256;
-  /// Share of each device's memory kept for activations (engine::kv_capacity_bytes).
-  double activation_reserve = 0.10;
-  /// Share of KV capacity kept free when admitting (vLLM's watermark default is 0.01).
-  double admission_watermark = 0.01;
-  /// Waiting requests at which an instance rejects arrivals; 0: unbounded.
-  std::int64_t max_queue = 0;
-
-  /// @throws config_error naming the first bad field.
-  void validate() const {
-    constexpr std::string_view c = "serving::scheduler_config";
-    check_positive(c, "max_batched_tokens", max_batched_tokens);
-    check_positive(c, "max_sequences_per_group", max_sequences_per_group);
-    check_in_range(c, "activation_reserve", activation_reserve, 0.0, 0.9);
-    check_in_range(c, "admission_watermark", admission_watermark, 0.0, 0.5);
-    check_non_negative(c, "max_queue", max_queue);
-  }
-};
-
-/// A tiered prefix cache on an instance (kvcache::basic_tiered_cache): HBM share, host DRAM and
-/// NVMe of the instance's node, split evenly over the node's devices.
-struct prefix_cache_config {
-  bool enabled = false;
-  /// Share of the instance's KV HBM given to cached prefixes; running sequences get the rest.
-  double hbm_fraction = 0.2;
-  kvcache::host_config host{}; ///< DRAM and drives of a node (default: DGX H100)
-  bool use_dram = true;        ///< a DRAM tier
-  bool use_ssd = true;         ///< an SSD tier
-
-  /// @throws config_error naming the first bad field.
-  void validate() const {
-    check_in_range("serving::prefix_cache_config", "hbm_fraction", hbm_fraction, 0.0, 0.9);
-    host.validate();
-  }
-};
-
-/// Speculative decoding in decode steps.
-struct speculative_config {
-  int gamma = 0;      ///< draft tokens verified per sequence per step; 0: no speculation
-  double alpha = 0.8; ///< per-token acceptance rate of the i.i.d. acceptance model
-  /// Per-position acceptance (speculative::acceptance_profile::rates, e.g. a decoder's measured
-  /// profile or an MTP module's by depth), one rate per draft token; empty: i.i.d. `alpha`.
-  std::vector<double> acceptance{};
-  /// A separate draft model (its γ forwards add to the step); without one the layout must draft
-  /// with the model's MTP module (engine::parallel_layout::mtp_draft).
-  std::optional<model::model_config> draft{};
-
-  /// @throws config_error naming the first bad field.
-  void validate() const {
-    constexpr std::string_view c = "serving::speculative_config";
-    check_non_negative(c, "gamma", gamma);
-    check_in_range(c, "alpha", alpha, 0.0, 1.0);
-    if (!acceptance.empty() && static_cast<int>(acceptance.size()) != gamma)
-      throw config_error(c, "acceptance",
-                         fmt::format("(size {}) must hold one rate per draft token (gamma {})",
-                                     acceptance.size(), gamma));
-    if (draft)
-      draft->validate();
-  }
-  /// The acceptance profile of the `gamma` draft tokens. @throws config_error if gamma < 1.
-  [[nodiscard]] speculative::acceptance_profile profile() const {
-    if (acceptance.empty())
-      return speculative::acceptance_profile(alpha, gamma);
-    return speculative::acceptance_profile(acceptance);
-  }
-};
 
 /// What finishing a step produced.
 struct step_outcome {
@@ -185,7 +114,7 @@ public:
                  std::vector<request_record>& records, std::int64_t block_tokens,
                  std::uint64_t seed, batching_type batching = {})
       : index_(index), role_(role), engine_(&engine), sched_((sched.validate(), sched)),
-        requests_(requests), records_(&records), block_tokens_(block_tokens), base_rng_(seed),
+        requests_(requests), records_(&records), block_tokens_(block_tokens),
         batching_(std::move(batching)) {
     cache.validate();
     spec.validate();
@@ -195,29 +124,11 @@ public:
     max_running_ = static_cast<std::int64_t>(sched.max_sequences_per_group) *
                    static_cast<std::int64_t>(l.attention_groups());
     budget_tokens_ = sched.max_batched_tokens * static_cast<std::int64_t>(l.attention_groups());
-    kv_bytes_per_token_ = engine.kv_bytes_per_device(1);
-    const double kv_bytes = engine.kv_capacity_bytes(sched.activation_reserve);
-    const double seq_bytes = cache.enabled ? kv_bytes * (1.0 - cache.hbm_fraction) : kv_bytes;
-    capacity_tokens_ = std::floor(seq_bytes / kv_bytes_per_token_);
-    if (capacity_tokens_ < 1.0)
-      throw config_error("serving::instance", "kv_capacity",
-                         fmt::format("(0 tokens) leaves no KV memory: {:.3g} bytes for sequences "
-                                     "at {:.3g} bytes per token per device",
-                                     seq_bytes, kv_bytes_per_token_));
-    watermark_tokens_ = std::floor(capacity_tokens_ * sched.admission_watermark);
-    if (cache.enabled) {
-      // The engine counts per-device (sharded) KV; the cache counts whole blocks.
-      const double whole_per_device = engine.kv_bytes_per_sequence(1) / kv_bytes_per_token_;
-      cache_.emplace(kvcache::host_cache_config(engine.device(), cache.host, devices_,
-                                                kv_bytes * cache.hbm_fraction * whole_per_device,
-                                                engine.kv_bytes_per_sequence(block_tokens),
-                                                block_tokens, cache.use_dram, cache.use_ssd),
-                     engine.device());
-    }
-    gamma_ = role_ == instance_role::prefill ? 0 : spec.gamma;
-    if (gamma_ > 0) {
-      acceptance_.emplace(spec.profile());
-      expected_emitted_ = acceptance_->expected_emitted();
+    kv_ = detail::kv_budget(engine, sched, cache, block_tokens);
+    if (kv_.cache_tiers())
+      cache_.emplace(*kv_.cache_tiers(), engine.device());
+    speculation_ = detail::speculation(spec, role_ != instance_role::prefill, seed);
+    if (speculation_.gamma() > 0) {
       if (spec.draft) {
         // The draft runs tensor-parallel on one attention group's devices, at the target's
         // precisions.
@@ -235,7 +146,7 @@ public:
         throw config_error("serving::speculative_config", "draft",
                            fmt::format("(none) is needed for gamma ({}) unless the layout drafts "
                                        "with the model's MTP module (mtp_draft)",
-                                       gamma_));
+                                       speculation_.gamma()));
       }
     }
   }
@@ -251,17 +162,19 @@ public:
   /// The prefix cache, or nullptr.
   [[nodiscard]] const cache_type* cache() const noexcept { return cache_ ? &*cache_ : nullptr; }
   /// KV tokens the running sequences may hold.
-  [[nodiscard]] double capacity_tokens() const noexcept { return capacity_tokens_; }
+  [[nodiscard]] double capacity_tokens() const noexcept { return kv_.capacity_tokens(); }
   /// KV tokens held now: reservations of prompts being prefilled or sent plus the decoding
   /// sequences' contexts.
-  [[nodiscard]] double used_tokens() const noexcept { return reserved_ + decode_context_sum(); }
+  [[nodiscard]] double used_tokens() const noexcept {
+    return kv_.reserved_tokens() + decode_context_sum();
+  }
   /// Whether a request could ever run here alone: its prompt (prefill role) or its whole
   /// sequence plus a step's speculative tokens, within capacity less the watermark.
   [[nodiscard]] bool fits(std::int64_t input, std::int64_t output) const noexcept {
     const double need = role_ == instance_role::prefill
                             ? static_cast<double>(input)
-                            : static_cast<double>(input + output + gamma_);
-    return need + watermark_tokens_ <= capacity_tokens_;
+                            : static_cast<double>(input + output + speculation_.gamma());
+    return kv_.admits(need);
   }
   /// Requests assigned and not yet gone (waiting, running, offered or being sent).
   [[nodiscard]] std::int64_t load() const noexcept { return live_; }
@@ -314,12 +227,12 @@ public:
       return std::nullopt;
     sequence& q = seqs_[static_cast<std::size_t>(offered_.front())];
     const double need = static_cast<double>(q.target);
-    if (used_tokens() + need + watermark_tokens_ > capacity_tokens_)
+    if (!kv_.admits(used_tokens() + need))
       return std::nullopt;
     offered_.pop_front();
     q.ph = phase::receiving;
     q.reserved = q.target;
-    reserved_ += need;
+    kv_.reserve(q.target);
     note_peak();
     return q.id;
   }
@@ -338,7 +251,7 @@ public:
     const std::int32_t s = take_id(id);
     sequence& q = seqs_[static_cast<std::size_t>(s)];
     INFERCOST_ASSERT(q.ph == phase::sending, "release of a request that is not being sent");
-    reserved_ -= static_cast<double>(q.reserved);
+    kv_.release(q.reserved);
     free_slot(s);
   }
 
@@ -354,7 +267,8 @@ public:
     make_room_for_decode(plan_);
     plan_.decoding = decoding_;
     plan_.context_sum = decode_context_sum();
-    std::int64_t budget = budget_tokens_ - decoding_ * static_cast<std::int64_t>(1 + gamma_);
+    std::int64_t budget =
+        budget_tokens_ - decoding_ * static_cast<std::int64_t>(1 + speculation_.gamma());
     for (const std::int32_t s : prefilling_) {
       if (budget <= 0)
         break;
@@ -366,7 +280,7 @@ public:
          budget > 0 && it != waiting_.end() && running() < max_running_;) {
       const std::int32_t s = std::get<2>(*it);
       sequence& q = seqs_[static_cast<std::size_t>(s)];
-      if (used_tokens() + static_cast<double>(q.target) + watermark_tokens_ > capacity_tokens_) {
+      if (!kv_.admits(used_tokens() + static_cast<double>(q.target))) {
         if (head_of_line_)
           break;
         ++it;
@@ -381,7 +295,7 @@ public:
     engine::step_batch b;
     b.totals.decode_sequences = static_cast<double>(plan_.decoding);
     b.totals.decode_context_sum = plan_.context_sum;
-    b.speculative_tokens = plan_.decoding > 0 ? gamma_ : 0;
+    b.speculative_tokens = plan_.decoding > 0 ? speculation_.gamma() : 0;
     for (const chunk& c : plan_.chunks)
       b.add_prefill(c.tokens, c.cached_before);
     const double compute_s = engine_->operator()(b).total_s + draft_s(plan_);
@@ -495,16 +409,16 @@ public:
     if (decoding != decoding_ || context != join_context_sum_ || steps != join_step_sum_)
       return fmt::format("decode sums ({}, {}, {}) != scan ({}, {}, {})", decoding_,
                          join_context_sum_, join_step_sum_, decoding, context, steps);
-    if (reserved != reserved_)
-      return fmt::format("reserved {} != scan {}", reserved_, reserved);
+    if (reserved != kv_.reserved_tokens())
+      return fmt::format("reserved {} != scan {}", kv_.reserved_tokens(), reserved);
     if (live != live_)
       return fmt::format("load {} != scan {}", live_, live);
     if (queued != queued_tokens_)
       return fmt::format("queued tokens {} != scan {}", queued_tokens_, queued);
     if (running != this->running())
       return fmt::format("running {} != scan {}", this->running(), running);
-    if (!busy_ && used_tokens() > capacity_tokens_)
-      return fmt::format("KV tokens {} over capacity {}", used_tokens(), capacity_tokens_);
+    if (!busy_ && used_tokens() > kv_.capacity_tokens())
+      return fmt::format("KV tokens {} over capacity {}", used_tokens(), kv_.capacity_tokens());
     return {};
   }
 
@@ -561,7 +475,8 @@ private:
 
   [[nodiscard]] double decode_context_sum() const noexcept {
     return static_cast<double>(join_context_sum_) +
-           expected_emitted_ * static_cast<double>(decoding_ * decode_step_ - join_step_sum_);
+           speculation_.expected_emitted() *
+               static_cast<double>(decoding_ * decode_step_ - join_step_sum_);
   }
   [[nodiscard]] std::int64_t running() const noexcept {
     return static_cast<std::int64_t>(running_.size());
@@ -639,7 +554,7 @@ private:
     }
     queued_tokens_ -= q.prefilled;
     q.reserved = q.target;
-    reserved_ += static_cast<double>(q.target);
+    kv_.reserve(q.target);
     q.ph = phase::prefilling;
     running_.insert(running_key(q, s));
     prefilling_.push_back(s);
@@ -684,7 +599,7 @@ private:
       return;
     }
     if (!more) {
-      reserved_ -= static_cast<double>(q.reserved);
+      kv_.release(q.reserved);
       q.reserved = 0;
       complete(s, now, out);
       return;
@@ -698,7 +613,7 @@ private:
   /// Moves ready slot s into the decode batch at the current decode step.
   void join_decode(std::int32_t s) {
     sequence& q = seqs_[static_cast<std::size_t>(s)];
-    reserved_ -= static_cast<double>(q.reserved);
+    kv_.release(q.reserved);
     q.reserved = 0;
     q.join_step = decode_step_;
     q.join_context = q.target;
@@ -710,7 +625,8 @@ private:
     ++decoding_;
     join_context_sum_ += q.join_context;
     join_step_sum_ += q.join_step;
-    const std::int64_t steps = steps_to_emit(q, q.req->output_tokens - q.emitted);
+    const std::int64_t steps =
+        speculation_.steps_to_emit(q.id, q.pass, q.req->output_tokens - q.emitted);
     finishing_.push({q.join_step + steps - 1, q.id, s, q.generation});
   }
 
@@ -721,37 +637,12 @@ private:
     join_step_sum_ -= q.join_step;
   }
 
-  /// Decode steps sequence q needs to emit r more tokens.
-  std::int64_t steps_to_emit(const sequence& q, std::int64_t r) const {
-    if (!acceptance_)
-      return r;
-    rng g = draw_stream(q);
-    std::int64_t emitted = 0, steps = 0;
-    while (emitted < r) {
-      emitted += acceptance_->sample_emitted(g);
-      ++steps;
-    }
-    return steps;
-  }
-  /// Tokens sequence q emitted in its first m decode steps (replays its draws).
-  std::int64_t emitted_in(const sequence& q, std::int64_t m) const {
-    if (!acceptance_)
-      return m;
-    rng g = draw_stream(q);
-    std::int64_t emitted = 0;
-    for (std::int64_t i = 0; i < m; ++i)
-      emitted += acceptance_->sample_emitted(g);
-    return emitted;
-  }
-  [[nodiscard]] rng draw_stream(const sequence& q) const noexcept {
-    return base_rng_.fork(static_cast<std::uint64_t>(q.id)).fork(q.pass);
-  }
-
   /// Preempts running sequences, the batching policy's last first, until the decode batch has
   /// room for its next step.
   void make_room_for_decode(step_plan& plan) {
     while (decoding_ > 0 &&
-           used_tokens() + static_cast<double>(decoding_ * (1 + gamma_)) > capacity_tokens_) {
+           used_tokens() + static_cast<double>(decoding_ * (1 + speculation_.gamma())) >
+               kv_.capacity_tokens()) {
       INFERCOST_ASSERT(!running_.empty(), "decoding sequences must be running");
       const auto last = std::prev(running_.end());
       preempt(std::get<2>(*last));
@@ -767,12 +658,13 @@ private:
     running_.erase(running_key(q, s));
     if (q.ph == phase::decoding) {
       const std::int64_t m = decode_step_ - q.join_step; // decode steps it completed
-      q.emitted += std::min(emitted_in(q, m), q.req->output_tokens - q.emitted - 1);
+      q.emitted +=
+          std::min(speculation_.emitted_in(q.id, q.pass, m), q.req->output_tokens - q.emitted - 1);
       leave_decode(q);
     } else {
       INFERCOST_ASSERT(q.ph == phase::prefilling, "only running sequences are preempted");
       prefilling_.erase(std::find(prefilling_.begin(), prefilling_.end(), s));
-      reserved_ -= static_cast<double>(q.reserved);
+      kv_.release(q.reserved);
       queued_tokens_ -= q.target - q.prefilled;
     }
     q.reserved = 0;
@@ -813,7 +705,7 @@ private:
         std::max<std::int64_t>(1, std::llround(static_cast<double>(p.decoding) / groups));
     const double ctx = p.context_sum / groups;
     double t = 0.0;
-    for (int i = 0; i < gamma_; ++i)
+    for (int i = 0; i < speculation_.gamma(); ++i)
       t += draft_->draft_forward_s(batch, ctx + static_cast<double>(i * batch));
     return t;
   }
@@ -843,20 +735,15 @@ private:
   std::span<const io::workload_request> requests_;
   std::vector<request_record>* records_;
   std::int64_t block_tokens_;
-  rng base_rng_;
   batching_type batching_;
   bool head_of_line_ = batching_.head_of_line_blocking();
   std::int64_t requeues_ = 0; ///< preemptions so far (orders requeued sequences)
   int devices_ = 1;
   std::int64_t max_running_ = 1;
   std::int64_t budget_tokens_ = 1; ///< step token budget of the whole instance
-  double kv_bytes_per_token_ = 0.0;
-  double capacity_tokens_ = 0.0;
-  double watermark_tokens_ = 0.0;
+  detail::kv_budget kv_;
   std::optional<cache_type> cache_;
-  int gamma_ = 0;
-  std::optional<speculative::acceptance_model> acceptance_;
-  double expected_emitted_ = 1.0;
+  detail::speculation speculation_;
   std::optional<speculative::basic_step_cost_model<Device>> draft_;
 
   std::vector<sequence> seqs_;
@@ -875,7 +762,6 @@ private:
   std::int64_t join_context_sum_ = 0;
   std::int64_t join_step_sum_ = 0;
   std::int64_t decode_step_ = 0; ///< decode steps finished
-  double reserved_ = 0.0;
   std::int64_t queued_tokens_ = 0;
   std::int64_t live_ = 0;
   bool busy_ = false;
