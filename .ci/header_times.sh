@@ -3,10 +3,12 @@
 # consumer pays it: a translation unit that includes the header and defines an empty main,
 # compiled with `-std=c++20 -fsyntax-only`. Reported, not asserted: times on shared machines are
 # noisy. Usage: .ci/header_times.sh [compiler, default ${CXX:-g++}] [repetitions, default 1]
+# [parallel jobs for the per-header list, default 1; each job compiles one file on one core]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cxx="${1:-${CXX:-g++}}"
 reps="${2:-1}"
+jobs="${3:-1}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 flags=(-std=c++20 -fsyntax-only -I "$root/include" -I /usr/include/eigen3)
@@ -26,7 +28,8 @@ time_tu() {
 }
 
 report() { # label, include lines
-  local label="$1" src="$tmp/tu.cpp"
+  local label="$1" src
+  src="$(mktemp "$tmp/tu.XXXXXX.cpp")"
   printf '%s\nint main() {}\n' "$2" >"$src"
   printf '%-48s %6s s\n' "$label" "$(time_tu "$src")"
 }
@@ -39,6 +42,12 @@ cd "$root/include"
 for h in infercost/infercost.hpp infercost/numeric.hpp infercost/all.hpp; do
   [[ -f "$h" ]] && report "$h" "#include <$h>"
 done
-for h in $(find infercost -mindepth 2 -name '*.hpp' | sort); do
-  report "$h" "#include <$h>"
+# The per-header list, `jobs` at a time, printed in order.
+headers=($(find infercost -mindepth 2 -name '*.hpp' | sort))
+for ((i = 0; i < ${#headers[@]}; i += jobs)); do
+  for ((j = i; j < i + jobs && j < ${#headers[@]}; ++j)); do
+    report "${headers[j]}" "#include <${headers[j]}>" >"$tmp/line.$j" &
+  done
+  wait
+  for ((j = i; j < i + jobs && j < ${#headers[@]}; ++j)); do cat "$tmp/line.$j"; done
 done
