@@ -4,6 +4,7 @@
 // decoding → device choice), each step a full serving simulation of the same workload on the
 // same number of devices.
 #include "commands.hpp"
+#include "plot.hpp"
 
 #include <infercost/attention/policies.hpp>
 #include <infercost/device/any_device.hpp>
@@ -377,30 +378,16 @@ std::vector<hit_point> hit_rate_curve(const price_options& o, const model::model
   return out;
 }
 
-void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream f(p);
-  if (!f)
-    throw config_error(area, "plot", fmt::format("('{}') cannot be written", p.string()));
-  f << text;
-}
-
 void plot(const price_options& o, const std::vector<step_result>& steps, const run_result& final,
           const std::vector<hit_point>& hits) {
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
-    fmt::print(stderr, "infercost price: gnuplot is not on PATH; skipping --plot (install "
-                       "gnuplot-nox)\n");
+  const std::optional<std::filesystem::path> opened = open_plot_dir("price", area, o.plot_dir);
+  if (!opened)
     return;
-  }
-  namespace fs = std::filesystem;
-  const fs::path dir(o.plot_dir);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw config_error(area, "plot", fmt::format("('{}') cannot be created", o.plot_dir));
+  const std::filesystem::path& dir = *opened;
   std::string wf;
   for (std::size_t i = 0; i < steps.size(); ++i)
     wf += fmt::format("{} \"{}\" {}\n", i, steps[i].run.step, steps[i].run.usd_per_mtok_out);
-  write_file(dir / "waterfall.dat", wf);
+  write_plot_file(area, dir / "waterfall.dat", wf);
   std::vector<double> ttft, tpot;
   for (const serving::request_record& q : final.rep.requests) {
     if (q.completed() && std::isfinite(q.ttft_s()))
@@ -415,12 +402,12 @@ void plot(const price_options& o, const std::vector<step_result>& steps, const r
       s += fmt::format("{} {}\n", v[i], static_cast<double>(i + 1) / static_cast<double>(v.size()));
     return s;
   };
-  write_file(dir / "ttft.dat", cdf(ttft));
-  write_file(dir / "tpot.dat", cdf(tpot));
+  write_plot_file(area, dir / "ttft.dat", cdf(ttft));
+  write_plot_file(area, dir / "tpot.dat", cdf(tpot));
   std::string hr;
   for (const hit_point& h : hits)
     hr += fmt::format("{} {}\n", h.capacity_gb, 100.0 * h.hit_rate);
-  write_file(dir / "hit_rate.dat", hr);
+  write_plot_file(area, dir / "hit_rate.dat", hr);
   const std::string title =
       fmt::format("{} on {} x {}", final.model, o.devices_total, final.device);
   std::string gp = "set terminal pngcairo size 900,540 noenhanced\n";
@@ -442,10 +429,7 @@ void plot(const price_options& o, const std::vector<step_result>& steps, const r
                       "'cache capacity (GB)'\nset ylabel 'block hit rate (%)'\nset yrange [0:100]\n"
                       "unset key\nplot 'hit_rate.dat' using 1:2 with linespoints\n",
                       final.model);
-  write_file(dir / "plots.gp", gp);
-  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp", dir.string());
-  if (std::system(cmd.c_str()) != 0)
-    throw config_error(area, "plot", fmt::format("(gnuplot) failed in '{}'", o.plot_dir));
+  run_gnuplot(area, dir, "plots.gp", gp);
   fmt::print(stderr, "infercost price: wrote waterfall.png, latency_cdf.png{} to {}\n",
              hits.empty() ? "" : ", hit_rate.png", o.plot_dir);
 }

@@ -11,6 +11,7 @@
 // attention TP spans nodes, a disaggregated row lacks worker counts or batch sizes, or the engine
 // refuses the layout (the config_error's message is kept).
 #include "commands.hpp"
+#include "plot.hpp"
 
 #include <infercost/core/stats.hpp>
 #include <infercost/device/any_device.hpp>
@@ -326,26 +327,12 @@ std::vector<group_summary> summarize(const std::vector<const io::serving_run*>& 
   return out;
 }
 
-void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream f(p);
-  if (!f)
-    throw config_error(area, "plot", fmt::format("('{}') cannot be written", p.string()));
-  f << text;
-}
-
 void plot(const std::string& dir_name, const std::vector<const io::serving_run*>& runs,
           const std::vector<row_result>& results) {
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
-    fmt::print(stderr, "infercost validate: gnuplot is not on PATH; skipping --plot (install "
-                       "gnuplot-nox)\n");
+  const std::optional<std::filesystem::path> opened = open_plot_dir("validate", area, dir_name);
+  if (!opened)
     return;
-  }
-  namespace fs = std::filesystem;
-  const fs::path dir(dir_name);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw config_error(area, "plot", fmt::format("('{}') cannot be created", dir_name));
+  const std::filesystem::path& dir = *opened;
   std::map<std::string, std::string> by_backend;
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (!results[i].skipped)
@@ -358,7 +345,7 @@ void plot(const std::string& dir_name, const std::vector<const io::serving_run*>
   }
   std::string plot_ttft, plot_tpot;
   for (const auto& [backend, data] : by_backend) {
-    write_file(dir / fmt::format("validate_{}.dat", backend), data);
+    write_plot_file(area, dir / fmt::format("validate_{}.dat", backend), data);
     plot_ttft += fmt::format("'validate_{0}.dat' using 1:2 with points title '{0}', ", backend);
     plot_tpot += fmt::format("'validate_{0}.dat' using 3:4 with points title '{0}', ", backend);
   }
@@ -372,10 +359,7 @@ void plot(const std::string& dir_name, const std::vector<const io::serving_run*>
   gp += fmt::format("set title 'TPOT'\nplot {}x with lines lc rgb 'black' title 'y = x'\n"
                     "unset multiplot\n",
                     plot_tpot);
-  write_file(dir / "validate.gp", gp);
-  const std::string cmd = fmt::format("cd '{}' && gnuplot validate.gp", dir.string());
-  if (std::system(cmd.c_str()) != 0)
-    throw config_error(area, "plot", fmt::format("(gnuplot) failed in '{}'", dir_name));
+  run_gnuplot(area, dir, "validate.gp", gp);
   fmt::print(stderr, "infercost validate: wrote validate.png to {}\n", dir_name);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/tiny_models.hpp"
 #include "infercost/device/catalog.hpp"
 #include "infercost/econ/price_sheet.hpp"
 #include "infercost/econ/tco.hpp"
@@ -45,18 +46,8 @@ io::workload small_workload() {
   return w;
 }
 
-/// A two-layer dense model small enough to derive its step times by hand (the shape of
-/// tests/engine/step_cost_test.cpp's oracle_dense).
-model::model_config tiny_dense() {
-  return {.name = "tiny_dense",
-          .hidden = 1024,
-          .num_layers = 2,
-          .vocab = 32000,
-          .num_heads = 8,
-          .num_kv_heads = 2,
-          .head_dim = 128,
-          .intermediate = 4096};
-}
+/// A two-layer dense model small enough to derive its step times by hand.
+using test::tiny_dense;
 
 serving::report run_small(bool cache) {
   serving::basic_cluster<h800_sxm> c(model::presets::llama3_8b(),

@@ -4,6 +4,7 @@
 #include <string>
 #include <type_traits>
 
+#include "engine/tiny_models.hpp"
 #include "infercost/engine/engine_profile.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/model/presets.hpp"
@@ -19,26 +20,8 @@ template <class D> using full_engine = engine::basic_step_cost<D, attention::ful
 // The small models of step_cost_test.cpp: hidden 1024, 2 layers, vocab 32000 (untied), 8 heads,
 // 2 KV heads of 128, SwiGLU FFN of 4096; the MoE one has layer 1 an MoE of 8 experts of width
 // 1024, top-2, one shared expert.
-model::model_config tiny_dense() {
-  return {.name = "tiny_dense",
-          .hidden = 1024,
-          .num_layers = 2,
-          .vocab = 32000,
-          .num_heads = 8,
-          .num_kv_heads = 2,
-          .head_dim = 128,
-          .intermediate = 4096};
-}
-model::model_config tiny_moe() {
-  model::model_config m = tiny_dense();
-  m.name = "tiny_moe";
-  m.first_k_dense = 1;
-  m.num_experts = 8;
-  m.num_shared_experts = 1;
-  m.moe_intermediate = 1024;
-  m.top_k = 2;
-  return m;
-}
+using test::tiny_dense;
+using test::tiny_moe;
 
 /// A profile whose terms are easy to see: 1 ms per decode step, 2 ms per prefill step, and a
 /// launch floor of 20 kernels × 10 µs = 200 µs per layer.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/tiny_models.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/model/presets.hpp"
 
@@ -23,26 +24,8 @@ using engine::step_batch;
 namespace {
 template <class D> using full_engine = engine::basic_step_cost<D, attention::full>;
 
-model::model_config tiny_dense() {
-  return {.name = "tiny_dense",
-          .hidden = 1024,
-          .num_layers = 2,
-          .vocab = 32000,
-          .num_heads = 8,
-          .num_kv_heads = 2,
-          .head_dim = 128,
-          .intermediate = 4096};
-}
-model::model_config tiny_moe() {
-  model::model_config m = tiny_dense();
-  m.name = "tiny_moe";
-  m.first_k_dense = 1;
-  m.num_experts = 8;
-  m.num_shared_experts = 1;
-  m.moe_intermediate = 1024;
-  m.top_k = 2;
-  return m;
-}
+using test::tiny_dense;
+using test::tiny_moe;
 step_batch eight_decodes() {
   step_batch b;
   for (int i = 0; i < 8; ++i)

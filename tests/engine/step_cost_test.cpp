@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "engine/tiny_models.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/model/presets.hpp"
 
@@ -248,26 +249,8 @@ TEST_CASE("bad layouts and batches are rejected, naming the field", "[engine]") 
 // expert, a 1024 × 8 router.
 
 namespace {
-model::model_config oracle_dense() {
-  return {.name = "oracle_dense",
-          .hidden = 1024,
-          .num_layers = 2,
-          .vocab = 32000,
-          .num_heads = 8,
-          .num_kv_heads = 2,
-          .head_dim = 128,
-          .intermediate = 4096};
-}
-model::model_config oracle_moe() {
-  model::model_config m = oracle_dense();
-  m.name = "oracle_moe";
-  m.first_k_dense = 1;
-  m.num_experts = 8;
-  m.num_shared_experts = 1;
-  m.moe_intermediate = 1024;
-  m.top_k = 2;
-  return m;
-}
+model::model_config oracle_dense() { return test::tiny_dense(); }
+model::model_config oracle_moe() { return test::tiny_moe(); }
 /// oracle_dense's layout: tensor parallelism over 2 devices.
 const parallel_layout oracle_tp2{.devices = 2, .tp = 2};
 /// oracle_moe's layout: two data-parallel attention groups of one device each, experts split
