@@ -13,13 +13,23 @@
 #include "infercost/device/catalog.hpp"
 #include "infercost/io/mooncake_trace.hpp"
 #include "infercost/kvcache/replay.hpp"
-#include "infercost/kvcache/tiered_cache.hpp"
+#include "infercost/kvcache/sizing.hpp"
 #include "infercost/model/presets.hpp"
 
 using namespace infercost;
 using namespace infercost::kvcache;
 
 namespace {
+
+/// DeepSeek-V3 as its serving engines run it on one 8-GPU node: FP8 weights, data-parallel
+/// attention (each GPU holds its own sequences' latent) and 8-way expert parallelism.
+deployment deepseek_deployment() {
+  return {.layout = {.devices = 8,
+                     .tp = 1,
+                     .dp_attention = true,
+                     .ep = 8,
+                     .weight_prec = precision::fp8}};
+}
 
 struct scenario {
   std::string name;
@@ -32,8 +42,8 @@ void print_tiers_for(const scenario& s, const std::vector<io::workload_request>&
   const cache_config full = make_cache_config(dev, s.model, s.dep);
   const double tok = static_cast<double>(full.block_tokens);
   fmt::print("\n{} on {} x {} (weights {}, KV {}), block {:.1f} MB = {} tokens\n", s.name,
-             s.dep.devices, dev.name(), to_string(s.dep.weight_precision),
-             to_string(s.dep.kv_precision), full.block_bytes / 1e6, full.block_tokens);
+             s.dep.layout.devices, dev.name(), to_string(s.dep.layout.weight_prec),
+             to_string(s.dep.layout.kv_prec), full.block_bytes / 1e6, full.block_tokens);
   fmt::print("  tier capacity:  HBM {:.0f} GB ({:.2f} M tokens)  DRAM {:.0f} GB ({:.1f} M)  "
              "SSD {:.1f} TB ({:.0f} M)\n",
              full.hbm_bytes / 1e9, full.hbm_bytes / full.block_bytes * tok / 1e6,
@@ -50,7 +60,7 @@ void print_tiers_for(const scenario& s, const std::vector<io::workload_request>&
                       {"HBM + DRAM", full.hbm_bytes, full.dram_bytes, 0},
                       {"HBM + DRAM + SSD", full.hbm_bytes, full.dram_bytes, full.ssd_bytes},
                       {"unbounded", unlimited_bytes, 0, 0}};
-  const replay_config rc{.model = s.model, .kv_precision = s.dep.kv_precision};
+  const replay_config rc{.model = s.model, .kv_precision = s.dep.layout.kv_prec};
   for (const row& r : rows) {
     cache_config c = full;
     c.hbm_bytes = r.hbm;
@@ -108,12 +118,13 @@ void print_article_table(const std::vector<io::workload_request>& trace) {
   const column a0 = article_column(trace, art_bpt, hbm, 0, 0, ctx);
   const column a1 = article_column(trace, art_bpt, hbm, dram + ssd, 0, ctx);
   const column a2 = article_column(trace, art_bpt, hbm, dram + ssd, 4096, ctx);
-  // DeepSeek-V3 (MLA, BF16 latent) on one H200 of an 8 x H200 FP8 instance, with the DGX host
-  // share per GPU; SWA column: every layer windowed at 4,096 as in the article.
+  // DeepSeek-V3 (MLA, BF16 latent) on one H200 of an 8 x H200 FP8 instance (data-parallel
+  // attention, EP 8), with the DGX host share per GPU; SWA column: every layer windowed at 4,096
+  // as in the article.
   const h200_sxm dev;
-  const deployment dep{.devices = 8};
+  const deployment dep = deepseek_deployment();
   const model::model_config ds = model::presets::deepseek_v3();
-  const double ds_bpt = model::kv_bytes_per_token(ds, dep.kv_precision);
+  const double ds_bpt = model::kv_bytes_per_token(ds, dep.layout.kv_prec);
   const tier_bytes tb = instance_tier_bytes(dev, ds, dep, host_config{});
   const double g_hbm = tb.hbm / 8, g_low = (tb.dram + tb.ssd) / 8;
   const column d0 = article_column(trace, ds_bpt, g_hbm, 0, 0, ctx);
@@ -158,11 +169,9 @@ int main(int argc, char** argv) {
     if (requests > 0 && requests < trace.size())
       trace.resize(requests);
     fmt::print("{}: {} requests\n", path, trace.size());
-    print_tiers_for({"DeepSeek-V3", model::presets::deepseek_v3(),
-                     deployment{.devices = 8, .weight_precision = precision::fp8}},
-                    trace);
+    print_tiers_for({"DeepSeek-V3", model::presets::deepseek_v3(), deepseek_deployment()}, trace);
     print_tiers_for({"Llama-3.1-70B", model::presets::llama3_70b(),
-                     deployment{.devices = 2, .weight_precision = precision::bf16}},
+                     deployment{.layout = {.devices = 2, .tp = 2}}},
                     trace);
     print_article_table(trace);
   } catch (const error& e) {

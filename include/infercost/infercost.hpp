@@ -63,6 +63,7 @@
 #include "infercost/kvcache/prefix.hpp"
 #include "infercost/kvcache/replay.hpp"
 #include "infercost/kvcache/s3fifo.hpp"
+#include "infercost/kvcache/sizing.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
 #include "infercost/kvcache/tiers.hpp"
 

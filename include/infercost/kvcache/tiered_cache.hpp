@@ -36,6 +36,7 @@
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/concepts.hpp"
 #include "infercost/fwd.hpp"
+#include "infercost/io/workload.hpp"
 #include "infercost/kvcache/detail/id_map.hpp"
 #include "infercost/kvcache/eviction.hpp" // the concept and the library's policies
 #include "infercost/kvcache/tiers.hpp"
@@ -98,16 +99,6 @@ host_cache_config(const Device& dev, const host_config& h, int devices, double h
           .ssd_read_bytes_per_s = h.ssd_read_bytes_per_s * drives,
           .ssd_write_bytes_per_s = h.ssd_write_bytes_per_s * drives,
           .ssd_latency_s = h.ssd_latency_s};
-}
-
-/// A cache config for an instance of `d.devices` devices of type Device serving `m`, on hosts
-/// `h`. @throws config_error for invalid input or weights that do not fit.
-template <device_cost_model Device>
-[[nodiscard]] cache_config make_cache_config(const Device& dev, const model::model_config& m,
-                                             const deployment& d, const host_config& h = {},
-                                             write_policy w = write_policy::write_back) {
-  return host_cache_config(dev, h, d.devices, hbm_kv_bytes_per_device(dev, m, d) * d.devices,
-                           block_bytes(m, d), d.block_tokens, true, true, w);
 }
 
 /// Links bytes move over. ssd→hbm goes through DRAM and counts on both ssd_to_dram and

@@ -1,17 +1,10 @@
 /// @file
-/// The three tiers of a KV cache (device HBM, host DRAM, host NVMe SSD), how many bytes each holds
-/// for one serving instance, and what a block of KV costs in bytes.
-///
-/// Sizing: the HBM share of one device is (memory − weights / devices − activation reserve) ×
-/// fraction; DRAM and SSD are the node's host memory and drives split evenly over the node's
-/// devices, times a fraction left for the cache. A block of `block_tokens` tokens costs
-/// block_tokens × KV bytes per token, where sliding-window layers hold only their window: over a
-/// prefix of `reference_context` tokens a token's share is
-/// kv_bytes_per_sequence(reference_context) / reference_context (MLA stores the latent; an FP8
-/// KV cache halves BF16's bytes).
+/// The three tiers of a KV cache (device HBM, host DRAM, host NVMe SSD) and what of its hosts'
+/// DRAM and drives one serving instance gets: the node's host memory and drives split evenly over
+/// the node's devices, times a share left for the cache. How much HBM is left for KV, and what a
+/// block costs in bytes, are the step-cost engine's answers (kvcache/sizing.hpp).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -19,9 +12,6 @@
 #include "infercost/core/error.hpp"
 #include "infercost/core/units.hpp"
 #include "infercost/device/concepts.hpp"
-#include "infercost/device/work.hpp"
-#include "infercost/io/workload.hpp"
-#include "infercost/model/model_config.hpp"
 
 namespace infercost::kvcache {
 
@@ -96,58 +86,6 @@ struct host_config {
   }
 };
 
-/// How one serving instance holds a model: `devices` devices share the weights, and their HBM
-/// left over holds KV blocks of `block_tokens` tokens.
-struct deployment {
-  int devices = 8;                                    ///< devices of one instance
-  precision weight_precision = precision::fp8;        ///< weight storage
-  precision kv_precision = precision::bf16;           ///< KV-cache storage (fp8 halves it)
-  double activation_reserve_bytes = 8.0 * units::gib; ///< per device: activations, workspace
-  double hbm_kv_fraction = 0.9; ///< share of what is left given to the KV cache
-  /// Tokens per block; Mooncake's hash_ids name 512-token blocks.
-  std::int64_t block_tokens = io::mooncake_block_tokens;
-  /// Prompt length over which a sliding-window block's footprint is averaged; default: the
-  /// Mooncake conversation trace's mean input, 12,035 tokens (shared/data/README).
-  std::int64_t reference_context = 12035;
-
-  /// @throws config_error naming the first bad field.
-  void validate() const {
-    constexpr std::string_view c = "kvcache::deployment";
-    check_positive(c, "devices", devices);
-    check_non_negative(c, "activation_reserve_bytes", activation_reserve_bytes);
-    check_in_range(c, "hbm_kv_fraction", hbm_kv_fraction, 0.0, 1.0);
-    check_positive(c, "block_tokens", block_tokens);
-    check_positive(c, "reference_context", reference_context);
-  }
-};
-
-/// KV bytes of one block over all layers (see the file comment for sliding windows).
-/// @throws config_error if the model or deployment is invalid.
-[[nodiscard]] inline double block_bytes(const model::model_config& m, const deployment& d) {
-  m.validate();
-  d.validate();
-  const double per_token = model::kv_bytes_per_sequence(m, d.reference_context, d.kv_precision) /
-                           static_cast<double>(d.reference_context);
-  return per_token * static_cast<double>(d.block_tokens);
-}
-
-/// HBM bytes one device gives to KV: (memory − weights/devices − reserve) × fraction.
-/// @throws config_error if the weights and reserve do not fit in the device's memory.
-template <device_cost_model Device>
-[[nodiscard]] double hbm_kv_bytes_per_device(const Device& dev, const model::model_config& m,
-                                             const deployment& d) {
-  d.validate();
-  const double weights = model::weight_bytes(m, d.weight_precision) / d.devices;
-  const double free = dev.memory_bytes() - weights - d.activation_reserve_bytes;
-  if (!(free > 0.0))
-    throw config_error("kvcache::deployment", "devices",
-                       fmt::format("({}) leave no HBM for KV: {} weights per device + {} reserve "
-                                   "exceed {} memory bytes of {}",
-                                   d.devices, weights, d.activation_reserve_bytes,
-                                   dev.memory_bytes(), dev.name()));
-  return free * d.hbm_kv_fraction;
-}
-
 /// Capacity in bytes of each tier for one instance (all its devices together).
 struct tier_bytes {
   double hbm = 0.0;
@@ -173,17 +111,6 @@ template <device_cost_model Device>
   return {.dram_bytes = h.dram_bytes * h.dram_kv_fraction * share,
           .ssd_bytes = h.ssd_drives * h.ssd_bytes_per_drive * h.ssd_kv_fraction * share,
           .ssd_drives = h.ssd_drives * share};
-}
-
-/// Tier capacities of an instance of `d.devices` devices on hosts `h`.
-/// @throws config_error for an invalid input or weights that do not fit.
-template <device_cost_model Device>
-[[nodiscard]] tier_bytes instance_tier_bytes(const Device& dev, const model::model_config& m,
-                                             const deployment& d, const host_config& h) {
-  const host_share s = instance_host_share(dev, h, d.devices);
-  return {.hbm = hbm_kv_bytes_per_device(dev, m, d) * d.devices,
-          .dram = s.dram_bytes,
-          .ssd = s.ssd_bytes};
 }
 
 } // namespace infercost::kvcache

@@ -10,7 +10,8 @@
 ///
 /// The prefix cache's tiers: that HBM share (prefix_cache_config::hbm_fraction of the KV HBM) and
 /// the instance's share of its node's DRAM and drives (kvcache::host_cache_config); the cache
-/// counts whole blocks (every shard of a token), not bytes per device.
+/// counts whole blocks (every shard of a token), not bytes per device, and prices a block as
+/// kvcache::block_bytes does (kvcache/sizing.hpp, the one sizing answer).
 #pragma once
 
 #include <cmath>
@@ -22,7 +23,7 @@
 #include "infercost/core/error.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/fwd.hpp"
-#include "infercost/kvcache/tiered_cache.hpp"
+#include "infercost/kvcache/sizing.hpp"
 #include "infercost/serving/instance_config.hpp"
 
 namespace infercost::serving::detail {
@@ -50,14 +51,11 @@ public:
                                      "at {:.3g} bytes per token per device",
                                      seq_bytes, kv_bytes_per_token));
     watermark_tokens_ = std::floor(capacity_tokens_ * sched.admission_watermark);
-    if (cache.enabled) {
-      // The engine counts per-device (sharded) KV; the cache counts whole blocks.
-      const double whole_per_device = engine.kv_bytes_per_sequence(1) / kv_bytes_per_token;
+    if (cache.enabled)
       cache_tiers_ = kvcache::host_cache_config(
           engine.device(), cache.host, engine.layout().devices,
-          kv_bytes * cache.hbm_fraction * whole_per_device,
-          engine.kv_bytes_per_sequence(block_tokens), block_tokens, cache.use_dram, cache.use_ssd);
-    }
+          kvcache::whole_kv_bytes(engine, kv_bytes * cache.hbm_fraction),
+          kvcache::block_bytes(engine, block_tokens), block_tokens, cache.use_dram, cache.use_ssd);
   }
 
   /// KV tokens the running sequences may hold.
