@@ -24,11 +24,8 @@ namespace {
 /// DeepSeek-V3 as its serving engines run it on one 8-GPU node: FP8 weights, data-parallel
 /// attention (each GPU holds its own sequences' latent) and 8-way expert parallelism.
 deployment deepseek_deployment() {
-  return {.layout = {.devices = 8,
-                     .tp = 1,
-                     .dp_attention = true,
-                     .ep = 8,
-                     .weight_prec = precision::fp8}};
+  return {.layout = {
+              .devices = 8, .tp = 1, .dp_attention = true, .ep = 8, .weight_prec = precision::fp8}};
 }
 
 struct scenario {

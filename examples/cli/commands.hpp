@@ -5,11 +5,14 @@
 #include <CLI/CLI.hpp>
 
 #include <infercost/device/any_device.hpp>
+#include <infercost/engine/calibration.hpp>
+#include <infercost/engine/engine_profile.hpp>
 #include <infercost/model/hf_config.hpp>
 #include <infercost/model/presets.hpp>
 
 #include <filesystem>
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace infercost::cli {
@@ -42,11 +45,26 @@ inline model::model_config model_of(std::string_view name_or_path) {
   return model::presets::find(name_or_path);
 }
 
+/// The engine profile `engine` on the device named `device`: its fitted profile in the
+/// calibration file at `calibration_path`, or in the library's shipped calibration
+/// (engine::shipped_calibration) when the path is empty; the engine's preset when neither fits
+/// that pair. @throws config_error for an unknown engine, trace_error for an unreadable file.
+engine::engine_profile engine_profile_for(std::string_view engine, std::string_view device,
+                                          const std::string& calibration_path);
+
+/// The calibration file at `path`, or the library's shipped calibration when it is empty.
+/// @throws trace_error for an unreadable or malformed file.
+engine::calibration calibration_of(const std::string& path);
+
+/// Adds `--calibration FILE` to `sub`, stored in `path`.
+void add_calibration_option(CLI::App* sub, std::string& path);
+
 command add_devices(CLI::App& app);
 command add_models(CLI::App& app);
 command add_step(CLI::App& app);
 command add_serve(CLI::App& app);
 command add_price(CLI::App& app);
 command add_validate(CLI::App& app);
+command add_calibrate(CLI::App& app);
 
 } // namespace infercost::cli

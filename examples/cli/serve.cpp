@@ -48,6 +48,7 @@ struct serve_options {
   long long warmup = 0;
   long long cooldown = 0;
   double think_time_s = 0.0;
+  double ramp_up_s = 0.0;
   long long input_tokens = 1024;
   long long output_tokens = 128;
   std::string mode = "colocated";
@@ -63,6 +64,7 @@ struct serve_options {
   std::string precision = "fp8";
   std::string kv_precision = "bf16";
   std::string engine = "none"; ///< engine profile: none, trtllm, vllm, sglang
+  std::string calibration;     ///< --calibration FILE (empty: the shipped fit)
   long long max_batched_tokens = 2048;
   long long prefill_max_batched_tokens = 16384;
   long long pd_threshold = 0;
@@ -123,7 +125,9 @@ io::workload load_workload(const serve_options& o) {
   return w;
 }
 
-engine::parallel_layout layout_of(const serve_options& o, const model::model_config& m) {
+/// The layout of an instance on the device named `device` (its engine profile is that device's).
+engine::parallel_layout layout_of(const serve_options& o, const model::model_config& m,
+                                  const std::string& device) {
   const precision p = parse_precision(o.precision);
   const int k = o.devices_per_instance;
   return {.devices = k,
@@ -137,23 +141,23 @@ engine::parallel_layout layout_of(const serve_options& o, const model::model_con
           .dispatch_prec = p,
           .combine_prec = precision::bf16,
           .mtp_draft = o.mtp,
-          .overheads = engine::profile_of(o.engine)};
+          .overheads = engine_profile_for(o.engine, device, o.calibration)};
 }
 
 serving::cluster_config config_of(const serve_options& o, const model::model_config& m) {
   if (o.slo_ttft_s.empty() || o.slo_tpot_s.empty())
     throw config_error("cli::serve", "slo", "(none) needs at least one TTFT and one TPOT value");
-  const engine::parallel_layout l = layout_of(o, m);
+  const engine::parallel_layout l = layout_of(o, m, o.device);
   serving::cluster_config c{
       .mode = serving::parse_serving_mode(o.mode),
       .colocated = {.instances = o.instances,
                     .layout = l,
                     .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
       .prefill = {.instances = o.prefill_instances,
-                  .layout = l,
+                  .layout = layout_of(o, m, o.prefill_device.empty() ? o.device : o.prefill_device),
                   .scheduler = {.max_batched_tokens = o.prefill_max_batched_tokens}},
       .decode = {.instances = o.decode_instances,
-                 .layout = l,
+                 .layout = layout_of(o, m, o.decode_device.empty() ? o.device : o.decode_device),
                  .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
       .cache = {.enabled = o.prefix_cache, .hbm_fraction = o.cache_hbm_fraction},
       .speculative = {.gamma = o.speculative_tokens, .alpha = o.acceptance},
@@ -226,6 +230,8 @@ std::optional<serving::closed_loop> closed_loop_of(const serve_options& o) {
       throw config_error(c, "cooldown", fmt::format("({}) needs --concurrency", o.cooldown));
     if (o.think_time_s != 0.0)
       throw config_error(c, "think-time", fmt::format("({}) needs --concurrency", o.think_time_s));
+    if (o.ramp_up_s != 0.0)
+      throw config_error(c, "ramp-up", fmt::format("({}) needs --concurrency", o.ramp_up_s));
     return std::nullopt;
   }
   // Synthetic workloads have --requests requests; a trace's are cycled up to --requests if given.
@@ -233,7 +239,8 @@ std::optional<serving::closed_loop> closed_loop_of(const serve_options& o) {
                               .requests = o.requests_set ? o.requests : 0,
                               .warmup = o.warmup,
                               .cooldown = o.cooldown,
-                              .think_time_s = o.think_time_s};
+                              .think_time_s = o.think_time_s,
+                              .ramp_up_s = o.ramp_up_s};
 }
 
 void print_report(const serving::report& r, const serve_options& o) {
@@ -378,6 +385,9 @@ command add_serve(CLI::App& app) {
   sub->add_option("--think-time", o->think_time_s,
                   "Closed loop: seconds between a response and the client's next request")
       ->capture_default_str();
+  sub->add_option("--ramp-up", o->ramp_up_s,
+                  "Closed loop: seconds over which the clients' first requests are spread")
+      ->capture_default_str();
   sub->add_option("--mode", o->mode, "colocated or pd")->capture_default_str();
   sub->add_option("--instances", o->instances, "colocated: instances")->capture_default_str();
   sub->add_option("--prefill-instances", o->prefill_instances, "pd: prefill instances")
@@ -399,6 +409,7 @@ command add_serve(CLI::App& app) {
   sub->add_option("--precision", o->precision, "Weight precision: bf16, fp8, int8, fp4")
       ->capture_default_str();
   sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
+  add_calibration_option(sub, o->calibration);
   sub->add_option("--engine", o->engine,
                   "Serving engine's own per-step costs: none (the roofline), trtllm, vllm, sglang")
       ->capture_default_str();

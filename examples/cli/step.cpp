@@ -32,6 +32,7 @@ struct step_options {
   int moe_tp = 1;
   int pp = 1;
   std::string engine = "none";
+  std::string calibration; ///< --calibration FILE (empty: the shipped fit)
   bool dp_attention = false;
   int redundant_experts = 0;
   int micro_batches = 1;
@@ -88,7 +89,7 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
                             .mtp_draft = o.mtp,
                             .moe_tp = o.moe_tp,
                             .pp = o.pp,
-                            .overheads = engine::profile_of(o.engine)};
+                            .overheads = engine_profile_for(o.engine, o.device, o.calibration)};
   if (!m.is_moe() && o.ep == 0)
     l.ep = 1;
   const engine::basic_step_cost<Device, Policy> sc(m, l, {}, device);
@@ -197,6 +198,7 @@ command add_step(CLI::App& app) {
   sub->add_option("--moe-tp", o->moe_tp, "Tensor-parallel degree of each expert in its EP rank")
       ->capture_default_str();
   sub->add_option("--pp", o->pp, "Pipeline-parallel stages")->capture_default_str();
+  add_calibration_option(sub, o->calibration);
   sub->add_option("--engine", o->engine,
                   "Serving engine whose per-step overheads to add: none, trtllm, vllm, sglang")
       ->capture_default_str();

@@ -8,15 +8,17 @@
 // A row is skipped, and counted, when its model has no preset, its precision has no device rate
 // (weight-only int4), its layout is inconsistent (the GPUs its id names differ from
 // tp × attention_dp × pp, or a MoE model's moe_tp × moe_ep differs from tp × attention_dp), its
-// attention TP spans nodes, a disaggregated row lacks worker counts or batch sizes, or the engine
-// refuses the layout (the config_error's message is kept).
+// attention TP spans more than four nodes, a disaggregated row lacks worker counts or batch sizes,
+// or the engine refuses the layout (the config_error's message is kept).
 #include "commands.hpp"
 #include "plot.hpp"
 
 #include <infercost/core/stats.hpp>
 #include <infercost/device/any_device.hpp>
+#include <infercost/engine/calibration.hpp>
 #include <infercost/engine/engine_profile.hpp>
 #include <infercost/engine/step_cost.hpp>
+#include <infercost/io/calibration_file.hpp>
 #include <infercost/io/serving_runs.hpp>
 #include <infercost/io/workload.hpp>
 #include <infercost/model/presets.hpp>
@@ -26,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -60,6 +63,13 @@ struct validate_options {
   /// Closed loop per row: requests issued = this × clients; the first and last `clients`
   /// requests are warm-up and cool-down.
   int requests_per_client = 4;
+  /// Clients' start spread in seconds (0: all at once, as the benchmarks start them); negative:
+  /// one request's latency, measured by a first run (two runs per row).
+  double ramp = 0.0;
+  std::string calibration; ///< --calibration FILE; empty: the shipped calibration
+  engine::calibration cal; ///< what `calibration` names, read once
+  /// Every row's engine profile, when set (a trial of `calibrate`).
+  std::optional<engine::engine_profile> fixed_profile;
 };
 
 /// Why a row was not simulated: a short category (counted) and the row's own detail.
@@ -120,6 +130,15 @@ std::optional<int> id_gpus(const std::string& id) {
   return std::max(std::stoi(m[1].str()), std::stoi(m[2].str()));
 }
 
+/// The run's client concurrency, from `silicon_concurrency=N` in its silicon_data_source.
+std::optional<std::int64_t> run_concurrency(const io::serving_run& run) {
+  static const std::regex re("silicon_concurrency=([0-9]+)");
+  std::smatch m;
+  if (!run.silicon_data_source || !std::regex_search(*run.silicon_data_source, m, re))
+    return std::nullopt;
+  return std::stoll(m[1].str());
+}
+
 /// The layout of one worker from its recorded columns (devices = tp × attention_dp × pp; experts
 /// split moe_tp ways over moe_ep ranks); `kind` names the worker kind in reasons.
 engine::parallel_layout layout_of(const io::serving_run& run, const io::serving_run_layout& w,
@@ -132,12 +151,15 @@ engine::parallel_layout layout_of(const io::serving_run& run, const io::serving_
       skip("inconsistent GPU count",
            fmt::format("id names {} GPUs, tp {} x attention_dp {} x pp {} = {}", *g, tp, dp, pp,
                        devices));
-  // Attention TP stays inside one scale-up domain: the sample's tp_size 64 rows describe 8-GPU
-  // runs (every such row whose id names its GPUs names 8, `_tp8_ep8_`), and across nodes every
-  // layer's all-reduce would cross the scale-out network, which no engine's deployment does.
-  if (tp > node_devices)
-    skip("tp beyond one node",
-         fmt::format("{}: tp {} > {} devices per node", kind, tp, node_devices));
+  // Attention TP spans at most four scale-up domains: the engines' multi-node guides run TP 16
+  // on two nodes and TP 32 on four (SGLang documentation, DeepSeek V3/R1 usage guide: 2 x 8
+  // H100/H800/H20 `--tp 16 --nnodes 2`, 4 x 8 A100 `--tp 32 --nnodes 4`), each layer's
+  // all-reduce then crossing the scale-out network (the engine prices it there). The sample's
+  // tp_size 64 rows describe 8-GPU runs (every such row whose id names its GPUs names 8,
+  // `_tp8_ep8_`): a record of the EP world, not of attention TP.
+  if (tp > 4 * node_devices)
+    skip("tp beyond four nodes",
+         fmt::format("{}: tp {} > 4 x {} devices per node", kind, tp, node_devices));
   int moe_tp = 1, moe_ep = 1;
   if (m.is_moe()) {
     // 0 is written where a degree was not recorded, like an empty cell.
@@ -195,8 +217,11 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
     }
   }();
   const engine::engine_profile profile = [&] {
+    if (o.fixed_profile)
+      return *o.fixed_profile;
     try {
-      return engine::profile_of(o.profile == "backend" ? run.backend : o.profile);
+      return o.profile == "backend" ? o.cal.profile_for(run.system, run.backend)
+                                    : engine::profile_of(o.profile);
     } catch (const config_error& e) {
       skip("unknown backend", e.what());
     }
@@ -217,17 +242,29 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
                      .scheduler = {.max_batched_tokens = agg_max_batched_tokens,
                                    .max_sequences_per_group = static_cast<int>(*a.batch_size)}};
   } else {
-    const io::serving_run_layout &p = run.prefill, &d = run.decode;
-    if (!p.num_workers || !d.num_workers)
-      skip("missing worker counts", "prefill_num_workers or decode_num_workers empty");
-    if (!p.batch_size || !d.batch_size || *p.batch_size <= 0 || *d.batch_size <= 0)
-      skip("missing batch size", "prefill_batch_size or decode_batch_size empty");
+    io::serving_run_layout p = run.prefill, d = run.decode;
     const engine::parallel_layout pl =
         layout_of(run, p, m, "prefill", profile, dev.devices_per_node());
     const engine::parallel_layout dl =
         layout_of(run, d, m, "decode", profile, dev.devices_per_node());
+    const std::int64_t decode_ranks = count_of(d.attention_dp_size) * count_of(d.pp_size);
+    if (!p.num_workers && !d.num_workers && !p.batch_size && !d.batch_size) {
+      // Rows that record the workers' layouts but neither their counts nor their batch sizes:
+      // taken as the smallest disaggregated deployment, one prefill and one decode worker, with
+      // the run's concurrency (silicon_data_source) as the clients of the decode worker's ranks.
+      const std::optional<std::int64_t> n = run_concurrency(run);
+      if (!n)
+        skip("missing worker counts", "worker counts and silicon_concurrency not recorded");
+      p.num_workers = d.num_workers = 1;
+      p.batch_size = 1;
+      d.batch_size = (*n + decode_ranks - 1) / decode_ranks;
+    }
+    if (!p.num_workers || !d.num_workers)
+      skip("missing worker counts", "prefill_num_workers or decode_num_workers empty");
+    if (!p.batch_size || !d.batch_size || *p.batch_size <= 0 || *d.batch_size <= 0)
+      skip("missing batch size", "prefill_batch_size or decode_batch_size empty");
     // Clients fill every decode worker's batch on every attention-DP rank.
-    clients = *d.batch_size * count_of(d.attention_dp_size) * count_of(d.pp_size) * *d.num_workers;
+    clients = *d.batch_size * decode_ranks * *d.num_workers;
     cfg.mode = serving::serving_mode::pd;
     cfg.prefill = {.instances = static_cast<int>(*p.num_workers),
                    .layout = pl,
@@ -241,10 +278,10 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
   }
   if (clients > 1'000'000)
     skip("too many clients", fmt::format("{} clients", clients));
-  const serving::closed_loop loop{.clients = static_cast<int>(clients),
-                                  .requests = o.requests_per_client * clients,
-                                  .warmup = clients,
-                                  .cooldown = clients};
+  serving::closed_loop loop{.clients = static_cast<int>(clients),
+                            .requests = o.requests_per_client * clients,
+                            .warmup = clients,
+                            .cooldown = clients};
   io::workload lengths;
   lengths.name = run.id;
   lengths.requests.push_back({.id = 0,
@@ -255,6 +292,14 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
   serving::report r;
   try {
     cluster_t cluster(m, cfg, {}, dev, dev, policies);
+    if (o.ramp < 0.0) {
+      // Clients spread over one request's latency, as in a measured steady state
+      // (serving::closed_loop::ramp_up_s); the latency is that of a run started all at once.
+      const serving::report first = cluster.run(lengths, loop, o.seed);
+      loop.ramp_up_s = std::isfinite(first.latency.e2e_s.mean) ? first.latency.e2e_s.mean : 0.0;
+    } else {
+      loop.ramp_up_s = o.ramp;
+    }
     r = cluster.run(lengths, loop, o.seed);
   } catch (const config_error& e) {
     skip("engine refused the layout", e.what());
@@ -298,13 +343,13 @@ error_stats stats_of(std::vector<double> errors) {
 }
 
 struct group_summary {
-  std::string model, system, backend; ///< empty model: every simulated row
+  std::string model, system, backend, mode; ///< empty model: every simulated row
   error_stats ttft, tpot;
 };
 
 std::vector<group_summary> summarize(const std::vector<const io::serving_run*>& runs,
                                      const std::vector<row_result>& results) {
-  using key = std::tuple<std::string, std::string, std::string>;
+  using key = std::tuple<std::string, std::string, std::string, std::string>;
   std::map<key, std::pair<std::vector<double>, std::vector<double>>> groups;
   std::vector<double> all_ttft, all_tpot;
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -313,7 +358,7 @@ std::vector<group_summary> summarize(const std::vector<const io::serving_run*>& 
       continue;
     const double et = *r.ttft_ms / runs[i]->ttft_ms - 1.0;
     const double ep = *r.tpot_ms / runs[i]->tpot_ms - 1.0;
-    auto& g = groups[{runs[i]->model_path, runs[i]->system, runs[i]->backend}];
+    auto& g = groups[{runs[i]->model_path, runs[i]->system, runs[i]->backend, runs[i]->mode}];
     g.first.push_back(et);
     g.second.push_back(ep);
     all_ttft.push_back(et);
@@ -321,9 +366,9 @@ std::vector<group_summary> summarize(const std::vector<const io::serving_run*>& 
   }
   std::vector<group_summary> out;
   for (auto& [k, v] : groups)
-    out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), stats_of(std::move(v.first)),
-                   stats_of(std::move(v.second))});
-  out.push_back({"", "", "", stats_of(std::move(all_ttft)), stats_of(std::move(all_tpot))});
+    out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k),
+                   stats_of(std::move(v.first)), stats_of(std::move(v.second))});
+  out.push_back({"", "", "", "", stats_of(std::move(all_ttft)), stats_of(std::move(all_tpot))});
   return out;
 }
 
@@ -376,13 +421,14 @@ nlohmann::json to_json(const error_stats& s) {
 
 std::string group_name(const group_summary& g) {
   return g.model.empty() ? std::string("all")
-                         : fmt::format("{} {} {}", g.model, g.system, g.backend);
+                         : fmt::format("{} {} {} {}", g.model, g.system, g.backend, g.mode);
 }
 
 std::string pct(double v) { return std::isfinite(v) ? fmt::format("{:+.1f}%", 100.0 * v) : "-"; }
 std::string abs_pct(double v) { return std::isfinite(v) ? fmt::format("{:.1f}%", 100.0 * v) : "-"; }
 
-int run_validate(const validate_options& o) {
+/// @throws config_error for options out of their domain.
+void check_options(const validate_options& o) {
   if (o.rows != "all" && o.rows != "even" && o.rows != "odd")
     throw config_error(area, "rows", fmt::format("('{}') must be even, odd or all", o.rows));
   check_in_range(area, "threads", o.threads, 1, 256);
@@ -391,16 +437,25 @@ int run_validate(const validate_options& o) {
     throw config_error(area, "requests-per-client",
                        fmt::format("({}) must be >= 3: warm-up and cool-down take one each",
                                    o.requests_per_client));
-  const std::vector<io::serving_run> all = io::read_serving_runs(o.file);
+}
+
+/// The rows of `all` that `rows` (even, odd or all; 0-based positions) selects.
+std::vector<const io::serving_run*> select_rows(const std::vector<io::serving_run>& all,
+                                                const std::string& rows) {
   std::vector<const io::serving_run*> runs;
   for (std::size_t i = 0; i < all.size(); ++i)
-    if (o.rows == "all" || (o.rows == "even") == (i % 2 == 0))
+    if (rows == "all" || (rows == "even") == (i % 2 == 0))
       runs.push_back(&all[i]);
+  return runs;
+}
 
-  // Rows are independent and each has its own fixed seed: any thread count gives the same
-  // results, each written to its own slot.
+/// Simulates `runs` on `o.threads` threads. Rows are independent and each has its own fixed
+/// seed: any thread count gives the same results, each written to its own slot.
+std::vector<row_result> simulate_rows(const std::vector<const io::serving_run*>& runs,
+                                      const validate_options& o) {
   std::vector<row_result> results(runs.size());
-  const auto threads = static_cast<std::size_t>(o.threads);
+  const auto threads =
+      std::min(static_cast<std::size_t>(o.threads), std::max<std::size_t>(runs.size(), 1));
   auto work = [&](std::size_t t) {
     for (std::size_t i = t; i < runs.size(); i += threads)
       results[i] = simulate_row(*runs[i], o);
@@ -414,6 +469,15 @@ int run_validate(const validate_options& o) {
     for (std::thread& th : pool)
       th.join();
   }
+  return results;
+}
+
+int run_validate(validate_options o) {
+  check_options(o);
+  o.cal = calibration_of(o.calibration);
+  const std::vector<io::serving_run> all = io::read_serving_runs(o.file);
+  const std::vector<const io::serving_run*> runs = select_rows(all, o.rows);
+  const std::vector<row_result> results = simulate_rows(runs, o);
   const std::vector<group_summary> groups = summarize(runs, results);
 
   // Skipped rows by category, with the first example.
@@ -444,6 +508,7 @@ int run_validate(const validate_options& o) {
           {{"model", g.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.model)},
            {"system", g.system.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.system)},
            {"backend", g.backend.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.backend)},
+           {"mode", g.mode.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.mode)},
            {"ttft", to_json(g.ttft)},
            {"tpot", to_json(g.tpot)}});
     nlohmann::json skips = nlohmann::json::object();
@@ -480,6 +545,178 @@ int run_validate(const validate_options& o) {
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------------
+// `infercost calibrate FILE.csv`: fits each (device, engine) pair's engine-profile terms to one
+// half of the rows and writes a calibration file (io/calibration_file.hpp).
+
+struct calibrate_options {
+  validate_options sim; ///< how rows are simulated (rows = the half fitted)
+  std::string out = "calibration.json";
+  int max_evaluations = 60; ///< simulations of the group per pair
+};
+
+/// The fitted terms, in log space: decode_step_s, prefill_step_s, launch_s, request_s.
+constexpr std::size_t num_terms = 4;
+using point = std::array<double, num_terms>;
+
+engine::engine_profile with_terms(engine::engine_profile p, const point& x) {
+  p.decode_step_s = std::exp(x[0]);
+  p.prefill_step_s = std::exp(x[1]);
+  p.launch_s = std::exp(x[2]);
+  p.request_s = std::exp(x[3]);
+  return p;
+}
+
+/// Bounds of each term (seconds, log space): step host times from 1 µs to 1 s; a kernel launch
+/// from 1 to 50 µs (a C++ launch takes ~4 µs, an eager PyTorch op 5–25 µs: engine_profile.hpp
+/// [PTDISP]); a request's front end from 1 µs to 2 s.
+constexpr point lower_bound{-13.8, -13.8, -13.8, -13.8}; // ln 1e-6
+constexpr point upper_bound{0.0, 0.0, -9.9, 0.69};       // ln 1, ln 1, ln 5e-5, ln 2
+
+point clamp_terms(point x) {
+  for (std::size_t k = 0; k < num_terms; ++k)
+    x[k] = std::clamp(x[k], lower_bound[k], upper_bound[k]);
+  return x;
+}
+
+/// Mean over `runs` of the squared log errors of mean TTFT and mean TPOT; a row that a trial
+/// fails to simulate counts as a log error of 3 (a factor of 20) on both.
+double objective(const std::vector<const io::serving_run*>& runs, const validate_options& o) {
+  const std::vector<row_result> r = simulate_rows(runs, o);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (r[i].skipped) {
+      sum += 2 * 9.0;
+      continue;
+    }
+    const double et = std::log(*r[i].ttft_ms / runs[i]->ttft_ms);
+    const double ep = std::log(*r[i].tpot_ms / runs[i]->tpot_ms);
+    sum += et * et + ep * ep;
+  }
+  return sum / static_cast<double>(2 * runs.size());
+}
+
+/// Nelder–Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2) from `start`, each
+/// vertex clamped to the bounds, for at most `max_evaluations` evaluations of `f`.
+template <class F> std::pair<point, double> nelder_mead(F f, point start, int max_evaluations) {
+  std::array<std::pair<point, double>, num_terms + 1> s;
+  int evaluations = 0;
+  auto eval = [&](const point& x) {
+    ++evaluations;
+    return f(x);
+  };
+  s[0] = {clamp_terms(start), eval(clamp_terms(start))};
+  for (std::size_t k = 0; k < num_terms; ++k) {
+    point x = start;
+    x[k] += 1.0; // a factor of e in term k
+    x = clamp_terms(x);
+    if (x[k] == start[k])
+      x[k] -= 1.0;
+    s[k + 1] = {x, eval(x)};
+  }
+  auto by_value = [](const auto& a, const auto& b) { return a.second < b.second; };
+  while (evaluations < max_evaluations) {
+    std::sort(s.begin(), s.end(), by_value);
+    point c{};
+    for (std::size_t v = 0; v < num_terms; ++v)
+      for (std::size_t k = 0; k < num_terms; ++k)
+        c[k] += s[v].first[k] / num_terms;
+    auto along = [&](double t) {
+      point x;
+      for (std::size_t k = 0; k < num_terms; ++k)
+        x[k] = c[k] + t * (s[num_terms].first[k] - c[k]);
+      return clamp_terms(x);
+    };
+    const point xr = along(-1.0);
+    const double fr = eval(xr);
+    if (fr < s[0].second) {
+      const point xe = along(-2.0);
+      const double fe = eval(xe);
+      s[num_terms] = fe < fr ? std::pair{xe, fe} : std::pair{xr, fr};
+    } else if (fr < s[num_terms - 1].second) {
+      s[num_terms] = {xr, fr};
+    } else {
+      const point xc = along(0.5);
+      const double fc = eval(xc);
+      if (fc < s[num_terms].second) {
+        s[num_terms] = {xc, fc};
+      } else {
+        for (std::size_t v = 1; v <= num_terms; ++v) {
+          for (std::size_t k = 0; k < num_terms; ++k)
+            s[v].first[k] = s[0].first[k] + 0.5 * (s[v].first[k] - s[0].first[k]);
+          s[v].second = eval(s[v].first);
+        }
+      }
+    }
+  }
+  std::sort(s.begin(), s.end(), by_value);
+  return s[0];
+}
+
+int run_calibrate(calibrate_options c) {
+  validate_options& o = c.sim;
+  check_options(o);
+  check_positive("cli::calibrate", "max-evaluations", c.max_evaluations);
+  // The fit starts from the presets, or from the profiles of a given calibration file.
+  o.cal = o.calibration.empty() ? engine::calibration{} : calibration_of(o.calibration);
+  const std::vector<io::serving_run> all = io::read_serving_runs(o.file);
+  const std::vector<const io::serving_run*> runs = select_rows(all, o.rows);
+  // The rows of each (device, engine) pair that simulate with the starting profiles.
+  const std::vector<row_result> start = simulate_rows(runs, o);
+  std::map<std::pair<std::string, std::string>, std::vector<const io::serving_run*>> pairs;
+  // Disaggregated rows whose worker counts were not recorded (simulate() assumes one prefill and
+  // one decode worker) are left out: a guess must not move the fit.
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (!start[i].skipped && !(runs[i]->disaggregated() && !runs[i]->decode.num_workers))
+      pairs[{runs[i]->system, runs[i]->backend}].push_back(runs[i]);
+
+  engine::calibration fitted = o.cal;
+  fitted.source = fmt::format("infercost calibrate {} --rows {} --max-evaluations {} "
+                              "--requests-per-client {} --seed {}",
+                              std::filesystem::path(o.file).filename().string(), o.rows,
+                              c.max_evaluations, o.requests_per_client, o.seed);
+  fmt::print("{}: fitting decode_step_s, prefill_step_s, launch_s and request_s on {} rows ({})\n",
+             o.file, runs.size(), o.rows);
+  fmt::print("{:<10} {:<7} {:>5} | {:>9} {:>9} | {:>12} {:>13} {:>9} {:>10}\n", "device", "engine",
+             "rows", "rms start", "rms fit", "decode_step", "prefill_step", "launch", "request");
+  for (const auto& [key, group] : pairs) {
+    const auto& [device, engine_name] = key;
+    const engine::engine_profile base = o.cal.profile_for(device, engine_name);
+    validate_options trial = o;
+    auto f = [&](const point& x) {
+      trial.fixed_profile = with_terms(base, x);
+      return objective(group, trial);
+    };
+    auto ln = [](double v) { return std::log(std::max(v, 1e-7)); };
+    // The presets have no front-end time; the search starts it at 20 ms.
+    const point x0{ln(base.decode_step_s), ln(base.prefill_step_s), ln(base.launch_s),
+                   ln(base.request_s > 0.0 ? base.request_s : 0.02)};
+    const double f0 = f(x0);
+    const auto [x, fx] = nelder_mead(f, x0, c.max_evaluations);
+    const engine::engine_profile p = with_terms(base, x);
+    fitted.set({.device = device,
+                .engine = engine_name,
+                .profile = p,
+                .rows = static_cast<std::int64_t>(group.size()),
+                .fit_rms_log = std::sqrt(fx)});
+    fmt::print("{:<10} {:<7} {:>5} | {:>9.3f} {:>9.3f} | {:>9.1f} us {:>10.1f} us {:>6.2f} us "
+               "{:>7.1f} ms\n",
+               device, engine_name, group.size(), std::sqrt(f0), std::sqrt(fx),
+               p.decode_step_s * 1e6, p.prefill_step_s * 1e6, p.launch_s * 1e6, p.request_s * 1e3);
+  }
+  std::ofstream out(c.out, std::ios::binary);
+  if (!out)
+    throw config_error("cli::calibrate", "out", fmt::format("('{}') cannot be written", c.out));
+  out << io::to_json(fitted);
+  fmt::print("wrote {}; held-out errors: infercost validate {} --rows {} --calibration {}\n", c.out,
+             o.file,
+             o.rows == "even"  ? "odd"
+             : o.rows == "odd" ? "even"
+                               : "all",
+             c.out);
+  return 0;
+}
+
 } // namespace
 
 command add_validate(CLI::App& app) {
@@ -505,8 +742,44 @@ command add_validate(CLI::App& app) {
                   "Engine overheads: backend (each row's: trtllm, vllm, sglang) or one of none, "
                   "trtllm, vllm, sglang for every row")
       ->capture_default_str();
+  sub->add_option("--ramp-up", o->ramp,
+                  "Seconds over which each row's clients start (0: all at once); negative: one "
+                  "request's latency, measured by a first run with every client starting at once")
+      ->capture_default_str();
   sub->add_option("--seed", o->seed, "Seed of every random choice")->capture_default_str();
+  add_calibration_option(sub, o->calibration);
   return {sub, [o] { return run_validate(*o); }};
+}
+
+} // namespace infercost::cli
+
+namespace infercost::cli {
+
+command add_calibrate(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "calibrate", "Fit the engine profiles' host terms to measured serving runs (CSV) and write a "
+                   "calibration file");
+  auto c = std::make_shared<calibrate_options>();
+  c->sim.rows = "even";
+  sub->add_option("file", c->sim.file, "Measured runs (aiconfigurator silicon sample schema)")
+      ->required();
+  sub->add_option("--rows", c->sim.rows,
+                  "Rows fitted, by 0-based position: even, odd or all (report on the other half "
+                  "with validate)")
+      ->capture_default_str();
+  sub->add_option("-o,--out", c->out, "Calibration file written")->capture_default_str();
+  sub->add_option("--max-evaluations", c->max_evaluations,
+                  "Simulations of each (device, engine) pair's rows in the fit")
+      ->capture_default_str();
+  sub->add_option("--threads", c->sim.threads, "Rows simulated in parallel (same results as 1)")
+      ->capture_default_str();
+  sub->add_option("--requests-per-client", c->sim.requests_per_client,
+                  "Closed loop: requests issued per client")
+      ->capture_default_str();
+  sub->add_option("--seed", c->sim.seed, "Seed of every random choice")->capture_default_str();
+  sub->add_option("--calibration", c->sim.calibration,
+                  "Start from the profiles of this calibration file (default: the presets)");
+  return {sub, [c] { return run_calibrate(*c); }};
 }
 
 } // namespace infercost::cli

@@ -47,8 +47,9 @@ TEST_CASE("HBM for KV is what the layout leaves after weights and the reserve",
   // attention, dense FFN, embeddings, router and shared expert whole, and 256/8 routed experts;
   // each holds its own sequences' latent, so the 8 groups add.
   const auto ds = model::presets::deepseek_v3();
-  deployment dp{.layout = {.devices = 8, .tp = 1, .dp_attention = true, .ep = 8,
-                           .weight_prec = precision::fp8}};
+  deployment dp{
+      .layout = {
+          .devices = 8, .tp = 1, .dp_attention = true, .ep = 8, .weight_prec = precision::fp8}};
   const model::param_counts p = model::count_params(ds);
   const double per_device = p.attention + p.dense_ffn + p.embedding + p.router + p.shared_experts +
                             p.routed_experts / 8.0; // FP8: one byte per parameter

@@ -115,6 +115,49 @@ TEST_CASE("a think time delays each client's next request", "[serving][closed_lo
   CHECK(idle.mean_in_system == Approx(3.0 * e2e / (3.0 * e2e + 1.0)).epsilon(1e-12));
 }
 
+TEST_CASE("an engine's front end adds its time to every request's latency",
+          "[serving][closed_loop]") {
+  // The same four requests with a 50 ms front end (engine_profile::request_s): each reaches the
+  // scheduler 50 ms after it is sent, so TTFT and E2E grow by 50 ms and the client's cycle too;
+  // the device time does not change.
+  const auto m = model::presets::llama3_8b();
+  serving::basic_cluster<h800_sxm> plain(m, {.colocated = {.layout = one_gpu}});
+  engine::parallel_layout slow = one_gpu;
+  slow.overheads.request_s = 0.05;
+  serving::basic_cluster<h800_sxm> fronted(m, {.colocated = {.layout = slow}});
+  const serving::report a = plain.run(fixed(4, 1000, 5), {.clients = 1}, 7);
+  const serving::report b = fronted.run(fixed(4, 1000, 5), {.clients = 1}, 7);
+  REQUIRE(b.completed == 4);
+  CHECK(b.latency.ttft_s.mean == Approx(a.latency.ttft_s.mean + 0.05).epsilon(1e-12));
+  CHECK(b.latency.e2e_s.mean == Approx(a.latency.e2e_s.mean + 0.05).epsilon(1e-12));
+  CHECK(b.latency.tpot_s.mean == Approx(a.latency.tpot_s.mean).epsilon(1e-12));
+  CHECK(b.requests[3].arrival_s == Approx(3.0 * b.requests[0].e2e_s()).epsilon(1e-12));
+  CHECK(b.use.prefill_device_s == Approx(a.use.prefill_device_s).epsilon(1e-12));
+  CHECK(b.use.decode_device_s == Approx(a.use.decode_device_s).epsilon(1e-12));
+}
+
+TEST_CASE("a ramp spreads the clients' first requests evenly", "[serving][closed_loop]") {
+  const auto m = model::presets::llama3_8b();
+  serving::basic_cluster<h800_sxm> c(m, {.colocated = {.instances = 4, .layout = one_gpu}});
+  // Four clients over a 2 s ramp send their first requests at 0, 0.5, 1 and 1.5 s, and their
+  // second ones 10 s (the think time) after their first ends; with one instance each and far
+  // shorter requests, none meets another and every latency is the same.
+  const serving::report r =
+      c.run(fixed(8, 800, 4), {.clients = 4, .think_time_s = 10.0, .ramp_up_s = 2.0}, 1);
+  REQUIRE(r.completed == 8);
+  const double e2e = r.requests[0].e2e_s();
+  CHECK(e2e < 0.5);
+  for (int k = 0; k < 4; ++k) {
+    const auto i = static_cast<std::size_t>(k);
+    CHECK(r.requests[i].arrival_s == Approx(0.5 * k).margin(1e-12));
+    CHECK(r.requests[i + 4].arrival_s == Approx(0.5 * k + e2e + 10.0).epsilon(1e-12));
+  }
+  CHECK(r.latency.e2e_s.max == Approx(e2e).epsilon(1e-12));
+  CHECK(r.closed_loop->ramp_up_s == 2.0);
+  CHECK_THROWS_WITH(c.run(fixed(8, 800, 4), {.clients = 4, .ramp_up_s = -1.0}, 1),
+                    "serving::closed_loop: ramp_up_s (-1) must be >= 0");
+}
+
 TEST_CASE("one closed-loop client agrees with arrivals spaced far apart",
           "[serving][closed_loop]") {
   // With one client a request never meets another; neither does it when arrivals are 100 s
@@ -248,14 +291,19 @@ TEST_CASE("closed-loop runs are deterministic and say so in their JSON", "[servi
       m, {.colocated = {.instances = 3, .layout = one_gpu}}, {}, {}, h800_sxm{},
       {.balancer = serving::power_of_two{}});
   const io::workload w = varied(80, 31);
-  const serving::closed_loop cl{
-      .clients = 12, .requests = 200, .warmup = 20, .cooldown = 20, .think_time_s = 0.01};
+  const serving::closed_loop cl{.clients = 12,
+                                .requests = 200,
+                                .warmup = 20,
+                                .cooldown = 20,
+                                .think_time_s = 0.01,
+                                .ramp_up_s = 0.05};
   const std::string a = serving::to_json(c.run(w, cl, 9), true);
   const std::string b = serving::to_json(c.run(w, cl, 9), true);
   CHECK(a == b);
-  CHECK(a.find("\"closed_loop\":{\"clients\":12,\"issued\":200,\"warmup\":20,\"cooldown\":20,"
-               "\"think_time_s\":0.01,\"first_measured\":20,\"measured\":160,") !=
-        std::string::npos);
+  CHECK(
+      a.find("\"closed_loop\":{\"clients\":12,\"issued\":200,\"warmup\":20,\"cooldown\":20,"
+             "\"think_time_s\":0.01,\"ramp_up_s\":0.05,\"first_measured\":20,\"measured\":160,") !=
+      std::string::npos);
   // An open-loop report has no closed_loop key.
   CHECK(serving::to_json(c.run(w, 9)).find("closed_loop") == std::string::npos);
 }

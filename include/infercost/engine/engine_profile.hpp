@@ -19,6 +19,11 @@
 ///   one layer of one micro-batch takes at least launches_per_layer · launch_s, the host time to
 ///   issue its kernels. Decode-only steps are graph-captured and have no floor.
 ///
+/// - `request_s`: time a request spends in the engine's front end before its scheduler sees it:
+///   the HTTP request, tokenisation, routing to a worker. It adds to every request's TTFT and
+///   end-to-end latency and occupies no device (a closed-loop client waits it out too).
+///   [AIC]'s vLLM backend adds a per-request constant to TTFT for the same reason.
+///
 /// - `oneshot_allreduce_bytes`: the engine's own all-reduce for tensor parallelism inside a node.
 ///   For buffers up to this size it runs one shot: every device reads its peers' buffers
 ///   directly over NVLink and reduces them, one step instead of the ring's 2(n − 1); timed as
@@ -86,6 +91,7 @@ struct engine_profile {
   double prefill_step_s = 0.0;     ///< exposed host time per step with prefill tokens, s
   double launch_s = 0.0;           ///< host time to issue one kernel in an eager step, s
   double launches_per_layer = 0.0; ///< kernels one layer issues in an eager step
+  double request_s = 0.0;          ///< front-end time per request before scheduling, s
   /// Largest TP all-reduce buffer (bytes) reduced in one shot inside a node; 0: ring only.
   double oneshot_allreduce_bytes = 0.0;
 
@@ -96,6 +102,7 @@ struct engine_profile {
     check_non_negative(c, "prefill_step_s", prefill_step_s);
     check_non_negative(c, "launch_s", launch_s);
     check_non_negative(c, "launches_per_layer", launches_per_layer);
+    check_non_negative(c, "request_s", request_s);
     check_non_negative(c, "oneshot_allreduce_bytes", oneshot_allreduce_bytes);
   }
 
@@ -111,7 +118,7 @@ struct engine_profile {
   /// True when every term is zero: the roofline alone.
   [[nodiscard]] constexpr bool is_none() const noexcept {
     return decode_step_s == 0.0 && prefill_step_s == 0.0 && layer_launch_floor_s() == 0.0 &&
-           oneshot_allreduce_bytes == 0.0;
+           request_s == 0.0 && oneshot_allreduce_bytes == 0.0;
   }
 };
 

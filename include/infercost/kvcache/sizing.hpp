@@ -79,8 +79,8 @@ template <class Engine>
                                  std::int64_t reference_context = default_reference_context) {
   check_positive("kvcache::block_bytes", "block_tokens", block_tokens);
   check_positive("kvcache::block_bytes", "reference_context", reference_context);
-  return engine.kv_bytes_per_sequence(reference_context) /
-         static_cast<double>(reference_context) * static_cast<double>(block_tokens);
+  return engine.kv_bytes_per_sequence(reference_context) / static_cast<double>(reference_context) *
+         static_cast<double>(block_tokens);
 }
 
 /// The step-cost engine of `m` on `d`'s layout of devices `dev`.

@@ -10,10 +10,11 @@
 /// from the workload's timestamps.
 ///
 /// Requests are issued in order, request k being the workload's request k mod size (its lengths
-/// and block hashes; its arrival time is ignored). All clients send their first request at time
-/// 0. A client whose request completes or is rejected at t sends its next one at t + think time;
-/// completions and rejections are handled in time order, so issue times never decrease and a
-/// first-in first-out queue of waiting clients holds them.
+/// and block hashes; its arrival time is ignored). Client k of N sends its first request at
+/// k · ramp_up_s / N (all at time 0 by default). A client whose request completes or is rejected at
+/// t sends its next one at t + think time; completions and rejections are handled in time order, so
+/// a first-in first-out queue holds the clients waiting to send again, beside the queue of clients
+/// not started yet.
 #pragma once
 
 #include <algorithm>
@@ -39,6 +40,12 @@ struct closed_loop {
   std::int64_t warmup = 0;   ///< the first `warmup` requests issued are left out of the statistics
   std::int64_t cooldown = 0; ///< the last `cooldown` requests issued are left out of the statistics
   double think_time_s = 0.0; ///< between a completion and the client's next request
+  /// Clients start evenly spread over this time instead of all at once. With fixed lengths, N
+  /// clients started together stay in lockstep (they are prefilled in the same steps and finish
+  /// together), which no measured benchmark keeps for long: network and tokeniser jitter spread
+  /// their phases. A ramp as long as one request's latency starts them spread as a measured
+  /// steady state is.
+  double ramp_up_s = 0.0;
 
   /// @throws config_error naming the field: clients < 1, a negative count, a negative or
   /// non-finite think time, or (when `requests` is set) warm-up and cool-down leaving no request
@@ -50,6 +57,7 @@ struct closed_loop {
     check_non_negative(c, "warmup", warmup);
     check_non_negative(c, "cooldown", cooldown);
     check_non_negative(c, "think_time_s", think_time_s);
+    check_non_negative(c, "ramp_up_s", ramp_up_s);
     if (requests > 0)
       check_measured(requests);
   }
@@ -105,16 +113,21 @@ public:
   client_arrivals(io::workload& w, std::vector<request_record>& records, const closed_loop& c)
       : w_(&w), records_(&records), think_s_(c.think_time_s) {
     const auto first = std::min<std::size_t>(static_cast<std::size_t>(c.clients), w.size());
-    ready_.assign(first, 0.0);
+    for (std::size_t k = 0; k < first; ++k)
+      starting_.push_back(c.ramp_up_s * static_cast<double>(k) / static_cast<double>(c.clients));
   }
 
   /// Whether a request remains to be issued.
-  [[nodiscard]] bool pending() const noexcept { return next_ < w_->size() && !ready_.empty(); }
+  [[nodiscard]] bool pending() const noexcept {
+    return next_ < w_->size() && !(starting_.empty() && ready_.empty());
+  }
   /// When the next request is issued (pending() must hold).
-  [[nodiscard]] double next_time_s() const noexcept { return ready_.front(); }
+  [[nodiscard]] double next_time_s() const noexcept {
+    return starting_first() ? starting_.front() : ready_.front();
+  }
   /// Issues the next request at `now` and returns its id.
   std::int64_t take(double now) {
-    ready_.pop_front();
+    (starting_first() ? starting_ : ready_).pop_front();
     w_->requests[next_].arrival_s = now;
     (*records_)[next_].arrival_s = now;
     ++in_flight_;
@@ -137,7 +150,13 @@ private:
   io::workload* w_;
   std::vector<request_record>* records_;
   double think_s_;
-  std::deque<double> ready_; ///< when each idle client sends, in non-decreasing order
+  /// Whether the next send is a client's first (the earlier of the two queues' fronts).
+  [[nodiscard]] bool starting_first() const noexcept {
+    return ready_.empty() || (!starting_.empty() && starting_.front() <= ready_.front());
+  }
+
+  std::deque<double> starting_; ///< first sends of clients not started yet, in order
+  std::deque<double> ready_;    ///< when each client that has finished sends again, in order
   std::size_t next_ = 0;
   std::int64_t in_flight_ = 0;
   std::int64_t max_in_flight_ = 0;

@@ -102,6 +102,10 @@ public:
   }
 
   [[nodiscard]] const cluster_config& config() const noexcept { return cfg_; }
+  /// The pool requests enter: the colocated pool, or the prefill pool of a PD cluster.
+  [[nodiscard]] const pool_config& entry_pool() const noexcept {
+    return cfg_.mode == serving_mode::colocated ? cfg_.colocated : cfg_.prefill;
+  }
   [[nodiscard]] const model::model_config& model() const noexcept { return model_; }
   [[nodiscard]] const policy_values<Policies>& policies() const noexcept { return policies_; }
   /// The device of the colocated or prefill pool.
@@ -178,6 +182,7 @@ public:
                                         .warmup = c.warmup,
                                         .cooldown = c.cooldown,
                                         .think_time_s = c.think_time_s,
+                                        .ramp_up_s = c.ramp_up_s,
                                         .max_in_flight = arrivals.max_in_flight()});
   }
 
@@ -198,12 +203,16 @@ private:
       const std::size_t n = a.total();
       std::size_t reported = 0;
       const std::size_t every = std::max<std::size_t>(1, n / 100);
+      // A request reaches the scheduler after the entry pool's front end (engine_profile::
+      // request_s); its latencies count from when it was sent.
+      const double front_end_s = c_.entry_pool().layout.overheads.request_s;
       while (true) {
-        if (a.pending() && a.next_time_s() <= q_.next_time_s()) {
-          q_.advance_to(a.next_time_s());
+        if (a.pending() && a.next_time_s() + front_end_s <= q_.next_time_s()) {
+          const double sent = a.next_time_s();
+          q_.advance_to(sent + front_end_s);
           ++events_;
           const double now = q_.now();
-          const std::int64_t id = a.take(now);
+          const std::int64_t id = a.take(sent);
           in_system_.add(now, 1.0);
           if (!sched_.arrive(id, now, scheduled_)) {
             in_system_.add(now, -1.0);

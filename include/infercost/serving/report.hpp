@@ -129,6 +129,7 @@ struct closed_loop_report {
   std::int64_t warmup = 0;         ///< first requests issued, left out of the statistics
   std::int64_t cooldown = 0;       ///< last requests issued, left out of the statistics
   double think_time_s = 0.0;       ///< between a completion and the client's next request
+  double ramp_up_s = 0.0;          ///< clients' first requests spread evenly over this time
   std::int64_t first_measured = 0; ///< id of the first measured request (= warmup)
   std::int64_t measured = 0;       ///< issued − warm-up − cool-down
   std::int64_t completed = 0;      ///< issued requests that completed (measured or not)

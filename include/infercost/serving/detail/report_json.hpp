@@ -80,6 +80,7 @@ INFERCOST_FUNC std::string to_json(const report& r, bool with_requests) {
     c["warmup"] = l.warmup;
     c["cooldown"] = l.cooldown;
     c["think_time_s"] = json_number(l.think_time_s);
+    c["ramp_up_s"] = json_number(l.ramp_up_s);
     c["first_measured"] = l.first_measured;
     c["measured"] = l.measured;
     c["completed"] = l.completed;
