@@ -3,7 +3,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include <infercost/core/error.hpp>
 #include <infercost/device/any_device.hpp>
 #include <infercost/engine/calibration.hpp>
 #include <infercost/engine/engine_profile.hpp>
@@ -11,6 +13,7 @@
 #include <infercost/model/presets.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -43,6 +46,16 @@ inline model::model_config model_of(std::string_view name_or_path) {
   if (name_or_path.size() >= 5 && name_or_path.substr(name_or_path.size() - 5) == ".json")
     return model::from_hf_config(std::filesystem::path(name_or_path));
   return model::presets::find(name_or_path);
+}
+
+/// `path` opened for writing (truncated) before any work is done, so that an unwritable path
+/// fails at once, not after a run. @throws config_error naming `component` and `field`.
+inline std::ofstream open_output(std::string_view component, std::string_view field,
+                                 const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out)
+    throw config_error(component, field, fmt::format("('{}') cannot be written", path));
+  return out;
 }
 
 /// The engine profile `engine` on the device named `device`: its fitted profile in the

@@ -463,6 +463,9 @@ nlohmann::json to_json(const run_result& r) {
 }
 
 int run_price(const price_options& o) {
+  std::optional<std::ofstream> csv_file;
+  if (!o.csv.empty())
+    csv_file = open_output(area, "csv", o.csv);
   check_positive(area, "cny-per-usd", o.cny_per_usd);
   if (!(o.margin >= 0.0 && o.margin < 1.0))
     throw config_error(area, "margin", fmt::format("({}) must be in [0, 1)", o.margin));
@@ -532,10 +535,8 @@ int run_price(const price_options& o) {
     steps.push_back(std::move(s));
   }
 
-  if (!o.csv.empty()) {
-    std::ofstream f(o.csv);
-    if (!f)
-      throw config_error(area, "csv", fmt::format("('{}') cannot be written", o.csv));
+  if (csv_file) {
+    std::ofstream& f = *csv_file;
     f << "section,name,device,model,usd_per_device_hour,usd_per_mtok_input_hit,"
          "usd_per_mtok_input_miss,usd_per_mtok_output,usd_per_mtok_output_all_busy,"
          "usd_per_mtok_all_tokens,factor\n";

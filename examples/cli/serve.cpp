@@ -315,6 +315,9 @@ int run_serve(const serve_options& o) {
                        "(set) needs --mode pd: a colocated pool has one device type (--device)");
   serving::basic_cluster<any_device, serving::runtime_policies> cluster(
       m, config_of(o, m), {}, prefill, decode, policies_of(o));
+  std::optional<std::ofstream> csv;
+  if (!o.csv.empty())
+    csv = open_output("cli::serve", "csv", o.csv);
   const io::workload w = load_workload(o);
   const std::optional<serving::closed_loop> loop = closed_loop_of(o);
   const std::size_t issued =
@@ -322,12 +325,8 @@ int run_serve(const serve_options& o) {
   const bool bar = o.progress || (!o.json && isatty(fileno(stderr)) && issued >= 5000);
   const serving::report r = loop ? cluster.run(w, *loop, o.seed, bar ? progress_bar() : nullptr)
                                  : cluster.run(w, o.seed, bar ? progress_bar() : nullptr);
-  if (!o.csv.empty()) {
-    std::ofstream out(o.csv);
-    if (!out)
-      throw config_error("cli::serve", "csv", fmt::format("('{}') cannot be written", o.csv));
-    out << serving::requests_csv(r);
-  }
+  if (csv)
+    *csv << serving::requests_csv(r);
   if (o.json) {
     std::cout << serving::to_json(r, o.requests_json) << '\n';
     return 0;

@@ -94,10 +94,22 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
     l.ep = 1;
   const engine::basic_step_cost<Device, Policy> sc(m, l, {}, device);
   const double groups = l.attention_groups();
+  // The check serve makes: the weights leave memory for KV, 10% kept for activations (the
+  // scheduler's default); the message gives the numbers.
+  const double kv_per_device = sc.kv_capacity_bytes(0.10) / groups;
+  auto check_kv = [&](std::string_view field, long long value, double bytes) {
+    if (bytes > kv_per_device)
+      throw config_error("cli::step", field,
+                         fmt::format("({}) needs {:.1f} GB of KV per {} but the weights leave "
+                                     "{:.1f} GB (10% kept for activations)",
+                                     value, bytes / 1e9, device.name(), kv_per_device / 1e9));
+  };
   engine::step_batch b;
   if (o.phase == "decode") {
     check_positive("cli::step", "batch-per-device", o.batch_per_device);
     check_non_negative("cli::step", "context", o.context);
+    check_kv("batch-per-device", o.batch_per_device,
+             o.batch_per_device * sc.kv_bytes_per_device(o.context));
     b.totals.decode_sequences = groups * o.batch_per_device;
     b.totals.decode_context_sum = b.totals.decode_sequences * static_cast<double>(o.context);
     b.speculative_tokens = o.speculative_tokens;
@@ -108,6 +120,9 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
     // chunk is the first part of a prompt.
     const long long full = o.tokens_per_device / o.prompt_tokens;
     const long long rest = o.tokens_per_device % o.prompt_tokens;
+    check_kv("tokens-per-device", o.tokens_per_device,
+             static_cast<double>(full) * sc.kv_bytes_per_device(o.prompt_tokens) +
+                 sc.kv_bytes_per_device(rest));
     engine::step_batch one;
     for (long long i = 0; i < full; ++i)
       one.add_prefill(o.prompt_tokens);

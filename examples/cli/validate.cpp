@@ -659,6 +659,7 @@ int run_calibrate(calibrate_options c) {
   check_positive("cli::calibrate", "max-evaluations", c.max_evaluations);
   // The fit starts from the presets, or from the profiles of a given calibration file.
   o.cal = o.calibration.empty() ? engine::calibration{} : calibration_of(o.calibration);
+  std::ofstream out = open_output("cli::calibrate", "out", c.out);
   const std::vector<io::serving_run> all = io::read_serving_runs(o.file);
   const std::vector<const io::serving_run*> runs = select_rows(all, o.rows);
   // The rows of each (device, engine) pair that simulate with the starting profiles.
@@ -704,9 +705,6 @@ int run_calibrate(calibrate_options c) {
                device, engine_name, group.size(), std::sqrt(f0), std::sqrt(fx),
                p.decode_step_s * 1e6, p.prefill_step_s * 1e6, p.launch_s * 1e6, p.request_s * 1e3);
   }
-  std::ofstream out(c.out, std::ios::binary);
-  if (!out)
-    throw config_error("cli::calibrate", "out", fmt::format("('{}') cannot be written", c.out));
   out << io::to_json(fitted);
   fmt::print("wrote {}; held-out errors: infercost validate {} --rows {} --calibration {}\n", c.out,
              o.file,
