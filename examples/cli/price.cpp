@@ -136,6 +136,7 @@ io::workload load_workload(const price_options& o) {
     w = io::read_azure_workload(o.trace);
   else
     throw config_error(area, "format", fmt::format("('{}') must be mooncake or azure", o.format));
+  check_non_negative(area, "max-requests", o.max_requests); // 0: all
   if (o.max_requests > 0)
     w = io::take(std::move(w), static_cast<std::size_t>(o.max_requests));
   if (o.time_scale != 1.0)

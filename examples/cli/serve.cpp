@@ -118,6 +118,7 @@ io::workload load_workload(const serve_options& o) {
           "cli::serve", "format",
           fmt::format("('{}') must be mooncake, azure, lengths or synthetic", o.format));
   }
+  check_non_negative("cli::serve", "max-requests", o.max_requests); // 0: all
   if (o.max_requests > 0)
     w = io::take(std::move(w), static_cast<std::size_t>(o.max_requests));
   if (o.time_scale != 1.0)
@@ -130,6 +131,9 @@ engine::parallel_layout layout_of(const serve_options& o, const model::model_con
                                   const std::string& device) {
   const precision p = parse_precision(o.precision);
   const int k = o.devices_per_instance;
+  // 0 picks the default; a negative degree is an error, never the default.
+  check_non_negative("cli::serve", "tp", o.tp);
+  check_non_negative("cli::serve", "ep", o.ep);
   return {.devices = k,
           .tp = o.tp > 0 ? o.tp : (o.dp_attention ? 1 : k),
           .dp_attention = o.dp_attention,

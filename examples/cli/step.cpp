@@ -70,6 +70,9 @@ nlohmann::json breakdown_json(const engine::step_breakdown& r) {
 template <class Device, class Policy> int run_step(const step_options& o, const Device& device) {
   const model::model_config m = model_of(o.model);
   const precision p = parse_precision(o.precision);
+  // 0 picks the default; a negative degree is an error, never the default.
+  check_non_negative("cli::step", "tp", o.tp);
+  check_non_negative("cli::step", "ep", o.ep);
   check_positive("cli::step", "pp", o.pp);
   check_positive("cli::step", "moe-tp", o.moe_tp);
   const int stage = o.devices / o.pp;
