@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -44,6 +45,8 @@ struct serve_options {
   long long max_requests = 0;
   long long requests = 1000;
   bool requests_set = false; ///< --requests given
+  bool format_set = false;   ///< --format given
+  bool rate_set = false;     ///< --rate given
   int concurrency = 0;       ///< closed-loop clients; 0: open loop (the workload's arrivals)
   long long warmup = 0;
   long long cooldown = 0;
@@ -88,6 +91,25 @@ struct serve_options {
   bool progress = false;
 };
 
+/// The format of the trace at `path`, from its name and, for a CSV, its header: .jsonl is
+/// Mooncake; a .csv whose header has Azure's TIMESTAMP column is Azure, any other .csv lengths.
+/// @throws config_error when neither tells.
+std::string trace_format(const std::string& path) {
+  const std::filesystem::path p(path);
+  if (p.extension() == ".jsonl")
+    return "mooncake";
+  if (p.extension() == ".csv") {
+    std::ifstream in(path);
+    std::string header;
+    std::getline(in, header);
+    return header.find(io::azure_timestamp_column) != std::string::npos ? "azure" : "lengths";
+  }
+  throw config_error("cli::serve", "format",
+                     fmt::format("(unset) cannot be told from the name of '{}': give --format "
+                                 "mooncake, azure or lengths",
+                                 path));
+}
+
 io::workload load_workload(const serve_options& o) {
   const io::arrival_config arrivals{.process = o.arrival == "gamma" ? io::arrival_process::gamma
                                                                     : io::arrival_process::poisson,
@@ -96,8 +118,25 @@ io::workload load_workload(const serve_options& o) {
   if (o.arrival != "poisson" && o.arrival != "gamma")
     throw config_error("cli::serve", "arrival",
                        fmt::format("('{}') must be poisson or gamma", o.arrival));
+  constexpr std::string_view c = "cli::serve";
+  const std::string format = o.trace.empty() || o.format_set ? o.format : trace_format(o.trace);
+  if (format == "synthetic" && !o.trace.empty())
+    throw config_error(c, "trace",
+                       fmt::format("('{}') needs --format mooncake, azure or lengths: --format "
+                                   "synthetic generates its requests",
+                                   o.trace));
+  if (o.rate_set && (format == "mooncake" || format == "azure"))
+    throw config_error(c, "rate",
+                       fmt::format("({}) applies to lengths and synthetic workloads: a {} trace "
+                                   "has its own timestamps (--time-scale scales them)",
+                                   o.rate, format));
+  if (o.requests_set && format != "synthetic" && o.concurrency == 0)
+    throw config_error(c, "requests",
+                       fmt::format("({}) applies to synthetic workloads and closed loops: "
+                                   "--max-requests keeps the first N requests of a trace",
+                                   o.requests));
   io::workload w;
-  if (o.format == "synthetic") {
+  if (format == "synthetic") {
     w = io::synthetic_workload({.requests = static_cast<std::size_t>(std::max(o.requests, 0LL)),
                                 .arrivals = arrivals,
                                 .input_tokens = o.input_tokens,
@@ -107,16 +146,16 @@ io::workload load_workload(const serve_options& o) {
     if (o.trace.empty())
       throw config_error("cli::serve", "trace",
                          fmt::format("(none) is needed with --format {}", o.format));
-    if (o.format == "mooncake")
+    if (format == "mooncake")
       w = io::read_mooncake_workload(o.trace);
-    else if (o.format == "azure")
+    else if (format == "azure")
       w = io::read_azure_workload(o.trace);
-    else if (o.format == "lengths")
+    else if (format == "lengths")
       w = io::read_lengths_workload(o.trace, arrivals, o.seed);
     else
       throw config_error(
           "cli::serve", "format",
-          fmt::format("('{}') must be mooncake, azure, lengths or synthetic", o.format));
+          fmt::format("('{}') must be mooncake, azure, lengths or synthetic", format));
   }
   check_non_negative("cli::serve", "max-requests", o.max_requests); // 0: all
   if (o.max_requests > 0)
@@ -352,12 +391,15 @@ command add_serve(CLI::App& app) {
   sub->add_option("--decode-device", o->decode_device,
                   "pd: device of the decode pool (default: --device)");
   sub->add_option("--trace", o->trace, "Trace file (Mooncake JSONL, Azure CSV or lengths CSV)");
-  sub->add_option("--format", o->format, "mooncake, azure, lengths or synthetic")
-      ->capture_default_str();
+  auto* format = sub->add_option("--format", o->format,
+                                 "mooncake, azure, lengths or synthetic (with --trace, default: "
+                                 "from the file: .jsonl is Mooncake, a .csv with a TIMESTAMP "
+                                 "column Azure, another .csv lengths)")
+                     ->capture_default_str();
   sub->add_option("--arrival", o->arrival, "lengths/synthetic: poisson or gamma arrivals")
       ->capture_default_str();
-  sub->add_option("--rate", o->rate, "lengths/synthetic: requests per second")
-      ->capture_default_str();
+  auto* rate = sub->add_option("--rate", o->rate, "lengths/synthetic: requests per second")
+                   ->capture_default_str();
   sub->add_option("--cv", o->cv, "gamma arrivals: coefficient of variation of the gaps")
       ->capture_default_str();
   sub->add_option("--time-scale", o->time_scale, "Replay at this many times the trace's rate")
@@ -465,8 +507,10 @@ command add_serve(CLI::App& app) {
   sub->add_flag("--json-requests", o->requests_json, "Include per-request records in the JSON");
   sub->add_option("--csv", o->csv, "Write per-request records to this CSV file");
   sub->add_flag("--progress", o->progress, "Progress bar on stderr (default: on a terminal)");
-  return {sub, [o, requests] {
+  return {sub, [o, requests, format, rate] {
             o->requests_set = requests->count() > 0;
+            o->format_set = format->count() > 0;
+            o->rate_set = rate->count() > 0;
             return run_serve(*o);
           }};
 }
