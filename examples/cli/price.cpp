@@ -210,8 +210,11 @@ struct planned {
 planned plan(const price_options& o, const lever_set& l) {
   const model::model_config m = model_of(o, l);
   const int per = m.is_moe() ? o.instance_devices : o.dense_tp;
+  // The flag that set `per`, for messages: MoE instances take --instance-devices, dense ones
+  // --dense-tp.
+  const std::string_view per_flag = m.is_moe() ? "instance-devices" : "dense-tp";
   check_positive(area, "devices-total", o.devices_total);
-  check_positive(area, "instance-devices", per);
+  check_positive(area, per_flag, per);
   if (l.mtp && m.mtp_layers <= 0)
     throw config_error(area, "levers",
                        fmt::format("(mtp) needs a model with an MTP module; '{}' has none "
@@ -231,8 +234,8 @@ planned plan(const price_options& o, const lever_set& l) {
       .speculative = {.gamma = l.mtp ? o.mtp_tokens : 0, .alpha = o.acceptance}};
   std::string layout;
   if (l.pd) {
-    check_divides(area, "instance-devices", per, "prefill-devices", o.prefill_devices);
-    check_divides(area, "instance-devices", per, "devices-total", o.devices_total);
+    check_divides(area, per_flag, per, "prefill-devices", o.prefill_devices);
+    check_divides(area, per_flag, per, "devices-total", o.devices_total);
     const int p = o.prefill_devices / per;
     const int d = (o.devices_total - o.prefill_devices) / per;
     if (d <= 0)
@@ -246,7 +249,7 @@ planned plan(const price_options& o, const lever_set& l) {
     layout =
         fmt::format("PD: {} prefill + {} decode instance(s) of {} devices, {}", p, d, per, par);
   } else {
-    check_divides(area, "instance-devices", per, "devices-total", o.devices_total);
+    check_divides(area, per_flag, per, "devices-total", o.devices_total);
     c.colocated.instances = o.devices_total / per;
     layout =
         fmt::format("colocated: {} instance(s) of {} devices, {}", c.colocated.instances, per, par);

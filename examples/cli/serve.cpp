@@ -137,6 +137,7 @@ io::workload load_workload(const serve_options& o) {
                                    o.requests));
   io::workload w;
   if (format == "synthetic") {
+    check_positive(c, "requests", o.requests);
     w = io::synthetic_workload({.requests = static_cast<std::size_t>(std::max(o.requests, 0LL)),
                                 .arrivals = arrivals,
                                 .input_tokens = o.input_tokens,
