@@ -254,6 +254,30 @@ TEST_CASE("workload validation rejects what a simulation cannot replay", "[io][w
   CHECK_THROWS_WITH(bad.validate(), "io::workload: requests (0) of 'synthetic' must not be empty");
 }
 
+TEST_CASE("workloads are bounded so that token sums cannot overflow and times keep microseconds",
+          "[io][workload]") {
+  io::workload w = io::synthetic_workload({.requests = 3}, 5);
+  // Two lengths that each fit an int64 but whose sum does not (the sum is never formed).
+  io::workload bad = w;
+  bad.requests[1].input_tokens = 5'000'000'000'000'000'000;
+  bad.requests[1].output_tokens = 5'000'000'000'000'000'000;
+  CHECK_THROWS_WITH(bad.validate(),
+                    "io::workload: input_tokens (5000000000000000000) + output_tokens "
+                    "(5000000000000000000) of request 1 must be at most 2147483648 (see "
+                    "io::max_request_tokens)");
+  // At the bound exactly: accepted.
+  bad = w;
+  bad.requests[0].input_tokens = io::max_request_tokens - 1;
+  bad.requests[0].output_tokens = 1;
+  CHECK_NOTHROW(bad.validate());
+  bad.requests[0].output_tokens = 2;
+  CHECK_THROWS_AS(bad.validate(), config_error);
+  bad = w;
+  bad.requests[2].arrival_s = 1e308;
+  CHECK_THROWS_WITH(bad.validate(), Catch::StartsWith("io::workload: arrival_s (1e+308) of "
+                                                      "request 2 must be at most 1000000000 s"));
+}
+
 TEST_CASE("the shared traces read as workloads with their published statistics",
           "[io][workload][data]") {
   const auto conv = test::data_file("azure2023/AzureLLMInferenceTrace_conv.csv");

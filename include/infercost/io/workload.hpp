@@ -37,6 +37,16 @@ namespace infercost::io {
 /// Tokens per hash id in the Mooncake release (FAST25-release/README: "block size 512").
 inline constexpr std::int64_t mooncake_block_tokens = 512;
 
+/// Checked arithmetic: the bounds a workload is held to (workload::validate), so that no sum the
+/// simulator forms overflows and every time keeps microsecond resolution.
+/// - A request's input + output tokens: at most 2^31 (2,147,483,648; thousands of times any
+///   model's context). With at most 2^31 requests, every token total fits in an int64 (< 2^62).
+/// - Arrival times: at most 1e9 s (about 31.7 years). A double resolves microseconds up to
+///   2^53 µs (about 285 years), leaving room for the run's own duration.
+inline constexpr std::int64_t max_request_tokens = std::int64_t{1} << 31;
+inline constexpr std::size_t max_requests = std::size_t{1} << 31;
+inline constexpr double max_time_s = 1e9;
+
 /// One request of a workload.
 struct workload_request {
   std::int64_t id = 0;                     ///< position in the workload (0-based)
@@ -103,7 +113,22 @@ struct workload {
       if (r.output_tokens < 0)
         throw config_error(c, "output_tokens",
                            fmt::format("({}) of request {} must be >= 0", r.output_tokens, i));
+      if (r.input_tokens > max_request_tokens || r.output_tokens > max_request_tokens ||
+          r.input_tokens + r.output_tokens > max_request_tokens)
+        throw config_error(c, "input_tokens",
+                           fmt::format("({}) + output_tokens ({}) of request {} must be at most "
+                                       "{} (see io::max_request_tokens)",
+                                       r.input_tokens, r.output_tokens, i, max_request_tokens));
+      if (r.arrival_s > max_time_s)
+        throw config_error(c, "arrival_s",
+                           fmt::format("({}) of request {} must be at most {:.0f} s (about 31.7 "
+                                       "years; see io::max_time_s)",
+                                       r.arrival_s, i, max_time_s));
     }
+    if (requests.size() > max_requests)
+      throw config_error(
+          c, "requests",
+          fmt::format("({}) of '{}' must be at most {}", requests.size(), name, max_requests));
   }
 };
 
