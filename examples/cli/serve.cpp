@@ -191,6 +191,11 @@ engine::parallel_layout layout_of(const serve_options& o, const model::model_con
 serving::cluster_config config_of(const serve_options& o, const model::model_config& m) {
   if (o.slo_ttft_s.empty() || o.slo_tpot_s.empty())
     throw config_error("cli::serve", "slo", "(none) needs at least one TTFT and one TPOT value");
+  // The MTP module only drafts: without draft tokens it would change the KV capacity and nothing
+  // else.
+  if (o.mtp && o.speculative_tokens < 1)
+    throw config_error("cli::serve", "mtp",
+                       "(set) needs --speculative-tokens >= 1: the MTP module drafts them");
   const engine::parallel_layout l = layout_of(o, m, o.device);
   serving::cluster_config c{
       .mode = serving::parse_serving_mode(o.mode),

@@ -70,6 +70,9 @@ nlohmann::json breakdown_json(const engine::step_breakdown& r) {
 template <class Device, class Policy> int run_step(const step_options& o, const Device& device) {
   const model::model_config m = model_of(o.model);
   const precision p = parse_precision(o.precision);
+  if (o.mtp && o.speculative_tokens < 1)
+    throw config_error("cli::step", "mtp",
+                       "(set) needs --speculative-tokens >= 1: the MTP module drafts them");
   // 0 picks the default; a negative degree is an error, never the default.
   check_non_negative("cli::step", "tp", o.tp);
   check_non_negative("cli::step", "ep", o.ep);
