@@ -147,22 +147,40 @@ io::workload load_workload(const price_options& o) {
 /// $/device-hour of a device: an override `device=usd`, else the first econ deployment preset of
 /// that device (DeepSeek's $2 H800 rental, an H200 cloud rate, a 910B purchase TCO, ...), else
 /// the device's typical purchase TCO.
-std::pair<double, std::string> rate_of(const price_options& o, const std::string& device) {
-  for (const std::string& kv : o.usd_per_hour) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos)
-      throw config_error(area, "usd-per-hour", fmt::format("('{}') must be DEVICE=USD", kv));
-    if (kv.substr(0, eq) != device)
-      continue;
-    double v = 0.0;
-    try {
-      v = std::stod(kv.substr(eq + 1));
-    } catch (const std::exception&) {
-      throw config_error(area, "usd-per-hour", fmt::format("('{}') must be DEVICE=USD", kv));
-    }
-    check_positive(area, "usd-per-hour", v);
-    return {v, "--usd-per-hour"};
+/// One `--usd-per-hour DEVICE=USD` entry: the device's catalog name and the rate.
+/// @throws config_error for an entry that is not DEVICE=USD with a positive number, in full.
+std::pair<std::string, double> parse_rate(const std::string& kv) {
+  const auto eq = kv.find('=');
+  if (eq == std::string::npos)
+    throw config_error(area, "usd-per-hour", fmt::format("('{}') must be DEVICE=USD", kv));
+  const std::string number = kv.substr(eq + 1);
+  double v = 0.0;
+  std::size_t used = 0;
+  try {
+    v = std::stod(number, &used);
+  } catch (const std::exception&) {
+    used = 0;
   }
+  if (used == 0 || used != number.size())
+    throw config_error(area, "usd-per-hour",
+                       fmt::format("('{}') must be DEVICE=USD with USD a number", kv));
+  check_positive(area, "usd-per-hour", v);
+  // Aliases name the same catalog entry (ascend_910b is ascend_910b2).
+  try {
+    return {std::string(make_device(kv.substr(0, eq)).name()), v};
+  } catch (const config_error& e) {
+    throw config_error(area, "usd-per-hour", fmt::format("('{}'): {}", kv, e.what()));
+  }
+}
+
+/// $/device-hour of a device: an override `device=usd`, else the first econ deployment preset of
+/// that device (DeepSeek's $2 H800 rental, an H200 cloud rate, a 910B purchase TCO, ...), else
+/// the device's typical purchase TCO.
+std::pair<double, std::string> rate_of(const price_options& o, const std::string& device) {
+  const std::string canonical(make_device(device).name());
+  for (const std::string& kv : o.usd_per_hour)
+    if (const auto [name, v] = parse_rate(kv); name == canonical)
+      return {v, "--usd-per-hour"};
   for (const std::string_view name : econ::deployment_names) {
     const econ::deployment d = econ::find_deployment(name);
     if (d.device == device)
@@ -480,6 +498,19 @@ int run_price(const price_options& o) {
   for (const std::string& d : o.devices)
     (void)make_device(d);
   (void)make_device(o.waterfall_device);
+  // Every --usd-per-hour entry must name a device that is priced: a rate for another is a typo.
+  for (const std::string& kv : o.usd_per_hour) {
+    const std::string name = parse_rate(kv).first;
+    bool priced = false;
+    for (const std::string& d : o.devices)
+      priced = priced || make_device(d).name() == name;
+    for (const std::string* d : {&o.prefill_device, &o.decode_device, &o.waterfall_device})
+      priced = priced || (!d->empty() && make_device(*d).name() == name);
+    if (!priced)
+      throw config_error(area, "usd-per-hour",
+                         fmt::format("('{}') names {}, which is not priced (--devices {})", kv,
+                                     name, fmt::join(o.devices, ",")));
+  }
   if (o.prefill_device.empty() != o.decode_device.empty())
     throw config_error(area, o.prefill_device.empty() ? "prefill-device" : "decode-device",
                        "(unset) is needed with the other: a heterogeneous deployment names both");
