@@ -21,6 +21,7 @@
 #include <infercost/serving/cluster.hpp>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>

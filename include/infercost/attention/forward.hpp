@@ -344,23 +344,25 @@ template <class Scalar> using col_matrix = Eigen::Matrix<Scalar, Eigen::Dynamic,
 
 /// A d × (d / f) matrix with orthonormal columns: the leading principal directions of the rows
 /// of `m` (uncentred second moment, so dot products are preserved as well as possible), or a
-/// seeded random orthonormal basis.
-template <class Scalar>
+/// seeded random orthonormal basis. Computed in `Wide` (double); a template parameter, so that
+/// the decompositions are compiled only where a program runs CSA.
+template <class Scalar, class Wide = double>
 [[nodiscard]] col_matrix<Scalar> compression_basis_of(const col_matrix<Scalar>& m, int f,
                                                       compression_basis basis, rng& g) {
+  using wide_matrix = col_matrix<Wide>;
   const Eigen::Index d = m.cols(), r = d / f;
   if (basis == compression_basis::pca) {
-    const Eigen::MatrixXd md = m.template cast<double>();
-    const Eigen::MatrixXd cov = (md.transpose() * md).eval();
-    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(cov);
+    const wide_matrix md = m.template cast<Wide>();
+    const wide_matrix cov = (md.transpose() * md).eval();
+    const Eigen::SelfAdjointEigenSolver<wide_matrix> es(cov);
     return es.eigenvectors().rightCols(r).template cast<Scalar>(); // eigenvalues ascend
   }
-  Eigen::MatrixXd gauss(d, r);
+  wide_matrix gauss(d, r);
   for (Eigen::Index c = 0; c < r; ++c)
     for (Eigen::Index a = 0; a < d; ++a)
       gauss(a, c) = g.normal();
-  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(gauss);
-  const Eigen::MatrixXd thin = qr.householderQ() * Eigen::MatrixXd::Identity(d, r);
+  const Eigen::HouseholderQR<wide_matrix> qr(gauss);
+  const wide_matrix thin = qr.householderQ() * wide_matrix::Identity(d, r);
   return thin.template cast<Scalar>();
 }
 

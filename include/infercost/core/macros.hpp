@@ -8,9 +8,10 @@
 ///   `infercost::compiled`, a small static library that holds, compiled once, the heavy pieces
 ///   every program would otherwise compile in each of its translation units: the numeric
 ///   templates at `float` (attention forward passes, synthetic inputs), the serving simulation
-///   for `any_device`, and the Mooncake JSON Lines reader. With it, headers declare those
-///   instantiations `extern template` and leave out the reader's definitions (and
-///   nlohmann::json). Without it (the default) the library is header-only.
+///   for `any_device`, the Mooncake JSON Lines reader, the JSON report writer and the Hugging
+///   Face config.json reader. With it, headers declare those instantiations `extern template` and
+///   leave out the readers' and the writer's definitions (and nlohmann::json). Without it (the
+///   default) the library is header-only.
 /// - `INFERCOST_COMPILED_SOURCE`: defined only by the translation unit that builds that library.
 /// - `INFERCOST_EXTERN`: `extern` in compiled mode, empty in the library's own translation unit;
 ///   prefixes the explicit instantiations listed at the end of the headers concerned.

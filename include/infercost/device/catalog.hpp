@@ -52,6 +52,7 @@
 
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "infercost/core/error.hpp"
@@ -401,11 +402,19 @@ using catalog_devices =
     std::tuple<a100_sxm, h100_sxm, h800_sxm, h20, h200_sxm, b200, ascend_910b2, ascend_910b3,
                ascend_910b4, ascend_910c, b300, gb200_nvl72, gb300_nvl72>;
 
+namespace detail {
+/// The names of the device types `D...`, in order. (A pack expansion rather than std::apply over
+/// a tuple of devices: it instantiates no std::tuple, which keeps this header cheap to parse.)
+template <class... D>
+[[nodiscard]] std::vector<std::string_view> names_of(std::type_identity<std::tuple<D...>>) {
+  // Each name() views a string literal in the spec, so it outlives the temporary device.
+  return {D{}.name()...};
+}
+} // namespace detail
+
 /// Names accepted by visit_device: the catalog names plus the alias "ascend_910b".
 [[nodiscard]] inline std::vector<std::string_view> device_names() {
-  std::vector<std::string_view> names;
-  // Each name() views a string literal in the spec, so it outlives the temporary device.
-  std::apply([&](const auto&... d) { (names.push_back(d.name()), ...); }, catalog_devices{});
+  std::vector<std::string_view> names = detail::names_of(std::type_identity<catalog_devices>{});
   names.push_back("ascend_910b");
   return names;
 }

@@ -52,7 +52,9 @@ template <device_cost_model D>
 }
 
 /// Summaries of every catalog device, in catalog order (the "ascend_910b" alias left out).
-[[nodiscard]] inline std::vector<device_summary> catalog_summary() {
+/// (A template, so that summarize_device is compiled for the thirteen device types only where a
+/// program calls this, not in every translation unit that includes the header.)
+template <class = void> [[nodiscard]] std::vector<device_summary> catalog_summary() {
   std::vector<device_summary> out;
   for (auto name : device_names())
     if (name != "ascend_910b")

@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "infercost/core/error.hpp"
 #include "infercost/core/macros.hpp"

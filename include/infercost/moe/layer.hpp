@@ -105,9 +105,13 @@ inline constexpr std::int64_t shared_row_block = 96;
 
 namespace detail {
 
+// The helpers below are templates (with no parameter to deduce) so that their std::thread and
+// sorting code is compiled only where a program runs a layer, not wherever this header is
+// included; each still has one instantiation.
+
 /// Runs fn(0), ..., fn(n−1) on n threads (fn(0) on the caller's), waits for all, and rethrows
 /// the exception of the lowest-numbered worker that threw, if any.
-inline void run_workers(int n, const std::function<void(int)>& fn) {
+template <class = void> void run_workers(int n, const std::function<void(int)>& fn) {
   if (n <= 1) {
     fn(0);
     return;
@@ -135,8 +139,9 @@ inline void run_workers(int n, const std::function<void(int)>& fn) {
 /// Deals items 0..load.size()−1 to `workers` lists, heaviest first (ties: lower index), each to
 /// the least-loaded list (ties: lower index); items with zero load are left out. Greedy
 /// longest-processing-time scheduling: the makespan is at most 4/3 of the optimum.
-inline std::vector<std::vector<int>> deal_longest_first(const std::vector<std::int64_t>& load,
-                                                        int workers) {
+template <class = void>
+std::vector<std::vector<int>> deal_longest_first(const std::vector<std::int64_t>& load,
+                                                 int workers) {
   std::vector<int> order;
   for (std::size_t i = 0; i < load.size(); ++i)
     if (load[i] > 0)
@@ -156,7 +161,7 @@ inline std::vector<std::vector<int>> deal_longest_first(const std::vector<std::i
 }
 
 /// Worker threads for `requested` (0 = hardware concurrency). @throws config_error if < 0.
-inline int resolve_threads(int requested) {
+template <class = void> int resolve_threads(int requested) {
   check_non_negative(std::string_view("moe::layer"), "threads", requested);
   if (requested == 0)
     return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));

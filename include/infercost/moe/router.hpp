@@ -56,10 +56,13 @@ using score_fn = void (*)(std::span<const double>, std::span<const double>, std:
 using select_fn = void (*)(std::span<const double>, const router_config&, std::span<int>,
                            selection_scratch&);
 
-/// Routes a tokens × num_experts matrix of logits (shape-independent core of every router).
-inline routing route_logits(const row_matrix<double>& logits, const router_config& cfg,
-                            std::span<const double> bias, std::int64_t capacity, score_fn score,
-                            select_fn select) {
+/// Routes a tokens × num_experts matrix of logits (shape-independent core of every router: one
+/// instantiation, whatever the policies; a template only so that it is compiled where a program
+/// routes, not wherever this header is included).
+template <class = void>
+routing route_logits(const row_matrix<double>& logits, const router_config& cfg,
+                     std::span<const double> bias, std::int64_t capacity, score_fn score,
+                     select_fn select) {
   const int e = cfg.num_experts, k = cfg.top_k;
   const std::int64_t t_count = logits.rows();
   routing r;

@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "infercost/core/error.hpp"
 #include "infercost/io/workload.hpp"

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "infercost/core/error.hpp"
 #include "infercost/kvcache/tiers.hpp"

@@ -52,7 +52,9 @@ namespace infercost::serving {
 
 namespace detail {
 /// The common part of the run-time choices below: one of `Ps`, chosen at run time, named by the
-/// policy it holds.
+/// policy it holds. The choices' members that visit the variant are templates (with no parameter
+/// to deduce), so that std::visit is compiled only where a simulation uses them, not wherever this
+/// header is included.
 template <class... Ps> class choice {
 public:
   choice() = default;
@@ -61,7 +63,7 @@ public:
       choice(P p) // NOLINT(google-explicit-constructor): a policy converts to a choice of it
       : held_(std::move(p)) {}
   /// The held policy's name.
-  [[nodiscard]] std::string_view kind() const noexcept {
+  template <class = void> [[nodiscard]] std::string_view kind() const noexcept {
     return std::visit([](const auto& p) { return std::remove_cvref_t<decltype(p)>::name; }, held_);
   }
 
@@ -169,13 +171,13 @@ class balancer_choice
 public:
   static constexpr std::string_view name = "balancer_choice";
   using choice::choice;
-  [[nodiscard]] bool needs_cache_match() const noexcept {
+  template <class = void> [[nodiscard]] bool needs_cache_match() const noexcept {
     return std::visit([](const auto& b) { return b.needs_cache_match(); }, held_);
   }
-  void seed(std::uint64_t s) noexcept {
+  template <class = void> void seed(std::uint64_t s) noexcept {
     std::visit([&](auto& b) { b.seed(s); }, held_);
   }
-  std::size_t pick(std::span<const candidate> c, const request_view& r) {
+  template <class = void> std::size_t pick(std::span<const candidate> c, const request_view& r) {
     return std::visit([&](auto& b) { return b.pick(c, r); }, held_);
   }
 };
@@ -247,6 +249,7 @@ class admission_choice : public detail::choice<length_threshold, always_disaggre
 public:
   static constexpr std::string_view name = "admission_choice";
   using choice::choice;
+  template <class = void>
   [[nodiscard]] bool disaggregate(const request_view& r, const pool_load& p,
                                   const pool_load& d) const {
     return std::visit([&](const auto& a) { return a.disaggregate(r, p, d); }, held_);
@@ -293,13 +296,15 @@ class batching_choice : public detail::choice<fcfs, deadline_first> {
 public:
   static constexpr std::string_view name = "batching_choice";
   using choice::choice;
+  template <class = void>
   [[nodiscard]] double admission_order(const request_view& r) const noexcept {
     return std::visit([&](const auto& p) { return p.admission_order(r); }, held_);
   }
+  template <class = void>
   [[nodiscard]] double preemption_order(const request_view& r) const noexcept {
     return std::visit([&](const auto& p) { return p.preemption_order(r); }, held_);
   }
-  [[nodiscard]] bool head_of_line_blocking() const noexcept {
+  template <class = void> [[nodiscard]] bool head_of_line_blocking() const noexcept {
     return std::visit([](const auto& p) { return p.head_of_line_blocking(); }, held_);
   }
 };
@@ -330,7 +335,7 @@ class transfer_choice : public detail::choice<whole_prompt, layer_wise> {
 public:
   static constexpr std::string_view name = "transfer_choice";
   using choice::choice;
-  [[nodiscard]] double remaining_s(const transfer_view& t) const noexcept {
+  template <class = void> [[nodiscard]] double remaining_s(const transfer_view& t) const noexcept {
     return std::visit([&](const auto& p) { return p.remaining_s(t); }, held_);
   }
 };

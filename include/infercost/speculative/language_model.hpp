@@ -44,9 +44,14 @@ inline constexpr double distribution_tolerance = 1e-9;
 /// Throws config_error unless `p` is non-empty, every entry is finite and >= 0, and its sum is 1
 /// within `tolerance`. Messages: `<component>: <field>[i] (-0.1) must be >= 0`,
 /// `<component>: sum(<field>) (1.2) must be 1 within 1e-09`.
-inline void check_distribution(std::string_view component, std::string_view field,
-                               const Eigen::VectorXd& p,
-                               double tolerance = distribution_tolerance) {
+///
+/// The Eigen code of this header sits in templates, instantiated only where a program uses it:
+/// a non-template inline function would compile it in every translation unit that includes the
+/// header.
+template <class Derived>
+void check_distribution(std::string_view component, std::string_view field,
+                        const Eigen::MatrixBase<Derived>& p,
+                        double tolerance = distribution_tolerance) {
   if (p.size() == 0)
     throw config_error(component, field, "(empty) must be non-empty");
   for (Eigen::Index i = 0; i < p.size(); ++i) {
@@ -63,7 +68,8 @@ inline void check_distribution(std::string_view component, std::string_view fiel
 /// Acceptance rate of drafting from q and verifying against p by rejection sampling:
 /// α = Σ_x min(p(x), q(x)) = 1 − TV(p, q) (Leviathan, Kalman & Matias 2023, Definition 3.1).
 /// @throws config_error if the sizes differ.
-[[nodiscard]] inline double acceptance_rate(const Eigen::VectorXd& p, const Eigen::VectorXd& q) {
+template <class P, class Q>
+[[nodiscard]] double acceptance_rate(const Eigen::MatrixBase<P>& p, const Eigen::MatrixBase<Q>& q) {
   if (p.size() != q.size())
     throw config_error("speculative::acceptance_rate", "q.size",
                        fmt::format("({}) must equal p.size ({})", q.size(), p.size()));
@@ -114,17 +120,20 @@ class ngram_model {
 public:
   /// Random rows: softmax(sharpness · z), z ~ N(0, 1) per token, from `cfg.seed`.
   /// @throws config_error on a bad config.
+  /// (`Vector`, always Eigen::VectorXd, makes this a template: see check_distribution.)
+  template <class Vector = Eigen::VectorXd>
   explicit ngram_model(const ngram_config& cfg) : cfg_(cfg) {
     cfg_.validate();
     rng g(cfg_.seed);
     rows_.reserve(cfg_.states);
     for (std::size_t s = 0; s < cfg_.states; ++s)
-      rows_.push_back(random_row(cfg_.vocab, cfg_.sharpness, g));
+      rows_.push_back(random_row<Vector>(cfg_.vocab, cfg_.sharpness, g));
   }
 
   /// Explicit rows (one per state; `cfg.states` and `cfg.vocab` are taken from them).
   /// @throws config_error if rows are empty, of different sizes, or not distributions.
-  ngram_model(ngram_config cfg, std::vector<Eigen::VectorXd> rows)
+  template <class Vector = Eigen::VectorXd>
+  ngram_model(ngram_config cfg, std::vector<Vector> rows)
       : cfg_(std::move(cfg)), rows_(std::move(rows)) {
     constexpr std::string_view c = "speculative::ngram_model";
     if (rows_.empty())
@@ -142,12 +151,13 @@ public:
   }
 
   /// A softmax(sharpness · z) row of `vocab` entries, z ~ N(0, 1) drawn from `g`.
-  [[nodiscard]] static Eigen::VectorXd random_row(std::size_t vocab, double sharpness, rng& g) {
-    Eigen::VectorXd logits(static_cast<Eigen::Index>(vocab));
+  template <class Vector = Eigen::VectorXd>
+  [[nodiscard]] static Vector random_row(std::size_t vocab, double sharpness, rng& g) {
+    Vector logits(static_cast<Eigen::Index>(vocab));
     for (Eigen::Index i = 0; i < logits.size(); ++i)
       logits[i] = sharpness * g.normal();
     const double mx = logits.maxCoeff();
-    Eigen::VectorXd p = (logits.array() - mx).exp().matrix();
+    Vector p = (logits.array() - mx).exp().matrix();
     p /= p.sum();
     return p;
   }
@@ -218,12 +228,12 @@ struct draft_config {
 
 namespace detail {
 /// p^(1/τ), renormalised (computed in log space).
-inline Eigen::VectorXd tempered(const Eigen::VectorXd& p, double temperature) {
+template <class Vector> Vector tempered(const Vector& p, double temperature) {
   if (temperature == 1.0)
     return p;
-  Eigen::VectorXd l = (p.array().max(1e-300).log() / temperature).matrix();
+  Vector l = (p.array().max(1e-300).log() / temperature).matrix();
   const double mx = l.maxCoeff();
-  Eigen::VectorXd q = (l.array() - mx).exp().matrix();
+  Vector q = (l.array() - mx).exp().matrix();
   q /= q.sum();
   return q;
 }
@@ -232,19 +242,21 @@ inline Eigen::VectorXd tempered(const Eigen::VectorXd& p, double temperature) {
 /// A draft over the target's vocabulary and states, derived by `cfg` (see draft_config).
 /// @throws config_error on a bad config, or naming `alpha` and the reachable range when a
 /// state cannot reach the requested acceptance rate.
-[[nodiscard]] inline ngram_model make_draft(const ngram_model& target, const draft_config& cfg) {
+/// (`Vector`, always Eigen::VectorXd, makes this a template: see check_distribution.)
+template <class Vector = Eigen::VectorXd>
+[[nodiscard]] ngram_model make_draft(const ngram_model& target, const draft_config& cfg) {
   cfg.validate();
   constexpr std::string_view c = "speculative::make_draft";
   rng g(cfg.seed);
-  std::vector<Eigen::VectorXd> rows;
+  std::vector<Vector> rows;
   rows.reserve(target.num_states());
   for (std::size_t s = 0; s < target.num_states(); ++s) {
-    const Eigen::VectorXd& p = target.row(s);
-    const Eigen::VectorXd base = detail::tempered(p, cfg.temperature);
-    const Eigen::VectorXd noise =
-        ngram_model::random_row(target.vocab_size(), cfg.noise_sharpness, g);
-    auto mix = [&](double eps) -> Eigen::VectorXd {
-      Eigen::VectorXd q = ((1.0 - eps) * base + eps * noise).eval();
+    const Vector& p = target.row(s);
+    const Vector base = detail::tempered(p, cfg.temperature);
+    const Vector noise =
+        ngram_model::random_row<Vector>(target.vocab_size(), cfg.noise_sharpness, g);
+    auto mix = [&](double eps) -> Vector {
+      Vector q = ((1.0 - eps) * base + eps * noise).eval();
       q /= q.sum();
       return q;
     };

@@ -40,7 +40,9 @@ inline constexpr Eigen::Index scan_block = 64;
 /// Index i with Σ_{j<i} w_j <= u < Σ_{j<=i} w_j for unnormalised weights w >= 0, u in
 /// [0, Σw). Block sums are Eigen reductions (vectorised); only one block is scanned element by
 /// element. Rounding that puts u past the last block returns the last positive weight.
-inline token sample_index_blocked(const Eigen::VectorXd& w, double u) {
+/// (Templates here compile their Eigen code only where a program uses it; see
+/// check_distribution.)
+template <class = void> token sample_index_blocked(const Eigen::VectorXd& w, double u) {
   const Eigen::Index n = w.size();
   double acc = 0.0;
   Eigen::Index b = 0;
@@ -61,7 +63,7 @@ inline token sample_index_blocked(const Eigen::VectorXd& w, double u) {
   return 0;
 }
 
-inline token argmax(const Eigen::VectorXd& v) {
+template <class = void> token argmax(const Eigen::VectorXd& v) {
   Eigen::Index i = 0;
   v.maxCoeff(&i);
   return static_cast<token>(i);
@@ -69,7 +71,7 @@ inline token argmax(const Eigen::VectorXd& v) {
 } // namespace detail
 
 /// Draws one token from the unnormalised weights `w` (all >= 0, positive sum) with one uniform.
-[[nodiscard]] inline token sample_unnormalised(const Eigen::VectorXd& w, rng& g) {
+template <class = void> [[nodiscard]] token sample_unnormalised(const Eigen::VectorXd& w, rng& g) {
   const double total = w.sum();
   INFERCOST_ASSERT(total > 0.0, "weights must have a positive sum");
   return detail::sample_index_blocked(w, g.uniform01() * total);
@@ -129,7 +131,9 @@ struct rejection_sampling {
   static constexpr std::string_view name = "rejection_sampling";
 
   /// Draft token from q: a sample.
-  static token propose(const Eigen::VectorXd& q, rng& g) { return sample_unnormalised(q, g); }
+  template <class = void> static token propose(const Eigen::VectorXd& q, rng& g) {
+    return sample_unnormalised(q, g);
+  }
 
   /// Probability of keeping a draft token with target probability p_x and draft probability
   /// q_x: min(1, p_x / q_x) (1 when q_x = 0, a token the draft never proposes).
@@ -138,12 +142,14 @@ struct rejection_sampling {
   }
 
   /// Unnormalised residual max(0, p − q) into `out` (resized).
+  template <class = void>
   static void residual(const Eigen::VectorXd& p, const Eigen::VectorXd& q, Eigen::VectorXd& out) {
     out = (p - q).cwiseMax(0.0);
   }
 
   /// Verifies γ = draft.size() tokens. `p` holds the target's γ+1 distributions (after each
   /// prefix of the draft), `q` the draft's γ. `scratch` is a reusable vector of V entries.
+  template <class = void>
   static verify_result verify(std::span<const Eigen::VectorXd> p,
                               std::span<const Eigen::VectorXd> q, std::span<const token> draft,
                               rng& g, Eigen::VectorXd& scratch) {
@@ -169,9 +175,12 @@ struct greedy {
   static constexpr std::string_view name = "greedy";
 
   /// Draft token from q: its argmax (no randomness consumed).
-  static token propose(const Eigen::VectorXd& q, rng&) { return detail::argmax(q); }
+  template <class = void> static token propose(const Eigen::VectorXd& q, rng&) {
+    return detail::argmax(q);
+  }
 
   /// Keeps draft tokens while they equal the target's argmax; emits the target's argmax next.
+  template <class = void>
   static verify_result verify(std::span<const Eigen::VectorXd> p, std::span<const Eigen::VectorXd>,
                               std::span<const token> draft, rng&, Eigen::VectorXd&) {
     const std::size_t gamma = draft.size();

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <optional>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "infercost/core/error.hpp"
 #include "infercost/engine/step_cost.hpp"
