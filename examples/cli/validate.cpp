@@ -596,16 +596,25 @@ double objective(const std::vector<const io::serving_run*>& runs, const validate
   return sum / static_cast<double>(2 * runs.size());
 }
 
+/// What a fit reached: the best point, its value, and the value at the start.
+struct fit_result {
+  point best{};
+  double value = 0.0;
+  double start_value = 0.0;
+};
+
 /// Nelder–Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2) from `start`, each
 /// vertex clamped to the bounds, for at most `max_evaluations` evaluations of `f`.
-template <class F> std::pair<point, double> nelder_mead(F f, point start, int max_evaluations) {
+template <class F> fit_result nelder_mead(F f, point start, int max_evaluations) {
   std::array<std::pair<point, double>, num_terms + 1> s;
   int evaluations = 0;
   auto eval = [&](const point& x) {
     ++evaluations;
     return f(x);
   };
-  s[0] = {clamp_terms(start), eval(clamp_terms(start))};
+  start = clamp_terms(start);
+  s[0] = {start, eval(start)};
+  const double start_value = s[0].second;
   for (std::size_t k = 0; k < num_terms; ++k) {
     point x = start;
     x[k] += 1.0; // a factor of e in term k
@@ -650,7 +659,7 @@ template <class F> std::pair<point, double> nelder_mead(F f, point start, int ma
     }
   }
   std::sort(s.begin(), s.end(), by_value);
-  return s[0];
+  return {.best = s[0].first, .value = s[0].second, .start_value = start_value};
 }
 
 int run_calibrate(calibrate_options c) {
@@ -692,17 +701,16 @@ int run_calibrate(calibrate_options c) {
     // The presets have no front-end time; the search starts it at 20 ms.
     const point x0{ln(base.decode_step_s), ln(base.prefill_step_s), ln(base.launch_s),
                    ln(base.request_s > 0.0 ? base.request_s : 0.02)};
-    const double f0 = f(x0);
-    const auto [x, fx] = nelder_mead(f, x0, c.max_evaluations);
-    const engine::engine_profile p = with_terms(base, x);
+    const fit_result fit = nelder_mead(f, x0, c.max_evaluations);
+    const engine::engine_profile p = with_terms(base, fit.best);
     fitted.set({.device = device,
                 .engine = engine_name,
                 .profile = p,
                 .rows = static_cast<std::int64_t>(group.size()),
-                .fit_rms_log = std::sqrt(fx)});
+                .fit_rms_log = std::sqrt(fit.value)});
     fmt::print("{:<10} {:<7} {:>5} | {:>9.3f} {:>9.3f} | {:>9.1f} us {:>10.1f} us {:>6.2f} us "
                "{:>7.1f} ms\n",
-               device, engine_name, group.size(), std::sqrt(f0), std::sqrt(fx),
+               device, engine_name, group.size(), std::sqrt(fit.start_value), std::sqrt(fit.value),
                p.decode_step_s * 1e6, p.prefill_step_s * 1e6, p.launch_s * 1e6, p.request_s * 1e3);
   }
   out << io::to_json(fitted);
@@ -748,10 +756,6 @@ command add_validate(CLI::App& app) {
   add_calibration_option(sub, o->calibration);
   return {sub, [o] { return run_validate(*o); }};
 }
-
-} // namespace infercost::cli
-
-namespace infercost::cli {
 
 command add_calibrate(CLI::App& app) {
   auto* sub = app.add_subcommand(
