@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints which areas of include/infercost each area includes (an area is a folder: core, device,
-# model, moe, attention, speculative, kvcache, engine, serving, econ, io; the top-level headers
+# model, moe, attention, speculative, kvcache, engine, serving, econ, io, plan; the top-level headers
 # are "top") and fails if the graph between areas has a cycle (tsort finds it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -3,9 +3,9 @@
 //  (b) one dense SwiGLU FFN (two GEMMs) with the same active FLOPs, width k·w: the layer's FLOP
 //      rate over the dense rate, target >= 0.7;
 //  (c) the router against its score GEMM alone;
-//  (d) the cost face: layer_cost_model::work over a serving-like run of token counts against
-//      the direct formula of its expected touched slots and distinct experts (one expm1 and one
-//      log1p per slot and per expert, which work() evaluated before), DeepSeek-V3's layer.
+//  (d) the cost face: layer_cost_model::work (the busiest device's expected touched slots) and
+//      distinct_experts over a serving-like run of token counts against the direct formula of the
+//      two sums (one expm1 and one log1p per slot and per expert), DeepSeek-V3's layer.
 // Shape from the issue: hidden 2048, 64 experts, top-6, expert width 1408. Tokens default to
 // 4096 for the ratios (512 too, and for the single timings); the per-token loop runs on a
 // 64-token slice (it is memory-bound and costs the same per token at any batch), and both are
@@ -282,7 +282,7 @@ double direct_touch(const std::vector<double>& q, double tokens) {
   return s;
 }
 
-/// layer_cost_model::work against the direct formula of the two sums it evaluates per call, over
+/// layer_cost_model::work and distinct_experts against the direct formula of their two sums, over
 /// 4000 serving-like token counts (decode batches of 1..512, every fifth a prefill chunk of about
 /// 8K), DeepSeek-V3's layer on EP 32. Argument: Zipf exponent ×10 of the popularity (0 =
 /// uniform, the engine's default).
@@ -308,10 +308,8 @@ void bm_cost_work(benchmark::State& state) {
   for (auto _ : state) {
     double sink = 0.0;
     const auto a = std::chrono::steady_clock::now();
-    for (double t : tokens) {
-      const moe::moe_cost c = model.work(t);
-      sink += c.touched_slots + c.distinct_experts;
-    }
+    for (double t : tokens)
+      sink += model.work(t).touched_slots + model.distinct_experts(t);
     const auto b = std::chrono::steady_clock::now();
     double direct = 0.0;
     for (double t : tokens)

@@ -16,6 +16,15 @@
 // `engine_share`: the part of our time spent in engine::step_cost calls (estimated from a timed
 // loop of calls). Times are CPU seconds
 // (std::clock), so other load on the machine does not skew the ratios.
+//
+// BM_deepseek_v3_replay: what a capacity planner pays for each deployment it evaluates: the whole
+// trace on DeepSeek-V3 (FP8 weights, 64 H800s in instances of 16 with DP attention and EP 16, as
+// `infercost serve --model deepseek_v3 --devices-per-instance 16 --dp-attention` builds them).
+// Arg 0: 4 colocated instances with none of the levers; Arg 1: PD with 2 prefill and 2 decode
+// instances, the prefix cache and MTP (one draft token), all on; Arg 2: Arg 1 with Zipf(1) expert
+// popularity and 32 EPLB replicas, where every expert has its own touch probability. Baseline, in
+// the same run: the trace's parse, which a planner pays once (`vs_parse` = replay CPU / parse
+// CPU), and the plain replay of Arg 0 (`vs_plain`). Goal: each replay (`cpu_s`) under 1 s of CPU.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -304,6 +313,59 @@ void BM_large_batches(benchmark::State& state) {
   (void)compare(state, w, model::presets::llama3_8b(), l, {.max_sequences_per_group = 256}, 1);
 }
 
+double deepseek_plain_cpu_s = 0.0;
+
+void BM_deepseek_v3_replay(benchmark::State& state) {
+  const std::string path = std::string(INFERCOST_DATA_DIR) + "/mooncake/conversation_trace.jsonl";
+  io::workload w;
+  const double p0 = cpu_s();
+  try {
+    w = io::read_mooncake_workload(path);
+  } catch (const trace_error& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  const double parse = cpu_s() - p0;
+  const bool levers = state.range(0) >= 1, skew = state.range(0) == 2;
+  const engine::parallel_layout l{.devices = 16,
+                                  .tp = 1,
+                                  .dp_attention = true,
+                                  .ep = 16,
+                                  .redundant_experts = skew ? 32 : 0,
+                                  .expert_skew = skew ? 1.0 : 0.0,
+                                  .weight_prec = precision::fp8,
+                                  .dispatch_prec = precision::fp8,
+                                  .mtp_draft = levers};
+  serving::cluster_config cfg{.colocated = {.instances = 4, .layout = l}};
+  if (levers) {
+    cfg.mode = serving::serving_mode::pd;
+    cfg.prefill.instances = 2;
+    cfg.prefill.layout = l;
+    cfg.decode = {.instances = 2, .layout = l};
+    cfg.cache.enabled = true;
+    cfg.speculative.gamma = 1;
+  }
+  serving::basic_cluster<device> c(model::presets::deepseek_v3(), cfg);
+  serving::report r;
+  double ours = 0.0;
+  for (auto _ : state) {
+    const double t0 = cpu_s();
+    r = c.run(w, 1);
+    ours += cpu_s() - t0;
+    benchmark::DoNotOptimize(r.steps);
+  }
+  ours /= static_cast<double>(state.iterations());
+  if (!levers)
+    deepseek_plain_cpu_s = ours;
+  state.counters["requests"] = static_cast<double>(r.completed);
+  state.counters["steps"] = static_cast<double>(r.steps);
+  state.counters["parse_cpu_s"] = parse;
+  state.counters["cpu_s"] = ours;
+  state.counters["ns_per_step"] = ours / static_cast<double>(r.steps) * 1e9;
+  state.counters["vs_parse"] = ours / parse;
+  state.counters["vs_plain"] = deepseek_plain_cpu_s > 0.0 ? ours / deepseek_plain_cpu_s : 0.0;
+}
+
 } // namespace
 
 BENCHMARK(BM_mooncake_16_instances)
@@ -313,5 +375,11 @@ BENCHMARK(BM_mooncake_16_instances)
     ->Iterations(2)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_large_batches)->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_deepseek_v3_replay)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates the `infercost price` output shown in README.md. Builds nothing: run it after
+# Regenerates the `infercost price` and `infercost plan` outputs shown in README.md. Builds
+# nothing: run it after
 #   cmake --preset dev && cmake --build build/dev
-# The output replaces the block between <!-- infercost-price:begin --> and
+# The price output replaces the block between <!-- infercost-price:begin --> and
 # <!-- infercost-price:end -->; without those markers the block (markers included) is added at the
-# end of the "Quick start" section. Nothing else in README.md changes.
+# end of the "Quick start" section. The plan output replaces the block between
+# <!-- infercost-plan:begin --> and <!-- infercost-plan:end --> when those markers are there.
+# Nothing else in README.md changes.
 # Usage: examples/update_readme.sh [path/to/infercost] [README.md]
 set -euo pipefail
 
@@ -61,4 +64,44 @@ else
   exit 1
 fi
 cat "$out" >"$readme"
+
+plan_begin='<!-- infercost-plan:begin -->'
+plan_end='<!-- infercost-plan:end -->'
+if [[ "$(grep -cxF -- "$plan_begin" "$readme" || true)" == 1 &&
+      "$(grep -cxF -- "$plan_end" "$readme" || true)" == 1 ]]; then
+  {
+    echo "$plan_begin"
+    echo '```text'
+    echo '$ infercost plan'
+    # The search's own wall time varies from run to run; the rest is deterministic.
+    "$bin" plan | sed -E 's/; [0-9.]+ s$/; (time varies)/'
+    echo '```'
+    echo "$plan_end"
+  } >"$block"
+  awk -v b="$plan_begin" -v e="$plan_end" -v f="$block" '
+    $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+    $0 == e { skip = 0; next }
+    !skip { print }' "$readme" >"$out"
+  cat "$out" >"$readme"
+fi
+sweep_begin='<!-- infercost-plan-sweep:begin -->'
+sweep_end='<!-- infercost-plan-sweep:end -->'
+sweep="$(dirname "$bin")/plan_sweep"
+if [[ -x "$sweep" ]] && command -v mpirun >/dev/null &&
+   [[ "$(grep -cxF -- "$sweep_begin" "$readme" || true)" == 1 ]]; then
+  {
+    echo "$sweep_begin"
+    echo '```text'
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe \
+      "$sweep" --models llama3_8b,qwen3_30b_a3b --devices h100_sxm,ascend_910b --rates 2,8 \
+      --max-requests 200
+    echo '```'
+    echo "$sweep_end"
+  } >"$block"
+  awk -v b="$sweep_begin" -v e="$sweep_end" -v f="$block" '
+    $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+    $0 == e { skip = 0; next }
+    !skip { print }' "$readme" >"$out"
+  cat "$out" >"$readme"
+fi
 echo "update_readme.sh: updated $readme" >&2

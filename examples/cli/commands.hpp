@@ -17,6 +17,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace infercost::cli {
 
@@ -69,8 +71,49 @@ engine::engine_profile engine_profile_for(std::string_view engine, std::string_v
 /// @throws trace_error for an unreadable or malformed file.
 engine::calibration calibration_of(const std::string& path);
 
+/// The engine profile of each device for the engine named `engine` (engine_profile_for), as the
+/// planner takes it; empty for "none" (the roofline alone). @throws config_error for an unknown
+/// engine (tried on `probe`), trace_error for an unreadable calibration file.
+std::function<engine::engine_profile(const any_device&)>
+engine_profiles(const std::string& engine, const std::string& calibration_path,
+                const any_device& probe);
+
 /// Adds `--calibration FILE` to `sub`, stored in `path`.
 void add_calibration_option(CLI::App* sub, std::string& path);
+
+/// `text` as a seed: decimal digits only, with a value in [0, 2^64 − 1].
+/// @throws CLI::ValidationError naming --seed and the text for anything else (a sign, a
+/// fraction, an exponent, a larger number, an empty string).
+unsigned long long parse_seed(const std::string& text);
+
+/// Adds `--seed N` to `sub`, stored in `seed` (its value is the default shown); a value that
+/// parse_seed refuses fails the command line's parse with its message.
+CLI::Option* add_seed_option(CLI::App* sub, unsigned long long& seed);
+
+/// Most devices a simulated deployment may hold (instances × devices per instance, all pools):
+/// ten times the largest clusters built, and a bound on the simulator's per-device state.
+inline constexpr long long max_devices = 1'000'000;
+
+/// Throws config_error naming `component` and `flag` unless 0 <= value <= max.
+inline void check_count(std::string_view component, std::string_view flag, long long value,
+                        long long max) {
+  check_non_negative(component, flag, value);
+  if (value > max)
+    throw config_error(component, flag, fmt::format("({}) must be at most {}", value, max));
+}
+
+/// One `--usd-per-hour DEVICE=USD` entry: the device's catalog name and the rate.
+/// @throws config_error (naming `area`) for an entry that is not DEVICE=USD with a positive
+/// number, in full, or that names no catalog device.
+std::pair<std::string, double> parse_rate(std::string_view area, const std::string& kv);
+
+/// $/device-hour of `device` and where it comes from: an entry of `overrides`
+/// (`--usd-per-hour DEVICE=USD`), else the first econ deployment preset of that device
+/// (DeepSeek's $2 H800 rental, an H200 cloud rate, a 910B purchase TCO, ...), else the device's
+/// typical purchase TCO. @throws config_error for a bad entry or an unknown device.
+std::pair<double, std::string> device_rate(std::string_view area,
+                                           const std::vector<std::string>& overrides,
+                                           const std::string& device);
 
 command add_devices(CLI::App& app);
 command add_models(CLI::App& app);
@@ -79,5 +122,9 @@ command add_serve(CLI::App& app);
 command add_price(CLI::App& app);
 command add_validate(CLI::App& app);
 command add_calibrate(CLI::App& app);
+command add_plan(CLI::App& app);
+
+/// Adds every subcommand above to `app`, in the order `infercost --help` lists them.
+std::vector<command> add_commands(CLI::App& app);
 
 } // namespace infercost::cli

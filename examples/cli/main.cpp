@@ -15,11 +15,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"infercost: what it costs to serve a large language model"};
   app.require_subcommand(1);
-  const std::vector<infercost::cli::command> commands{
-      infercost::cli::add_devices(app),  infercost::cli::add_models(app),
-      infercost::cli::add_step(app),     infercost::cli::add_serve(app),
-      infercost::cli::add_price(app),    infercost::cli::add_validate(app),
-      infercost::cli::add_calibrate(app)};
+  const std::vector<infercost::cli::command> commands = infercost::cli::add_commands(app);
   CLI11_PARSE(app, argc, argv);
   try {
     for (const auto& c : commands)

@@ -18,6 +18,7 @@
 #include <infercost/kvcache/replay.hpp>
 #include <infercost/kvcache/tiered_cache.hpp>
 #include <infercost/model/presets.hpp>
+#include <infercost/plan/planner.hpp>
 #include <infercost/serving/cluster.hpp>
 
 #include <fmt/core.h>
@@ -61,9 +62,11 @@ struct price_options {
   int prefill_devices = 16;
   long long pd_threshold = 4096;
   long long max_batched_tokens = 2048;
-  std::string precision = "fp8";
+  std::string precision; ///< empty: each device's serving precision (serving_precision)
   std::string kv_precision = "bf16";
   std::vector<std::string> levers{"moe", "sparse", "pd", "cache", "mtp"};
+  /// Flags that set the fixed layout: given without --as-given they would be ignored.
+  std::vector<CLI::Option*> as_given_only;
   bool no_moe = false;
   bool no_sparse = false;
   bool no_pd = false;
@@ -75,6 +78,13 @@ struct price_options {
   std::vector<std::string> usd_per_hour;
   double cny_per_usd = econ::article_cny_per_usd;
   double margin = 0.0;
+  bool as_given = false; ///< price the flags' fixed layout instead of the planned one
+  double slo_ttft_s = 2.0;
+  double slo_tpot_s = 0.05;
+  double quantile = 0.9;
+  std::string engine = "none";
+  std::string calibration;
+  int threads = 0;
   unsigned long long seed = 1;
   bool json = false;
   std::string csv;
@@ -96,7 +106,12 @@ struct run_result {
   std::string device; ///< catalog device, or "prefill→decode" for a heterogeneous deployment
   std::string model;  ///< model preset simulated
   std::string layout; ///< one-line layout description
-  double usd_per_hour = 0.0;
+  double usd_per_hour = 0.0; ///< per device-hour (blended over pools)
+  int devices = 0;           ///< devices of the deployment
+  /// Planned rows: whether the deployment meets the objectives; one that no deployment in its
+  /// space meets is priced at the nearest one found, and `miss` says by how much.
+  bool meets = true;
+  std::string miss;
   std::string rate_source;
   serving::report rep;
   econ::price_sheet sheet;
@@ -145,55 +160,6 @@ io::workload load_workload(const price_options& o) {
   return w;
 }
 
-/// $/device-hour of a device: an override `device=usd`, else the first econ deployment preset of
-/// that device (DeepSeek's $2 H800 rental, an H200 cloud rate, a 910B purchase TCO, ...), else
-/// the device's typical purchase TCO.
-/// One `--usd-per-hour DEVICE=USD` entry: the device's catalog name and the rate.
-/// @throws config_error for an entry that is not DEVICE=USD with a positive number, in full.
-std::pair<std::string, double> parse_rate(const std::string& kv) {
-  const auto eq = kv.find('=');
-  if (eq == std::string::npos)
-    throw config_error(area, "usd-per-hour", fmt::format("('{}') must be DEVICE=USD", kv));
-  const std::string number = kv.substr(eq + 1);
-  double v = 0.0;
-  std::size_t used = 0;
-  try {
-    v = std::stod(number, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != number.size())
-    throw config_error(area, "usd-per-hour",
-                       fmt::format("('{}') must be DEVICE=USD with USD a number", kv));
-  check_positive(area, "usd-per-hour", v);
-  // Aliases name the same catalog entry (ascend_910b is ascend_910b2).
-  try {
-    return {std::string(make_device(kv.substr(0, eq)).name()), v};
-  } catch (const config_error& e) {
-    throw config_error(area, "usd-per-hour", fmt::format("('{}'): {}", kv, e.what()));
-  }
-}
-
-/// $/device-hour of a device: an override `device=usd`, else the first econ deployment preset of
-/// that device (DeepSeek's $2 H800 rental, an H200 cloud rate, a 910B purchase TCO, ...), else
-/// the device's typical purchase TCO.
-std::pair<double, std::string> rate_of(const price_options& o, const std::string& device) {
-  const std::string canonical(make_device(device).name());
-  for (const std::string& kv : o.usd_per_hour)
-    if (const auto [name, v] = parse_rate(kv); name == canonical)
-      return {v, "--usd-per-hour"};
-  for (const std::string_view name : econ::deployment_names) {
-    const econ::deployment d = econ::find_deployment(name);
-    if (d.device == device)
-      return {d.usd_per_device_hour(), fmt::format("{}: {}", d.name, d.source)};
-  }
-  // No preset: the device's typical purchase (device/tco.hpp), as `infercost devices` shows it.
-  const double tdp = make_device(device).tdp_w();
-  return {tco::from_purchase(typical_purchase(device, tdp)).usd_per_device_hour(),
-          fmt::format("typical_purchase: {} (device/tco.hpp), TDP {} W, 4 years",
-                      price_of(device).source, tdp)};
-}
-
 /// The model a lever set serves: the dense model without MoE; with DSA, the model's
 /// DeepSeek-V3.2-Exp variant (the same weights plus the lightning indexer) for deepseek_v3.
 model::model_config model_of(const price_options& o, const lever_set& l) {
@@ -206,14 +172,15 @@ model::model_config model_of(const price_options& o, const lever_set& l) {
 
 /// A layout of `devices` devices: dense models tensor-parallel, MoE models DP attention + EP.
 engine::parallel_layout layout_of(const price_options& o, const model::model_config& m, int devices,
-                                  bool mtp) {
-  const precision p = parse_precision(o.precision);
+                                  bool mtp, const any_device& device) {
+  const precision p =
+      o.precision.empty() ? serving_precision(device) : parse_precision(o.precision);
   return {.devices = devices,
           .tp = m.is_moe() ? 1 : devices,
           .dp_attention = m.is_moe(),
           .ep = m.is_moe() ? devices : 1,
           .weight_prec = p,
-          .attention_prec = p == precision::fp8 ? precision::bf16 : p,
+          .attention_prec = engine::attention_precision_for(p),
           .kv_prec = parse_precision(o.kv_precision),
           .dispatch_prec = p,
           .combine_prec = precision::bf16,
@@ -226,7 +193,8 @@ struct planned {
   std::string layout;
 };
 
-planned plan(const price_options& o, const lever_set& l) {
+planned plan(const price_options& o, const lever_set& l, const any_device& device,
+             const any_device& decode_device) {
   const model::model_config m = model_of(o, l);
   const int per = m.is_moe() ? o.instance_devices : o.dense_tp;
   // The flag that set `per`, for messages: MoE instances take --instance-devices, dense ones
@@ -239,7 +207,7 @@ planned plan(const price_options& o, const lever_set& l) {
                        fmt::format("(mtp) needs a model with an MTP module; '{}' has none "
                                    "(use --no-mtp)",
                                    m.name));
-  const engine::parallel_layout lay = layout_of(o, m, per, l.mtp);
+  const engine::parallel_layout lay = layout_of(o, m, per, l.mtp, device);
   const std::string par =
       m.is_moe() ? fmt::format("DP attention + EP{}", per) : fmt::format("TP{}", per);
   serving::cluster_config c{
@@ -247,7 +215,7 @@ planned plan(const price_options& o, const lever_set& l) {
                     .layout = lay,
                     .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
       .decode = {.instances = 1,
-                 .layout = lay,
+                 .layout = layout_of(o, m, per, l.mtp, decode_device),
                  .scheduler = {.max_batched_tokens = o.max_batched_tokens}},
       .cache = {.enabled = l.cache, .hbm_fraction = o.cache_hbm_fraction},
       .speculative = {.gamma = l.mtp ? o.mtp_tokens : 0, .alpha = o.acceptance}};
@@ -263,7 +231,7 @@ planned plan(const price_options& o, const lever_set& l) {
                                      o.devices_total));
     c.mode = serving::serving_mode::pd;
     c.prefill.instances = p;
-    c.prefill.layout = layout_of(o, m, per, l.mtp);
+    c.prefill.layout = lay;
     c.decode.instances = d;
     layout =
         fmt::format("PD: {} prefill + {} decode instance(s) of {} devices, {}", p, d, per, par);
@@ -273,7 +241,11 @@ planned plan(const price_options& o, const lever_set& l) {
     layout =
         fmt::format("colocated: {} instance(s) of {} devices, {}", c.colocated.instances, per, par);
   }
-  layout += fmt::format(", {} weights", o.precision);
+  const precision wp = lay.weight_prec;
+  const precision dp = c.decode.layout.weight_prec;
+  layout += wp == dp || !l.pd
+                ? fmt::format(", {} weights", to_string(wp))
+                : fmt::format(", {} prefill / {} decode weights", to_string(wp), to_string(dp));
   if (l.sparse)
     layout += m.index_topk > 0 ? fmt::format(", DSA top-{}", m.index_topk) : ", DSA top-2048";
   if (l.cache)
@@ -317,24 +289,25 @@ std::vector<econ::pool_time> pool_times(const serving::report& r, double prefill
 /// decode pool on `decode_device` (the same device when empty), simulated and priced.
 run_result run_config(const price_options& o, const lever_set& l, const std::string& device,
                       const std::string& decode_device, const io::workload& w, std::string step) {
-  const planned p = plan(o, l);
+  const any_device d = device_of(device, o.devices_per_node);
+  const any_device dd =
+      device_of(decode_device.empty() ? device : decode_device, o.devices_per_node);
+  const planned p = plan(o, l, d, dd);
   const bool hetero = !decode_device.empty() && decode_device != device;
   run_result r;
   r.step = std::move(step);
   r.device = hetero ? fmt::format("{}→{}", device, decode_device) : device;
   r.model = p.model.name;
   r.layout = p.layout;
-  std::tie(r.usd_per_hour, r.rate_source) = rate_of(o, device);
+  std::tie(r.usd_per_hour, r.rate_source) = device_rate(area, o.usd_per_hour, device);
   double decode_rate = r.usd_per_hour;
   if (hetero) {
     std::string decode_source;
-    std::tie(decode_rate, decode_source) = rate_of(o, decode_device);
+    std::tie(decode_rate, decode_source) = device_rate(area, o.usd_per_hour, decode_device);
     r.rate_source =
         fmt::format("prefill {} ${:.2f}/h: {}; decode {} ${:.2f}/h: {}", device, r.usd_per_hour,
                     r.rate_source, decode_device, decode_rate, decode_source);
   }
-  const any_device d = device_of(device, o.devices_per_node);
-  const any_device dd = device_of(hetero ? decode_device : device, o.devices_per_node);
   if (l.sparse) {
     const attention::topk_config a = p.model.index_topk > 0
                                          ? attention::topk_config::from_model(p.model)
@@ -363,7 +336,121 @@ run_result run_config(const price_options& o, const lever_set& l, const std::str
   r.usd_per_mtok_all =
       busy_usd / static_cast<double>(u.output_tokens + u.input_hit_tokens + u.input_miss_tokens) *
       units::mega;
+  r.devices = o.devices_total;
   return r;
+}
+
+/// The planner's search space for lever set `l` over `devices`: colocated deployments always,
+/// PD ones with the pd lever, MTP depths 0 and --mtp-tokens with the mtp lever, a prefix cache
+/// or not with the cache lever; each device at its serving precision (or --precision).
+plan::search_space space_for(const price_options& o, const lever_set& l,
+                             const std::vector<std::string>& devices) {
+  plan::search_space s;
+  for (const std::string& name : devices) {
+    const any_device d = device_of(name, o.devices_per_node);
+    const auto [usd, source] = device_rate(area, o.usd_per_hour, name);
+    s.devices.push_back(
+        {.device = d,
+         .usd_per_device_hour = usd,
+         .rate_source = source,
+         .weights = o.precision.empty() ? serving_precision(d) : parse_precision(o.precision)});
+  }
+  s.colocated = true;
+  s.pd = l.pd;
+  s.max_batched_tokens = {o.max_batched_tokens};
+  s.mtp_tokens = l.mtp ? std::vector<int>{0, o.mtp_tokens} : std::vector<int>{0};
+  s.mtp_acceptance = o.acceptance;
+  s.prefix_cache = l.cache ? std::vector<bool>{false, true} : std::vector<bool>{false};
+  s.cache_hbm_fraction = o.cache_hbm_fraction;
+  s.kv_precision = parse_precision(o.kv_precision);
+  s.threads = o.threads;
+  s.seed = o.seed;
+  s.engine_profile = engine_profiles(o.engine, o.calibration, s.devices.front().device);
+  return s;
+}
+
+/// The cheapest deployment of lever set `l` over `devices` meeting the objectives, simulated and
+/// priced at its operating point (all device time, idle included). `prefill_on`/`decode_on`
+/// (indices into `devices`) pin a PD deployment's pools.
+template <class Attention>
+run_result planned_run(const price_options& o, const lever_set& l, plan::search_space s,
+                       const model::model_config& m, const typename Attention::config& a,
+                       const io::workload& w, std::string step) {
+  const plan::objectives goals{
+      .ttft_s = o.slo_ttft_s, .tpot_s = o.slo_tpot_s, .quantile = o.quantile};
+  const plan::basic_planner<Attention> planner(m, s, goals, w, a);
+  const plan::result found = planner.search();
+  std::string names;
+  for (const plan::device_offer& d : s.devices)
+    names += (names.empty() ? "" : ",") + std::string(d.device.name());
+  if (!found.best && !found.closest)
+    throw config_error(
+        area, "slo-ttft-s",
+        fmt::format("({} s, with TPOT {} ms at p{:.0f}): no deployment of {} on {} completes the "
+                    "workload ({} candidates, {} simulated); relax them or use --as-given",
+                    o.slo_ttft_s, 1e3 * o.slo_tpot_s, 100 * o.quantile, m.name, names,
+                    found.candidates, found.simulated_candidates));
+  const plan::evaluation& chosen = found.best ? *found.best : *found.closest;
+  const plan::deployment& d = chosen.d;
+  run_result r;
+  if (!found.best) {
+    r.meets = false;
+    r.miss = fmt::format("no deployment of {} on {} meets the objectives; the nearest reaches "
+                         "TTFT p{:.0f} {:.2f} s and TPOT {:.1f} ms",
+                         m.name, names, 100 * o.quantile, chosen.ttft_s, 1e3 * chosen.tpot_s);
+  }
+  r.step = std::move(step);
+  const std::string_view entry = s.devices[d.entry.device].device.name();
+  const std::string_view decode =
+      s.devices[d.pd() ? d.decode.device : d.entry.device].device.name();
+  r.device = entry == decode ? std::string(entry) : fmt::format("{}→{}", entry, decode);
+  r.model = m.name;
+  r.layout = plan::describe(s, d);
+  r.devices = d.devices();
+  r.rate_source = s.devices[d.entry.device].rate_source;
+  if (entry != decode)
+    r.rate_source += "; " + s.devices[d.decode.device].rate_source;
+  r.rep = planner.simulate(d);
+  r.sheet = plan::operating_point_sheet(s, d, r.rep, o.margin);
+  r.usd_per_hour = chosen.usd_per_hour / d.devices();
+  const serving::usage& u = r.rep.use;
+  const double usd = r.sheet.total_cost_usd() / (1.0 - o.margin);
+  r.usd_per_mtok_out = usd / static_cast<double>(u.output_tokens) * units::mega;
+  r.usd_per_mtok_all =
+      usd / static_cast<double>(u.output_tokens + u.input_hit_tokens + u.input_miss_tokens) *
+      units::mega;
+  (void)l;
+  return r;
+}
+
+/// planned_run for lever set `l` on `devices`, with the model and attention the levers choose.
+run_result planned_config(const price_options& o, const lever_set& l,
+                          const std::vector<std::string>& devices, const io::workload& w,
+                          std::string step, std::optional<std::size_t> prefill_on = std::nullopt,
+                          std::optional<std::size_t> decode_on = std::nullopt) {
+  const model::model_config m = model_of(o, l);
+  if (l.mtp && m.mtp_layers <= 0)
+    throw config_error(area, "levers",
+                       fmt::format("(mtp) needs a model with an MTP module; '{}' has none "
+                                   "(use --no-mtp)",
+                                   m.name));
+  plan::search_space s = space_for(o, l, devices);
+  if (prefill_on || decode_on) {
+    s.colocated = false;
+    s.prefill_on = prefill_on;
+    s.decode_on = decode_on;
+  }
+  if (l.sparse) {
+    const attention::topk_config a =
+        m.index_topk > 0 ? attention::topk_config::from_model(m) : attention::topk_config{};
+    return planned_run<attention::topk_sparse>(o, l, std::move(s), m, a, w, std::move(step));
+  }
+  return planned_run<attention::full>(o, l, std::move(s), m, {}, w, std::move(step));
+}
+
+/// The quantile of `s` the objectives use (--quantile).
+double objective_at(const price_options& o, const stats::summary& s) {
+  return o.quantile == 0.5 ? s.p50 : o.quantile == 0.99 ? s.p99 : s.p90;
 }
 
 std::string opt(const std::optional<double>& v, int width, int prec = 3) {
@@ -431,8 +518,7 @@ void plot(const price_options& o, const std::vector<step_result>& steps, const r
   for (const hit_point& h : hits)
     hr += fmt::format("{} {}\n", h.capacity_gb, 100.0 * h.hit_rate);
   write_plot_file(area, dir / "hit_rate.dat", hr);
-  const std::string title =
-      fmt::format("{} on {} x {}", final.model, o.devices_total, final.device);
+  const std::string title = fmt::format("{} on {} x {}", final.model, final.devices, final.device);
   std::string gp = "set terminal pngcairo size 900,540 noenhanced\n";
   gp += "set output 'waterfall.png'\nset title '$ per million output tokens (busy device time), "
         "each lever simulated'\nset style fill solid 0.7\nset boxwidth 0.6\nset logscale y\n"
@@ -467,7 +553,10 @@ nlohmann::json to_json(const run_result& r) {
           {"device", r.device},
           {"model", r.model},
           {"layout", r.layout},
+          {"meets_objectives", r.meets},
           {"usd_per_device_hour", r.usd_per_hour},
+          {"devices_total", r.devices},
+          {"usd_per_hour", r.usd_per_hour * r.devices},
           {"rate_source", r.rate_source},
           {"usd_per_mtok_input_hit", j(p.input_hit)},
           {"usd_per_mtok_input_miss", j(p.input_miss)},
@@ -482,10 +571,19 @@ nlohmann::json to_json(const run_result& r) {
           {"completed", r.rep.completed},
           {"rejected", r.rep.rejected},
           {"ttft_p50_s", r.rep.latency.ttft_s.p50},
-          {"tpot_p50_s", r.rep.latency.tpot_s.p50}};
+          {"tpot_p50_s", r.rep.latency.tpot_s.p50},
+          {"ttft_p90_s", r.rep.latency.ttft_s.p90},
+          {"tpot_p90_s", r.rep.latency.tpot_s.p90}};
 }
 
 int run_price(const price_options& o) {
+  if (!o.as_given)
+    for (const CLI::Option* f : o.as_given_only)
+      if (f->count() > 0)
+        throw config_error(area, f->get_name().substr(2),
+                           fmt::format("({}) sets the fixed layout of --as-given; planned rows "
+                                       "choose their own (see infercost plan)",
+                                       f->as<std::string>()));
   std::optional<std::ofstream> csv_file;
   if (!o.csv.empty())
     csv_file = open_output(area, "csv", o.csv);
@@ -501,7 +599,7 @@ int run_price(const price_options& o) {
   (void)make_device(o.waterfall_device);
   // Every --usd-per-hour entry must name a device that is priced: a rate for another is a typo.
   for (const std::string& kv : o.usd_per_hour) {
-    const std::string name = parse_rate(kv).first;
+    const std::string name = parse_rate(area, kv).first;
     bool priced = false;
     for (const std::string& d : o.devices)
       priced = priced || make_device(d).name() == name;
@@ -524,18 +622,41 @@ int run_price(const price_options& o) {
   }
   const io::workload w = load_workload(o);
 
+  // A configuration: the flags' fixed layout (--as-given), or the cheapest deployment meeting the
+  // objectives (planned; the same lever set on the same devices is planned once).
+  std::map<std::string, run_result> planned_runs;
+  const auto run = [&](const lever_set& l, const std::vector<std::string>& devices,
+                       std::string name, std::optional<std::size_t> prefill_on = std::nullopt,
+                       std::optional<std::size_t> decode_on = std::nullopt) {
+    if (o.as_given) {
+      const std::string& first = devices.at(prefill_on.value_or(0));
+      const std::string& second = devices.at(decode_on.value_or(prefill_on.value_or(0)));
+      return run_config(o, l, first, second, w, std::move(name));
+    }
+    const std::string key =
+        fmt::format("{}{}{}{}{} {} {} {}", l.moe, l.sparse, l.pd, l.cache, l.mtp,
+                    fmt::join(devices, ","), prefill_on.value_or(99), decode_on.value_or(99));
+    auto it = planned_runs.find(key);
+    if (it == planned_runs.end())
+      it = planned_runs.emplace(key, planned_config(o, l, devices, w, name, prefill_on, decode_on))
+               .first;
+    run_result r = it->second;
+    r.step = std::move(name);
+    return r;
+  };
+
   // 1. The full lever set on every device.
   std::vector<run_result> per_device;
   for (const std::string& d : o.devices)
-    per_device.push_back(run_config(o, all, d, d, w, d));
+    per_device.push_back(run(all, {d}, d));
   if (!o.prefill_device.empty())
-    per_device.push_back(run_config(o, all, o.prefill_device, o.decode_device, w,
-                                    fmt::format("{}→{}", o.prefill_device, o.decode_device)));
+    per_device.push_back(run(all, {o.prefill_device, o.decode_device},
+                             fmt::format("{}→{}", o.prefill_device, o.decode_device), 0, 1));
 
   // 2. The waterfall on one device, each step adding one lever.
   std::vector<step_result> steps;
   const auto add = [&](const lever_set& l, std::string name) {
-    step_result s{run_config(o, l, o.waterfall_device, o.waterfall_device, w, std::move(name))};
+    step_result s{run(l, {o.waterfall_device}, std::move(name))};
     if (!steps.empty())
       s.factor = steps.back().run.usd_per_mtok_out / s.run.usd_per_mtok_out;
     steps.push_back(std::move(s));
@@ -560,12 +681,15 @@ int run_price(const price_options& o) {
     l.mtp = true;
     add(l, "+ MTP speculation");
   }
+  // Device choice: as given, the cheapest device's row; planned, one plan over every device
+  // (PD pools may then take different ones).
   const auto cheapest = std::min_element(per_device.begin(), per_device.end(),
                                          [](const run_result& a, const run_result& b) {
                                            return a.usd_per_mtok_out < b.usd_per_mtok_out;
                                          });
   {
-    step_result s{*cheapest};
+    step_result s{o.as_given || o.devices.size() == 1 ? *cheapest
+                                                      : run(all, o.devices, "+ device choice")};
     s.run.step = "+ device choice";
     s.factor = steps.back().run.usd_per_mtok_out / s.run.usd_per_mtok_out;
     steps.push_back(std::move(s));
@@ -593,17 +717,26 @@ int run_price(const price_options& o) {
   std::vector<hit_point> hits;
   if (!o.plot_dir.empty()) {
     hits = hit_rate_curve(o, model_of(o, all));
-    plot(o, steps, *cheapest, hits);
+    plot(o, steps, steps.back().run, hits);
   }
 
+  const int q = static_cast<int>(100 * o.quantile + 0.5);
+  const std::string operating_point =
+      o.as_given
+          ? fmt::format("as given: the flags' fixed layout on {} devices; all busy device time "
+                        "(prefill, cache load, decode; idle excluded) per million output tokens",
+                        o.devices_total)
+          : fmt::format("planned: for each row, the cheapest deployment (infercost plan) meeting "
+                        "TTFT p{} <= {} s and TPOT p{} <= {} ms on this workload; all its device "
+                        "time (idle included) per million output tokens",
+                        q, o.slo_ttft_s, q, 1e3 * o.slo_tpot_s);
   if (o.json) {
     nlohmann::json j;
-    j["workload"] = {{"name", w.name},
-                     {"requests", w.size()},
-                     {"input_tokens", w.input_tokens()},
-                     {"devices_total", o.devices_total}};
-    j["metric"] = "usd_per_mtok_output_all_busy: USD of all busy device-seconds (prefill, cache "
-                  "load, decode; idle excluded) per million output tokens";
+    j["workload"] = {{"name", w.name}, {"requests", w.size()}, {"input_tokens", w.input_tokens()}};
+    j["operating_point"] = o.as_given ? "as_given" : "planned";
+    j["objectives"] = {
+        {"quantile", o.quantile}, {"ttft_s", o.slo_ttft_s}, {"tpot_s", o.slo_tpot_s}};
+    j["metric"] = "usd_per_mtok_output_all_busy: " + operating_point;
     for (const run_result& r : per_device)
       j["devices"].push_back(to_json(r));
     for (const econ::api_price& a : econ::api_price_table) {
@@ -624,53 +757,68 @@ int run_price(const price_options& o) {
   }
 
   const run_result& f0 = per_device.front();
-  fmt::print("infercost price: {} ({}), {} requests, {:.1f}M prompt / {:.2f}M output tokens, "
-             "{} devices per configuration\n\n",
+  fmt::print("infercost price: {} ({}), {} requests, {:.1f}M prompt / {:.2f}M output tokens\n",
              w.name.substr(w.name.find_last_of('/') + 1), o.format, w.size(),
              static_cast<double>(w.input_tokens()) / 1e6,
-             static_cast<double>(f0.rep.use.output_tokens) / 1e6, o.devices_total);
+             static_cast<double>(f0.rep.use.output_tokens) / 1e6);
+  fmt::print("operating point {}\n\n", operating_point);
   fmt::print("1. $ per million tokens at cost{}: {} with every lever{}\n",
              o.margin > 0 ? fmt::format(" + {:.0f}% margin", 100 * o.margin) : "", f0.model,
              all.sparse && all.moe ? " (DeepSeek-V3 + DeepSeek-V3.2-Exp's DSA sparse attention)"
                                    : "");
-  fmt::print("   layout: {}\n", f0.layout);
   fmt::print("   device time of prefill → input miss, of cache loads → input hit, of decode → "
-             "output; 'out busy' charges all busy time to output tokens (see 2.)\n");
-  fmt::print("   {:<16} {:>6} {:>9} {:>9} {:>8} {:>9} {:>8} {:>8}  {}\n", "device", "$/h", "in hit",
-             "in miss", "output", "out busy", "TTFT p50", "TPOT p50", "$/device-hour source");
+             "output; 'out all' charges all of it to output tokens (see 2.)\n");
+  fmt::print("   {:<16} {:>7} {:>6} {:>9} {:>9} {:>8} {:>9} {:>8} {:>8}  {}\n", "device", "devices",
+             "$/dev-h", "in hit", "in miss", "output", "out all", fmt::format("TTFT p{}", q),
+             fmt::format("TPOT p{}", q), "deployment");
   for (const run_result& r : per_device) {
     const econ::token_prices p = r.sheet.usd_per_mtok();
-    fmt::print("   {:<16} {:>6.2f} {} {} {} {:>9.3f} {:>7.2f}s {:>6.1f}ms  {}\n", r.device,
-               r.usd_per_hour, opt(p.input_hit, 9, 4), opt(p.input_miss, 9, 4), opt(p.output, 8, 3),
-               r.usd_per_mtok_out, r.rep.latency.ttft_s.p50, 1e3 * r.rep.latency.tpot_s.p50,
-               r.rate_source);
+    fmt::print("   {:<16} {:>7} {:>6.2f} {} {} {} {:>9.3f} {:>7.2f}s {:>6.1f}ms  {}\n",
+               r.device + (r.meets ? "" : "*"), r.devices, r.usd_per_hour, opt(p.input_hit, 9, 4),
+               opt(p.input_miss, 9, 4), opt(p.output, 8, 3), r.usd_per_mtok_out,
+               objective_at(o, r.rep.latency.ttft_s), 1e3 * objective_at(o, r.rep.latency.tpot_s),
+               r.layout);
   }
   fmt::print("   public API prices (article's table, ¥{}/$):\n", o.cny_per_usd);
   for (const econ::api_price& a : econ::api_price_table) {
     const econ::token_prices p = a.usd_per_mtok(o.cny_per_usd);
-    fmt::print("   {:<16} {:>6} {:>9.4f} {:>9.4f} {:>8.3f} {:>9} {:>8} {:>8}  {}{}\n", a.name, "",
-               *p.input_hit, *p.input_miss, *p.output, "", "", "", a.source,
+    fmt::print("   {:<16} {:>7} {:>6} {:>9.4f} {:>9.4f} {:>8.3f} {:>9} {:>8} {:>8}  {}{}\n", a.name,
+               "", "", *p.input_hit, *p.input_miss, *p.output, "", "", "", a.source,
                a.lists_cache_hit_price ? "" : " (hit = miss)");
   }
-  fmt::print("\n2. Waterfall on {} x {}: $ per million output tokens with all busy device time "
-             "charged\n",
-             o.devices_total, o.waterfall_device);
-  fmt::print("   (prefill + cache load + decode device-seconds × $/h ÷ output tokens: each "
-             "request's input is amortised over its output; idle time excluded)\n");
-  fmt::print("   {:<22} {:>10} {:>7} {:>10} {:>8} {:>8}  {}\n", "step", "$/M out", "factor",
-             "$/M all", "TTFT p50", "TPOT p50", "layout");
+  fmt::print("   $/device-hour sources:\n");
+  for (const run_result& r : per_device)
+    fmt::print("   {:<16} {}\n", r.device, r.rate_source);
+  fmt::print("\n2. Waterfall on {}: $ per million output tokens, all device time charged{}\n",
+             o.waterfall_device,
+             o.as_given ? fmt::format(" (busy only, {} devices)", o.devices_total)
+                        : ", each step planned at its own optimum");
+  fmt::print("   (each request's input is amortised over its output)\n");
+  fmt::print("   {:<22} {:>10} {:>7} {:>10} {:>7} {:>8} {:>8}  {}\n", "step", "$/M out", "factor",
+             "$/M all", "devices", fmt::format("TTFT p{}", q), fmt::format("TPOT p{}", q),
+             "deployment");
   for (const step_result& s : steps)
-    fmt::print("   {:<22} {:>10.3f} {:>6.2f}x {:>10.4f} {:>7.2f}s {:>6.1f}ms  {} on {}, {}\n",
-               s.run.step, s.run.usd_per_mtok_out, s.factor, s.run.usd_per_mtok_all,
-               s.run.rep.latency.ttft_s.p50, 1e3 * s.run.rep.latency.tpot_s.p50, s.run.model,
-               s.run.device, s.run.layout);
+    fmt::print("   {:<22} {:>10.3f} {:>6.2f}x {:>10.4f} {:>7} {:>7.2f}s {:>6.1f}ms  {}: {}\n",
+               s.run.step + (s.run.meets ? "" : "*"), s.run.usd_per_mtok_out, s.factor,
+               s.run.usd_per_mtok_all, s.run.devices, objective_at(o, s.run.rep.latency.ttft_s),
+               1e3 * objective_at(o, s.run.rep.latency.tpot_s), s.run.model, s.run.layout);
   fmt::print("   total: {:.1f}x ({:.3f} → {:.3f} $/M output tokens); '$/M all' divides the same "
              "cost by prompt + output tokens\n",
              steps.front().run.usd_per_mtok_out / steps.back().run.usd_per_mtok_out,
              steps.front().run.usd_per_mtok_out, steps.back().run.usd_per_mtok_out);
-  fmt::print("   busy time counts a step whatever its batch: where a pool runs below saturation "
-             "(TTFT p50 well under a second),\n   a lever that shortens steps buys latency more "
-             "than cost; --time-scale N replays the trace N times faster\n");
+  std::vector<std::string> missed;
+  for (const run_result& r : per_device)
+    if (!r.meets)
+      missed.push_back(fmt::format("{}: {}", r.device, r.miss));
+  for (const step_result& s : steps)
+    if (!s.run.meets)
+      missed.push_back(fmt::format("{}: {}", s.run.step, s.run.miss));
+  for (const std::string& m : missed)
+    fmt::print("   * {}\n", m);
+  if (o.as_given)
+    fmt::print("   busy time counts a step whatever its batch: where a pool runs below "
+               "saturation, a lever that shortens steps\n   buys latency more than cost; "
+               "without --as-given every step is planned for the objectives\n");
   return 0;
 }
 
@@ -705,29 +853,35 @@ command add_price(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--time-scale", o->time_scale, "Replay at this many times the trace's rate")
       ->capture_default_str();
-  sub->add_option("--devices-total", o->devices_total, "Devices of every configuration")
-      ->capture_default_str();
+  o->as_given_only.push_back(
+      sub->add_option("--devices-total", o->devices_total, "Devices of every configuration")
+          ->capture_default_str());
   sub->add_option("--devices-per-node", o->devices_per_node,
                   "Devices per scale-up domain (0: the device's own)")
       ->capture_default_str();
-  sub->add_option("--instance-devices", o->instance_devices,
-                  "Devices per MoE instance (DP attention + EP over all of them)")
-      ->capture_default_str();
-  sub->add_option("--dense-tp", o->dense_tp, "Tensor-parallel devices per dense instance")
-      ->capture_default_str();
-  sub->add_option("--prefill-devices", o->prefill_devices,
-                  "PD: devices of the prefill pool (the rest decode)")
-      ->capture_default_str();
-  sub->add_option("--pd-threshold", o->pd_threshold,
-                  "PD: prompts longer than this go to the prefill pool, shorter ones are prefilled "
-                  "on a decode "
-                  "instance (the article's rule, 4096; 0: all)")
-      ->capture_default_str();
+  o->as_given_only.push_back(
+      sub->add_option("--instance-devices", o->instance_devices,
+                      "Devices per MoE instance (DP attention + EP over all of them)")
+          ->capture_default_str());
+  o->as_given_only.push_back(
+      sub->add_option("--dense-tp", o->dense_tp, "Tensor-parallel devices per dense instance")
+          ->capture_default_str());
+  o->as_given_only.push_back(sub->add_option("--prefill-devices", o->prefill_devices,
+                                             "PD: devices of the prefill pool (the rest decode)")
+                                 ->capture_default_str());
+  o->as_given_only.push_back(
+      sub->add_option(
+             "--pd-threshold", o->pd_threshold,
+             "PD: prompts longer than this go to the prefill pool, shorter ones are prefilled "
+             "on a decode "
+             "instance (the article's rule, 4096; 0: all)")
+          ->capture_default_str());
   sub->add_option("--max-batched-tokens", o->max_batched_tokens,
                   "Step token budget per attention group")
       ->capture_default_str();
-  sub->add_option("--precision", o->precision, "Weight precision: bf16, fp8, int8, fp4")
-      ->capture_default_str();
+  sub->add_option("--precision", o->precision,
+                  "Weight precision: bf16, fp8, int8, fp4 (default: the one each device serves: "
+                  "FP8 on parts with FP8 units, INT8 W8A8 on Ascend)");
   sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
   sub->add_option("--levers", o->levers,
                   "Levers to use: moe, sparse (DeepSeek-V3.2 DSA), pd, cache, mtp (or none); "
@@ -753,7 +907,24 @@ command add_price(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--margin", o->margin, "Gross margin added to the simulated prices, in [0, 1)")
       ->capture_default_str();
-  sub->add_option("--seed", o->seed, "Seed of every random choice")->capture_default_str();
+  sub->add_flag("--as-given", o->as_given,
+                "Price the fixed layout the flags give (--devices-total, --instance-devices, "
+                "--prefill-devices, ...), busy device time only, instead of planning each row "
+                "for the objectives");
+  sub->add_option("--slo-ttft-s", o->slo_ttft_s, "Planned rows: TTFT objective at --quantile")
+      ->capture_default_str();
+  sub->add_option("--slo-tpot-s", o->slo_tpot_s, "Planned rows: TPOT objective at --quantile")
+      ->capture_default_str();
+  sub->add_option("--quantile", o->quantile, "Quantile of the objectives: 0.5, 0.9 or 0.99")
+      ->capture_default_str();
+  sub->add_option("--engine", o->engine,
+                  "Planned rows: the serving engine's per-step costs: none (the roofline), "
+                  "trtllm, vllm, sglang")
+      ->capture_default_str();
+  add_calibration_option(sub, o->calibration);
+  sub->add_option("--threads", o->threads, "Planned rows: simulation threads (0: the machine's)")
+      ->capture_default_str();
+  add_seed_option(sub, o->seed);
   sub->add_flag("--json", o->json, "Print everything as JSON");
   sub->add_option("--csv", o->csv, "Write the per-device prices and the waterfall to this CSV");
   sub->add_option("--plot", o->plot_dir,

@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -64,7 +65,7 @@ struct serve_options {
   int ep = 0;
   bool dp_attention = false;
   int micro_batches = 1;
-  std::string precision = "fp8";
+  std::string precision; ///< empty: the device's serving precision (serving_precision)
   std::string kv_precision = "bf16";
   std::string engine = "none"; ///< engine profile: none, trtllm, vllm, sglang
   std::string calibration;     ///< --calibration FILE (empty: the shipped fit)
@@ -135,6 +136,10 @@ io::workload load_workload(const serve_options& o) {
                        fmt::format("({}) applies to synthetic workloads and closed loops: "
                                    "--max-requests keeps the first N requests of a trace",
                                    o.requests));
+  check_non_negative(c, "max-requests", o.max_requests); // 0: all
+  // Traces are streamed: only the requests kept are read and held.
+  const std::size_t limit = o.max_requests > 0 ? static_cast<std::size_t>(o.max_requests)
+                                               : std::numeric_limits<std::size_t>::max();
   io::workload w;
   if (format == "synthetic") {
     check_positive(c, "requests", o.requests);
@@ -148,17 +153,16 @@ io::workload load_workload(const serve_options& o) {
       throw config_error("cli::serve", "trace",
                          fmt::format("(none) is needed with --format {}", o.format));
     if (format == "mooncake")
-      w = io::read_mooncake_workload(o.trace);
+      w = io::read_mooncake_workload(o.trace, limit);
     else if (format == "azure")
-      w = io::read_azure_workload(o.trace);
+      w = io::read_azure_workload(o.trace, limit);
     else if (format == "lengths")
-      w = io::read_lengths_workload(o.trace, arrivals, o.seed);
+      w = io::read_lengths_workload(o.trace, arrivals, o.seed, limit);
     else
       throw config_error(
           "cli::serve", "format",
           fmt::format("('{}') must be mooncake, azure, lengths or synthetic", format));
   }
-  check_non_negative("cli::serve", "max-requests", o.max_requests); // 0: all
   if (o.max_requests > 0)
     w = io::take(std::move(w), static_cast<std::size_t>(o.max_requests));
   if (o.time_scale != 1.0)
@@ -166,10 +170,42 @@ io::workload load_workload(const serve_options& o) {
   return w;
 }
 
+/// Closed-loop clients at most: as many as devices (max_devices).
+constexpr long long max_clients = max_devices;
+
+/// @throws config_error naming the flag when an instance or client count is negative or too
+/// large, or when the deployment holds more than max_devices devices.
+void check_sizes(const serve_options& o) {
+  constexpr std::string_view c = "cli::serve";
+  check_count(c, "devices-per-instance", o.devices_per_instance, max_devices);
+  check_count(c, "concurrency", o.concurrency, max_clients);
+  auto total = [&](std::string_view flag, long long instances) {
+    check_count(c, flag, instances, max_devices);
+    return instances * o.devices_per_instance; // both <= 1e6: no overflow
+  };
+  if (o.mode == "pd") {
+    const long long prefill = total("prefill-instances", o.prefill_instances);
+    const long long devices = prefill + total("decode-instances", o.decode_instances);
+    if (devices > max_devices)
+      throw config_error(c, "prefill-instances",
+                         fmt::format("({}) + decode-instances ({}), each of "
+                                     "devices-per-instance ({}) devices, = {} devices must be at "
+                                     "most {}",
+                                     o.prefill_instances, o.decode_instances,
+                                     o.devices_per_instance, devices, max_devices));
+  } else if (const long long devices = total("instances", o.instances); devices > max_devices) {
+    throw config_error(c, "instances",
+                       fmt::format("({}) × devices-per-instance ({}) = {} devices must be at "
+                                   "most {}",
+                                   o.instances, o.devices_per_instance, devices, max_devices));
+  }
+}
+
 /// The layout of an instance on the device named `device` (its engine profile is that device's).
 engine::parallel_layout layout_of(const serve_options& o, const model::model_config& m,
                                   const std::string& device) {
-  const precision p = parse_precision(o.precision);
+  const precision p =
+      o.precision.empty() ? serving_precision(make_device(device)) : parse_precision(o.precision);
   const int k = o.devices_per_instance;
   // 0 picks the default; a negative degree is an error, never the default.
   check_non_negative("cli::serve", "tp", o.tp);
@@ -180,7 +216,7 @@ engine::parallel_layout layout_of(const serve_options& o, const model::model_con
           .ep = o.ep > 0 ? o.ep : (m.is_moe() ? k : 1),
           .micro_batches = o.micro_batches,
           .weight_prec = p,
-          .attention_prec = p == precision::fp8 ? precision::bf16 : p,
+          .attention_prec = engine::attention_precision_for(p),
           .kv_prec = parse_precision(o.kv_precision),
           .dispatch_prec = p,
           .combine_prec = precision::bf16,
@@ -263,7 +299,13 @@ serving::progress_callback progress_bar() {
   };
 }
 
+/// One latency row; "n/a" when no request had the value (JSON writes null).
 void print_summary(const stats::summary& s, const char* name, double scale, const char* unit) {
+  if (s.count == 0) {
+    fmt::print("  {:<10} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n", name, "n/a", "n/a", "n/a", "n/a",
+               "n/a", unit);
+    return;
+  }
   fmt::print("  {:<10} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f}  {}\n", name, s.mean * scale,
              s.p50 * scale, s.p90 * scale, s.p99 * scale, s.max * scale, unit);
 }
@@ -354,6 +396,7 @@ void print_report(const serving::report& r, const serve_options& o) {
 }
 
 int run_serve(const serve_options& o) {
+  check_sizes(o);
   const model::model_config m = model_of(o.model);
   const any_device prefill =
       device_of(o.prefill_device.empty() ? o.device : o.prefill_device, o.devices_per_node);
@@ -376,6 +419,11 @@ int run_serve(const serve_options& o) {
                                  : cluster.run(w, o.seed, bar ? progress_bar() : nullptr);
   if (csv)
     *csv << serving::requests_csv(r);
+  if (r.completed == 0)
+    fmt::print(stderr,
+               "infercost: warning: no request completed ({} of {} rejected): latency statistics "
+               "are n/a (null in JSON) and goodput is 0\n",
+               r.rejected, r.arrived);
   if (o.json) {
     std::cout << serving::to_json(r, o.requests_json) << '\n';
     return 0;
@@ -457,8 +505,9 @@ command add_serve(CLI::App& app) {
   sub->add_flag("--dp-attention", o->dp_attention, "Data-parallel attention groups");
   sub->add_option("--micro-batches", o->micro_batches, "Micro-batches overlapping communication")
       ->capture_default_str();
-  sub->add_option("--precision", o->precision, "Weight precision: bf16, fp8, int8, fp4")
-      ->capture_default_str();
+  sub->add_option("--precision", o->precision,
+                  "Weight precision: bf16, fp8, int8 (W8A8), int4 (W4A8), fp4 (default: the one "
+                  "the device serves: FP8 on parts with FP8 units, INT8 on Ascend)");
   sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
   add_calibration_option(sub, o->calibration);
   sub->add_option("--engine", o->engine,
@@ -508,7 +557,7 @@ command add_serve(CLI::App& app) {
   sub->add_option("--slo-tpot-s", o->slo_tpot_s,
                   "TPOT objective(s) in seconds; the first is the report's")
       ->capture_default_str();
-  sub->add_option("--seed", o->seed, "Seed of every random choice")->capture_default_str();
+  add_seed_option(sub, o->seed);
   sub->add_flag("--json", o->json, "Print the report as JSON");
   sub->add_flag("--json-requests", o->requests_json, "Include per-request records in the JSON");
   sub->add_option("--csv", o->csv, "Write per-request records to this CSV file");

@@ -23,7 +23,7 @@ struct step_options {
   std::string device = "h800_sxm";
   std::string phase = "decode";
   std::string attention = "full";
-  std::string precision = "fp8";
+  std::string precision; ///< empty: the device's serving precision (serving_precision)
   std::string kv_precision = "bf16";
   int devices = 128;
   int devices_per_node = 0; ///< 0: the device's own
@@ -69,11 +69,13 @@ nlohmann::json breakdown_json(const engine::step_breakdown& r) {
 
 template <class Device, class Policy> int run_step(const step_options& o, const Device& device) {
   const model::model_config m = model_of(o.model);
-  const precision p = parse_precision(o.precision);
+  const precision p =
+      o.precision.empty() ? device.native_weight_precision() : parse_precision(o.precision);
   if (o.mtp && o.speculative_tokens < 1)
     throw config_error("cli::step", "mtp",
                        "(set) needs --speculative-tokens >= 1: the MTP module drafts them");
   // 0 picks the default; a negative degree is an error, never the default.
+  check_count("cli::step", "devices", o.devices, max_devices);
   check_non_negative("cli::step", "tp", o.tp);
   check_non_negative("cli::step", "ep", o.ep);
   check_positive("cli::step", "pp", o.pp);
@@ -88,7 +90,7 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
                             .micro_batches = o.micro_batches,
                             .expert_skew = o.expert_skew,
                             .weight_prec = p,
-                            .attention_prec = p == precision::fp8 ? precision::bf16 : p,
+                            .attention_prec = engine::attention_precision_for(p),
                             .kv_prec = parse_precision(o.kv_precision),
                             .dispatch_prec = p,
                             .combine_prec = precision::bf16,
@@ -155,7 +157,7 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
                      {"moe_tp", l.moe_tp},
                      {"pp", l.pp},
                      {"engine", std::string(l.overheads.name)},
-                     {"precision", o.precision},
+                     {"precision", to_string(p)},
                      {"tokens", r.tokens},
                      {"step_s", r.total_s},
                      {"tokens_per_s_per_device", tokens_per_s_per_device},
@@ -170,7 +172,7 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
              m.name, o.phase, o.devices, device.name(), Policy::name, l.tp, l.ep,
              l.moe_tp > 1 ? fmt::format(", MoE TP {}", l.moe_tp) : "",
              l.pp > 1 ? fmt::format(", PP {}", l.pp) : "", l.dp_attention ? ", DP attention" : "",
-             l.micro_batches, l.micro_batches > 1 ? "es" : "", o.precision, l.overheads.name);
+             l.micro_batches, l.micro_batches > 1 ? "es" : "", to_string(p), l.overheads.name);
   fmt::print("  tokens in step         {:>12.0f}\n", r.tokens);
   fmt::print("  step time              {:>12.3f} ms\n", r.total_s * 1e3);
   fmt::print("  tokens/s per device    {:>12.0f}\n", tokens_per_s_per_device);
@@ -204,8 +206,9 @@ command add_step(CLI::App& app) {
   sub->add_option("--phase", o->phase, "decode or prefill")->capture_default_str();
   sub->add_option("--attention", o->attention, "Attention policy of full layers: full or csa")
       ->capture_default_str();
-  sub->add_option("--precision", o->precision, "Weight precision: bf16, fp8, int8, fp4")
-      ->capture_default_str();
+  sub->add_option("--precision", o->precision,
+                  "Weight precision: bf16, fp8, int8 (W8A8), int4 (W4A8), fp4 (default: the one "
+                  "the device serves: FP8 on parts with FP8 units, INT8 on Ascend)");
   sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
   sub->add_option("--devices", o->devices, "Devices in the instance")->capture_default_str();
   sub->add_option("--devices-per-node", o->devices_per_node,

@@ -1,6 +1,7 @@
 // `infercost devices` and `infercost models`: the catalog tables, as text or JSON.
 #include "commands.hpp"
 
+#include <infercost/device/catalog.hpp>
 #include <infercost/device/summary.hpp>
 #include <infercost/engine/model_summary.hpp>
 
@@ -9,6 +10,9 @@
 
 #include <iostream>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace infercost::cli {
 namespace {
@@ -40,12 +44,23 @@ nlohmann::json to_json(const engine::model_summary& s) {
           {"weight_bytes_fp8", s.weight_bytes_fp8}};
 }
 
+/// The other names of the catalog entry `name` (device_aliases), in catalog order.
+std::vector<std::string> aliases_of(std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& [alias, entry] : device_aliases)
+    if (entry == name)
+      out.emplace_back(alias);
+  return out;
+}
+
 int print_devices(bool json) {
   const auto rows = catalog_summary();
   if (json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& d : rows)
+    for (const auto& d : rows) {
       out.push_back(to_json(d));
+      out.back()["aliases"] = aliases_of(d.name);
+    }
     std::cout << out.dump(2) << '\n';
     return 0;
   }
@@ -59,6 +74,9 @@ int print_devices(bool json) {
                d.name, d.family, d.bf16_flops / 1e12, d.fp8_flops / 1e12,
                d.memory_bytes / units::gib, d.memory_bytes_per_s / 1e12, d.ridge_bf16,
                d.scale_up_bytes_per_s / 1e9, d.scale_out_bytes_per_s / 1e9, d.usd_per_hour);
+  fmt::print("\naliases (other names of the same catalog entry, accepted wherever a device is)\n");
+  for (const auto& [alias, entry] : device_aliases)
+    fmt::print("  {:<16} = {}\n", alias, entry);
   return 0;
 }
 

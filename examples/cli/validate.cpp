@@ -3,7 +3,10 @@
 // model (presets::find_by_hf_id), device (the `system` column), parallel layout, precision, engine
 // profile (the `backend` column), lengths and client concurrency — or is skipped with a reason;
 // the report gives the error of the predicted mean TTFT and TPOT (predicted/measured − 1) per
-// (model, system, backend) group and overall, and counts the skipped rows by reason.
+// (model, system, backend) group and overall, the error of the output throughput of rows that
+// record it (`output_tok_s=X` in silicon_data_source), and counts the skipped rows by reason.
+// Systems are device catalog names or aliases (h200_sxm, atlas_800_a3, atlas_800t_a2, ...);
+// backends are engine profile names (trtllm, vllm, sglang, vllm_ascend).
 //
 // A row is skipped, and counted, when its model has no preset, its precision has no device rate
 // (weight-only int4), its layout is inconsistent (the GPUs its id names differ from
@@ -86,6 +89,7 @@ struct row_result {
   std::optional<double> ttft_ms; ///< predicted mean TTFT
   std::optional<double> tpot_ms; ///< predicted mean TPOT
   std::optional<skip_reason> skipped;
+  std::optional<double> output_tok_s; ///< predicted output tokens per second, all devices
 };
 
 /// Thrown inside a row's mapping to skip it.
@@ -100,15 +104,21 @@ struct skip_row {
 /// The precision of a quantisation mode as the sample names them (aiconfigurator's
 /// common.GEMMQuantMode / MoEQuantMode names): fp8 (per-tensor) and fp8_block (DeepSeek-V3's
 /// 128×128 block scales) are FP8 weights and GEMMs; empty, bf16, fp16 and float16 are the
-/// model's 16-bit checkpoint; nvfp4 and mxfp4 are FP4 weights. Weight-only int4 (int4_wo, w4a16)
-/// and mixed w4a8 have no precision of their own in the device model, and the row is skipped.
-precision precision_of(const std::optional<std::string>& mode) {
+/// model's 16-bit checkpoint; nvfp4 and mxfp4 are FP4 weights; w8a8 and int8 are INT8 weights
+/// and GEMMs (vLLM-Ascend's `--quantization ascend` W8A8 checkpoints). w4a8 (4-bit weights, INT8
+/// GEMMs) is int4 where the device runs it (Ascend); weight-only int4 (int4_wo, w4a16), and w4a8
+/// elsewhere, have no precision of their own in the device model, and the row is skipped.
+precision precision_of(const std::optional<std::string>& mode, const any_device& dev) {
   if (!mode || *mode == "bf16" || *mode == "fp16" || *mode == "float16")
     return precision::bf16;
   if (*mode == "fp8" || *mode == "fp8_block")
     return precision::fp8;
   if (*mode == "nvfp4" || *mode == "mxfp4")
     return precision::fp4;
+  if (*mode == "w8a8" || *mode == "int8")
+    return precision::int8;
+  if (*mode == "w4a8" && dev.supports(precision::int4))
+    return precision::int4;
   skip("precision not modelled", fmt::format("quant mode '{}'", *mode));
 }
 
@@ -130,20 +140,37 @@ std::optional<int> id_gpus(const std::string& id) {
   return std::max(std::stoi(m[1].str()), std::stoi(m[2].str()));
 }
 
-/// The run's client concurrency, from `silicon_concurrency=N` in its silicon_data_source.
-std::optional<std::int64_t> run_concurrency(const io::serving_run& run) {
-  static const std::regex re("silicon_concurrency=([0-9]+)");
+/// A recorded run parameter `key=N` of the row's silicon_data_source (e.g. its client concurrency,
+/// `silicon_concurrency=N`), or nullopt.
+std::optional<std::int64_t> run_parameter(const io::serving_run& run, std::string_view key) {
+  const std::regex re(fmt::format("(?:^|[ ;]){}=([0-9]+)", key));
   std::smatch m;
   if (!run.silicon_data_source || !std::regex_search(*run.silicon_data_source, m, re))
     return std::nullopt;
   return std::stoll(m[1].str());
 }
 
+/// The run's client concurrency, from `silicon_concurrency=N` in its silicon_data_source.
+std::optional<std::int64_t> run_concurrency(const io::serving_run& run) {
+  return run_parameter(run, "silicon_concurrency");
+}
+
+/// The run's measured output throughput (tokens/s, all devices), from `output_tok_s=X` in its
+/// silicon_data_source (`vllm bench serve`'s "Output token throughput").
+std::optional<double> run_output_tok_s(const io::serving_run& run) {
+  static const std::regex re("(?:^|[ ;])output_tok_s=([0-9]+(?:\\.[0-9]+)?)");
+  std::smatch m;
+  if (!run.silicon_data_source || !std::regex_search(*run.silicon_data_source, m, re))
+    return std::nullopt;
+  return std::stod(m[1].str());
+}
+
 /// The layout of one worker from its recorded columns (devices = tp × attention_dp × pp; experts
 /// split moe_tp ways over moe_ep ranks); `kind` names the worker kind in reasons.
 engine::parallel_layout layout_of(const io::serving_run& run, const io::serving_run_layout& w,
                                   const model::model_config& m, std::string_view kind,
-                                  const engine::engine_profile& profile, int node_devices) {
+                                  const engine::engine_profile& profile, const any_device& dev) {
+  const int node_devices = dev.devices_per_node();
   const int tp = count_of(w.tp_size), pp = count_of(w.pp_size), dp = count_of(w.attention_dp_size);
   const int devices = tp * dp * pp;
   if (kind == "agg")
@@ -175,19 +202,26 @@ engine::parallel_layout layout_of(const io::serving_run& run, const io::serving_
                        tp, dp));
   }
   // Dense GEMMs at the GEMM mode; a MoE model's weights are mostly experts, at the MoE mode.
-  const precision weights =
-      precision_of(m.is_moe() && run.moe_quant_mode ? run.moe_quant_mode : run.gemm_quant_mode);
+  const precision weights = precision_of(
+      m.is_moe() && run.moe_quant_mode ? run.moe_quant_mode : run.gemm_quant_mode, dev);
+  const bool quantised =
+      weights == precision::fp8 || weights == precision::int8 || weights == precision::int4;
   engine::parallel_layout l{
       .devices = devices,
       .tp = tp,
       .dp_attention = dp > 1,
       .ep = moe_ep,
       .weight_prec = weights,
-      // FP8 runs keep attention math in BF16 (serve's rule; FlashAttention-3 FP8 is opt-in).
-      .attention_prec = weights == precision::fp8 ? precision::bf16 : weights,
+      // Quantised runs keep attention math in BF16 (serve's rule; FlashAttention-3 FP8 is
+      // opt-in; vLLM-Ascend's W8A8 quantises the linear layers only).
+      .attention_prec = quantised ? precision::bf16 : weights,
       .kv_prec = precision::bf16,
-      // DeepSeek-V3 §3.3.2: dispatch in FP8, combine in BF16.
-      .dispatch_prec = weights == precision::fp8 ? precision::fp8 : precision::bf16,
+      // DeepSeek-V3 §3.3.2: dispatch in FP8, combine in BF16. vLLM-Ascend's MC2 dispatch
+      // quantises tokens to INT8 for integer-quantised experts (quant_mode=2,
+      // vllm_ascend/ops/fused_moe/token_dispatcher.py, v0.18.0) and combines in BF16.
+      .dispatch_prec = weights == precision::fp8                                  ? precision::fp8
+                       : weights == precision::int8 || weights == precision::int4 ? precision::int8
+                                                                                  : precision::bf16,
       .combine_prec = precision::bf16,
       .moe_tp = moe_tp,
       .pp = pp,
@@ -199,6 +233,10 @@ engine::parallel_layout layout_of(const io::serving_run& run, const io::serving_
 /// (8192, tensorrt_llm/llmapi/llm_args.py), vLLM V1's max_num_batched_tokens for the OpenAI server
 /// (8192, vllm/engine/arg_utils.py) and SGLang's chunked_prefill_size (8192,
 /// sglang/srt/server_args.py) agree.
+/// A run that records its engine's token budget per step (vLLM's --max-num-batched-tokens, per
+/// data-parallel rank) in its silicon_data_source as `max_num_batched_tokens=N` (agg), or
+/// `prefill_max_num_batched_tokens=N` and `decode_max_num_batched_tokens=N` (disagg), is
+/// simulated with it.
 inline constexpr std::int64_t agg_max_batched_tokens = 8192;
 
 using cluster_t = serving::basic_cluster<any_device, serving::runtime_policies>;
@@ -233,20 +271,21 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
     const io::serving_run_layout& a = run.agg;
     if (!a.batch_size || *a.batch_size <= 0)
       skip("missing batch size", "batch_size empty");
-    const engine::parallel_layout l = layout_of(run, a, m, "agg", profile, dev.devices_per_node());
+    const engine::parallel_layout l = layout_of(run, a, m, "agg", profile, dev);
     // batch_size is per attention-DP rank and pipeline stage (io/serving_runs.hpp).
     clients = *a.batch_size * count_of(a.attention_dp_size) * count_of(a.pp_size);
     cfg.mode = serving::serving_mode::colocated;
-    cfg.colocated = {.instances = 1,
-                     .layout = l,
-                     .scheduler = {.max_batched_tokens = agg_max_batched_tokens,
-                                   .max_sequences_per_group = static_cast<int>(*a.batch_size)}};
+    cfg.colocated = {
+        .instances = 1,
+        .layout = l,
+        .scheduler = {
+            .max_batched_tokens =
+                run_parameter(run, "max_num_batched_tokens").value_or(agg_max_batched_tokens),
+            .max_sequences_per_group = static_cast<int>(*a.batch_size)}};
   } else {
     io::serving_run_layout p = run.prefill, d = run.decode;
-    const engine::parallel_layout pl =
-        layout_of(run, p, m, "prefill", profile, dev.devices_per_node());
-    const engine::parallel_layout dl =
-        layout_of(run, d, m, "decode", profile, dev.devices_per_node());
+    const engine::parallel_layout pl = layout_of(run, p, m, "prefill", profile, dev);
+    const engine::parallel_layout dl = layout_of(run, d, m, "decode", profile, dev);
     const std::int64_t decode_ranks = count_of(d.attention_dp_size) * count_of(d.pp_size);
     if (!p.num_workers && !d.num_workers && !p.batch_size && !d.batch_size) {
       // Rows that record the workers' layouts but neither their counts nor their batch sizes:
@@ -268,12 +307,16 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
     cfg.mode = serving::serving_mode::pd;
     cfg.prefill = {.instances = static_cast<int>(*p.num_workers),
                    .layout = pl,
-                   .scheduler = {.max_batched_tokens = std::max(*p.batch_size * run.isl, run.isl),
+                   .scheduler = {.max_batched_tokens =
+                                     run_parameter(run, "prefill_max_num_batched_tokens")
+                                         .value_or(std::max(*p.batch_size * run.isl, run.isl)),
                                  .max_sequences_per_group = static_cast<int>(*p.batch_size)}};
-    cfg.decode = {.instances = static_cast<int>(*d.num_workers),
-                  .layout = dl,
-                  .scheduler = {.max_batched_tokens = agg_max_batched_tokens,
-                                .max_sequences_per_group = static_cast<int>(*d.batch_size)}};
+    cfg.decode = {
+        .instances = static_cast<int>(*d.num_workers),
+        .layout = dl,
+        .scheduler = {.max_batched_tokens = run_parameter(run, "decode_max_num_batched_tokens")
+                                                .value_or(agg_max_batched_tokens),
+                      .max_sequences_per_group = static_cast<int>(*d.batch_size)}};
     policies.admission = serving::always_disaggregate{};
   }
   if (clients > 1'000'000)
@@ -310,14 +353,15 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
          fmt::format("{} of {} measured requests rejected", r.rejected, r.arrived));
   return {.ttft_ms = r.latency.ttft_s.mean * 1e3,
           .tpot_ms = r.latency.tpot_s.mean * 1e3,
-          .skipped = std::nullopt};
+          .skipped = std::nullopt,
+          .output_tok_s = r.output_tokens_per_s_per_device * r.devices};
 }
 
 row_result simulate_row(const io::serving_run& run, const validate_options& o) {
   try {
     return simulate(run, o);
   } catch (const skip_row& s) {
-    return {.ttft_ms = std::nullopt, .tpot_ms = std::nullopt, .skipped = s.why};
+    return {.ttft_ms = std::nullopt, .tpot_ms = std::nullopt, .skipped = s.why, .output_tok_s = {}};
   }
 }
 
@@ -501,6 +545,10 @@ int run_validate(validate_options o) {
                       {"predicted_ttft_ms", r.ttft_ms ? nlohmann::json(*r.ttft_ms) : nullptr},
                       {"predicted_tpot_ms", r.tpot_ms ? nlohmann::json(*r.tpot_ms) : nullptr},
                       {"skipped", r.skipped ? nlohmann::json(r.skipped->text()) : nullptr}});
+      if (const std::optional<double> m = run_output_tok_s(*runs[i]); m && r.output_tok_s) {
+        rows.back()["measured_output_tok_s"] = *m;
+        rows.back()["predicted_output_tok_s"] = *r.output_tok_s;
+      }
     }
     nlohmann::json summary = nlohmann::json::array();
     for (const group_summary& g : groups)
@@ -535,6 +583,17 @@ int run_validate(validate_options o) {
     fmt::print("{:<{}} {:>5} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8}\n", group_name(g), width,
                g.ttft.count, abs_pct(g.ttft.median_abs), abs_pct(g.ttft.p90_abs), pct(g.ttft.bias),
                abs_pct(g.tpot.median_abs), abs_pct(g.tpot.p90_abs), pct(g.tpot.bias));
+  }
+  bool throughput_header = false;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::optional<double> m = run_output_tok_s(*runs[i]);
+    if (!m || !results[i].output_tok_s)
+      continue;
+    if (!throughput_header)
+      fmt::print("\noutput throughput (rows that record output_tok_s)\n");
+    throughput_header = true;
+    fmt::print("  {}: predicted {:.1f} tok/s, measured {:.1f} tok/s, error {}\n", runs[i]->id,
+               *results[i].output_tok_s, *m, pct(*results[i].output_tok_s / *m - 1.0));
   }
   if (!skipped.empty()) {
     fmt::print("\nskipped rows by reason\n");
@@ -689,8 +748,10 @@ int run_calibrate(calibrate_options c) {
              o.file, runs.size(), o.rows);
   fmt::print("{:<10} {:<7} {:>5} | {:>9} {:>9} | {:>12} {:>13} {:>9} {:>10}\n", "device", "engine",
              "rows", "rms start", "rms fit", "decode_step", "prefill_step", "launch", "request");
-  for (const auto& [key, group] : pairs) {
-    const auto& [device, engine_name] = key;
+  for (const auto& entry : pairs) {
+    // Named references, not structured bindings: the lambdas below capture them.
+    const auto& [device, engine_name] = entry.first;
+    const auto& group = entry.second;
     const engine::engine_profile base = o.cal.profile_for(device, engine_name);
     validate_options trial = o;
     auto f = [&](const point& x) {
@@ -745,14 +806,14 @@ command add_validate(CLI::App& app) {
                   "warm-up and cool-down)")
       ->capture_default_str();
   sub->add_option("--profile", o->profile,
-                  "Engine overheads: backend (each row's: trtllm, vllm, sglang) or one of none, "
-                  "trtllm, vllm, sglang for every row")
+                  "Engine overheads: backend (each row's: trtllm, vllm, sglang, vllm_ascend) or "
+                  "one of none, trtllm, vllm, sglang, vllm_ascend for every row")
       ->capture_default_str();
   sub->add_option("--ramp-up", o->ramp,
                   "Seconds over which each row's clients start (0: all at once); negative: one "
                   "request's latency, measured by a first run with every client starting at once")
       ->capture_default_str();
-  sub->add_option("--seed", o->seed, "Seed of every random choice")->capture_default_str();
+  add_seed_option(sub, o->seed);
   add_calibration_option(sub, o->calibration);
   return {sub, [o] { return run_validate(*o); }};
 }
@@ -778,7 +839,7 @@ command add_calibrate(CLI::App& app) {
   sub->add_option("--requests-per-client", c->sim.requests_per_client,
                   "Closed loop: requests issued per client")
       ->capture_default_str();
-  sub->add_option("--seed", c->sim.seed, "Seed of every random choice")->capture_default_str();
+  add_seed_option(sub, c->sim.seed);
   sub->add_option("--calibration", c->sim.calibration,
                   "Start from the profiles of this calibration file (default: the presets)");
   return {sub, [c] { return run_calibrate(*c); }};

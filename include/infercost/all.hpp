@@ -10,3 +10,4 @@
 #include "infercost/io/mooncake_trace.hpp"
 #include "infercost/model/hf_config.hpp"
 #include "infercost/serving/report_json.hpp"
+#include "infercost/plan/planner.hpp"

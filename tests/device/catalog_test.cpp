@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "infercost/device/any_device.hpp"
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/concepts.hpp"
 
@@ -15,7 +16,9 @@ TEMPLATE_TEST_CASE("every catalog device has a valid, positive datasheet", "[dev
   CHECK(d.memory_bytes() > 16e9);
   CHECK(d.memory_bytes_per_s() > 5e11);
   for (precision p : all_precisions)
-    CHECK(d.peak_flops(p) > 0.0);
+    if (d.supports(p))
+      CHECK(d.peak_flops(p) > 0.0);
+  CHECK(d.supports(d.native_weight_precision()));
   CHECK(d.vector_flops() > 0.0);
   CHECK(d.scale_up_bytes_per_s() > d.scale_out_bytes_per_s());
   CHECK(d.host_bytes_per_s() > 0.0);
@@ -47,11 +50,13 @@ TEST_CASE("visit_device finds every name and lists the valid ones for an unknown
           "[device][catalog]") {
   for (auto n : device_names()) {
     const std::string got = visit_device(n, [](const auto& d) { return std::string(d.name()); });
-    if (n == "ascend_910b")
-      CHECK(got == "ascend_910b2");
-    else
-      CHECK(got == n);
+    CHECK(got == canonical_device_name(n));
   }
+  CHECK(canonical_device_name("ascend_910b") == "ascend_910b2");
+  CHECK(canonical_device_name("atlas_800t_a2") == "ascend_910b2");
+  CHECK(canonical_device_name("atlas_800i_a2") == "ascend_910b2");
+  CHECK(canonical_device_name("ascend_910c_die") == "atlas_800_a3");
+  CHECK(canonical_device_name("h100_sxm") == "h100_sxm");
   try {
     visit_device("h900", [](const auto&) { return 0; });
     FAIL("no exception");
@@ -111,4 +116,58 @@ TEST_CASE("NVFP4 weights read 4.5 bits each, and Blackwell's FP4 rate is twice i
   CHECK(w4.bytes() == Approx(0.5625e9));
   CHECK(gpu.peak_flops(precision::fp4) == Approx(9000e12));
   CHECK(b300{}.peak_flops(precision::fp4) / gpu.peak_flops(precision::fp4) == Approx(1.5));
+}
+
+TEST_CASE("an Atlas 800 A3 node is 16 910C dies of half a package each",
+          "[device][catalog][ascend]") {
+  // vLLM-Ascend Qwen3-235B-A22B tutorial: "A3 has 8 NPUs with dual-die design (16 chips total)",
+  // "Atlas 800I A3 (64GB x 16)". Atlas 800T A3 datasheet: 752 TFLOPS FP16, 198 FP32 and 128 GB
+  // at 3.2 TB/s per 910C; CloudMatrix384 paper (arXiv:2506.12708): 392 GB/s UB per 910C.
+  const atlas_800_a3 die;
+  const ascend_910c package;
+  CHECK(die.name() == "atlas_800_a3");
+  CHECK(die.devices_per_node() == 16);
+  CHECK(die.memory_bytes() == Approx(64.0 * (1ull << 30)));
+  CHECK(die.memory_bytes() == Approx(package.memory_bytes() / 2));
+  CHECK(die.memory_bytes_per_s() == Approx(1.6e12));
+  CHECK(die.peak_flops(precision::bf16) == Approx(376e12));
+  CHECK(die.peak_flops(precision::bf16) == Approx(package.peak_flops(precision::bf16) / 2));
+  CHECK(die.peak_flops(precision::int8) == Approx(752e12));
+  CHECK(die.peak_flops(precision::fp32) == Approx(99e12));
+  CHECK(die.scale_up_bytes_per_s() == Approx(196e9));
+  CHECK(die.scale_out_bytes_per_s() == Approx(25e9)); // 400 GbE per package, two dies
+  CHECK(die.spec().switched_scale_up);
+  CHECK(die.tdp_w() == 400.0);
+  CHECK_FALSE(die.supports(precision::fp8));
+  CHECK(die.native_weight_precision() == precision::int8);
+  // The same die in a CloudMatrix384 supernode: 384 packages, 768 dies, one UB domain.
+  const cloudmatrix384 cm;
+  CHECK(cm.name() == "cloudmatrix384");
+  CHECK(cm.devices_per_node() == 768);
+  CHECK(cm.scale_up_bytes_per_s() == die.scale_up_bytes_per_s());
+  CHECK(cm.memory_bytes() == die.memory_bytes());
+  // Atlas A2 servers are eight 910B2 NPUs on an HCCS mesh with a 200 GbE RoCE port each.
+  for (const char* a2 : {"atlas_800t_a2", "atlas_800i_a2"}) {
+    const any_device d = make_device(a2);
+    CHECK(d.name() == "ascend_910b2");
+    CHECK(d.devices_per_node() == 8);
+    CHECK(d.scale_out_bytes_per_s() == Approx(25e9));
+    CHECK_FALSE(d.ascend()->spec().switched_scale_up);
+  }
+  CHECK(make_device("ascend_910c_die").name() == "atlas_800_a3");
+}
+
+TEST_CASE("each device names the weight precision it serves", "[device][catalog]") {
+  // Hopper and later serve FP8; Ascend 910B/910C have no FP8 units and serve W8A8 INT8; A100
+  // has no FP8 and serves its 16-bit checkpoint.
+  for (const char* n : {"h800_sxm", "h200_sxm", "h20", "h100_sxm", "b200"})
+    CHECK(serving_precision(make_device(n)) == precision::fp8);
+  for (const char* n : {"ascend_910b", "ascend_910b3", "ascend_910c", "atlas_800_a3",
+                        "cloudmatrix384", "atlas_800t_a2"})
+    CHECK(serving_precision(make_device(n)) == precision::int8);
+  CHECK(serving_precision(make_device("a100_sxm")) == precision::bf16);
+  for (auto n : device_names()) {
+    const any_device d = make_device(n);
+    CHECK(d.supports(serving_precision(d)));
+  }
 }

@@ -29,6 +29,21 @@ TEST_CASE("cuda_gpu runs FP8 at twice BF16 on Hopper and at BF16 rate on Ampere"
   const b200 blackwell;
   CHECK(blackwell.peak_flops(precision::fp4) == Approx(9000e12));
   CHECK(hopper.peak_flops(precision::fp4) == hopper.peak_flops(precision::fp8));
+  // The widened rates are for direct queries; supports() says what is native, and an engine
+  // refuses a layout at a precision the part lacks (require_precision).
+  CHECK(hopper.supports(precision::fp8));
+  CHECK_FALSE(hopper.supports(precision::fp4));
+  CHECK_FALSE(ampere.supports(precision::fp8));
+  CHECK(ampere.supports(precision::int8));
+  CHECK(blackwell.supports(precision::fp4));
+  CHECK_FALSE(blackwell.supports(precision::int4));
+  CHECK(hopper.native_weight_precision() == precision::fp8);
+  CHECK(ampere.native_weight_precision() == precision::bf16);
+  CHECK_THROWS_WITH(
+      require_precision(ampere, "engine::layout", "weight_prec", precision::fp8),
+      "engine::layout: weight_prec (fp8) is not supported by a100_sxm: it has no fp8 matrix "
+      "units; it serves bf16");
+  CHECK_NOTHROW(require_precision(hopper, "engine::layout", "weight_prec", precision::fp8));
 }
 
 TEST_CASE("cuda_gpu overlaps tensor-core and CUDA-core work", "[device][cuda]") {

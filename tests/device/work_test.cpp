@@ -10,11 +10,13 @@ TEST_CASE("precisions have their storage sizes and round-trip through names", "[
   CHECK(bytes_per_element(precision::fp8) == 1);
   // NVFP4: 16 E2M1 values (64 bits) + one E4M3 scale (8 bits) = 72 bits / 16 = 4.5 bits.
   CHECK(bytes_per_element(precision::fp4) == 0.5625);
+  // W4A8: two 4-bit weights per byte.
+  CHECK(bytes_per_element(precision::int4) == 0.5);
   for (precision p : all_precisions)
     CHECK(parse_precision(to_string(p)) == p);
   CHECK_THROWS_WITH(
       parse_precision("fp9"),
-      "precision: name ('fp9') must be one of fp32, tf32, bf16, fp16, fp8, int8, fp4");
+      "precision: name ('fp9') must be one of fp32, tf32, bf16, fp16, fp8, int8, fp4, int4");
 }
 
 TEST_CASE("op_work reports bytes and arithmetic intensity", "[device][work]") {

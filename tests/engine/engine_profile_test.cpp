@@ -5,6 +5,8 @@
 #include <type_traits>
 
 #include "engine/tiny_models.hpp"
+#include "infercost/device/any_device.hpp"
+#include "infercost/engine/calibration.hpp"
 #include "infercost/engine/engine_profile.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/model/presets.hpp"
@@ -47,11 +49,12 @@ TEST_CASE("engine profiles are found by name and unknown names list the valid on
   CHECK(engine::profile_of("none").is_none());
   CHECK(engine::profiles::none().is_none());
   CHECK_FALSE(engine::profile_of("trtllm").is_none());
-  CHECK_THROWS_WITH(engine::profile_of("tgi"),
-                    "engine::profile_of: name ('tgi') must be one of none, trtllm, vllm, sglang");
+  CHECK_THROWS_WITH(
+      engine::profile_of("tgi"),
+      "engine::profile_of: name ('tgi') must be one of none, trtllm, vllm, sglang, vllm_ascend");
   // Every engine's preset pays more host time for an eager prefill step than for a
   // graph-replayed decode step, and launches at least as slowly as a C++ launch (4 µs).
-  for (const auto name : {"trtllm", "vllm", "sglang"}) {
+  for (const auto name : {"trtllm", "vllm", "sglang", "vllm_ascend"}) {
     const engine_profile p = engine::profile_of(name);
     CHECK(p.prefill_step_s > p.decode_step_s);
     CHECK(p.decode_step_s > 0.0);
@@ -187,4 +190,83 @@ TEMPLATE_TEST_CASE("small TP all-reduces run in one shot when the engine has a o
     big.add_decode(512);
   CHECK(full_engine<TestType>(tiny_dense(), small_limit)(big).tp_comm_s ==
         full_engine<TestType>(tiny_dense(), ring)(big).tp_comm_s);
+}
+
+TEST_CASE("the vLLM-Ascend profile is vLLM's step loop with the W8A8 MoE layer's kernels",
+          "[engine][profile][ascend]") {
+  const engine_profile a = engine::profile_of("vllm_ascend");
+  const engine_profile v = engine::profile_of("vllm");
+  CHECK(a.name == "vllm_ascend");
+  // Graph-replayed decode (FULL_DECODE_ONLY) with async scheduling: vLLM's exposed remainder.
+  CHECK(a.decode_step_s == v.decode_step_s);
+  CHECK(a.prefill_step_s == v.prefill_step_s);
+  CHECK(a.launch_s == Approx(10e-6));
+  // 21 kernels per eager W8A8 Qwen3-MoE layer (the count in engine_profile.hpp): a prefill
+  // layer cannot take less than 210 µs.
+  CHECK(a.launches_per_layer == 21);
+  CHECK(a.layer_launch_floor_s() == Approx(210e-6));
+  CHECK(a.oneshot_allreduce_bytes == 0.0);
+  // Its terms are overridable like any profile's, and the calibration falls back to it.
+  engine_profile fitted = a;
+  fitted.decode_step_s = 2e-3;
+  CHECK_NOTHROW(fitted.validate());
+  CHECK(engine::shipped_calibration().profile_for("atlas_800_a3", "vllm_ascend").name ==
+        "vllm_ascend");
+}
+
+TEST_CASE("an engine refuses FP8 on an Ascend part, naming the layout field",
+          "[engine][profile][ascend]") {
+  const auto m = model::presets::qwen3_30b_a3b();
+  using E = full_engine<ascend_910b>;
+  CHECK_THROWS_WITH(E(m, {.devices = 2, .tp = 2, .weight_prec = precision::fp8}),
+                    "engine::layout: weight_prec (fp8) is not supported by ascend_910b2: it has "
+                    "no fp8 matrix units; it serves int8");
+  CHECK_THROWS_WITH(E(m, {.devices = 2, .tp = 2, .attention_prec = precision::fp8}),
+                    "engine::layout: attention_prec (fp8) is not supported by ascend_910b2: it "
+                    "has no fp8 matrix units; it serves int8");
+  // The same through a run-time device, and on A100 (no FP8 tensor cores).
+  using A = full_engine<any_device>;
+  CHECK_THROWS_AS(
+      A(m, {.devices = 2, .tp = 2, .weight_prec = precision::fp4}, {}, make_device("atlas_800_a3")),
+      config_error);
+  CHECK_THROWS_AS(
+      A(m, {.devices = 2, .tp = 2, .weight_prec = precision::fp8}, {}, make_device("a100_sxm")),
+      config_error);
+  // Each device's serving precision is accepted.
+  for (const char* d : {"ascend_910b", "atlas_800_a3", "h800_sxm", "a100_sxm"}) {
+    const any_device dev = make_device(d);
+    CHECK_NOTHROW(A(m, {.devices = 2, .tp = 2, .weight_prec = serving_precision(dev)}, {}, dev));
+  }
+}
+
+TEST_CASE("W8A8 on an Atlas 800 A3 node runs INT8 GEMMs and pays their Vector dequantisation",
+          "[engine][profile][ascend]") {
+  // Qwen3-235B-A22B on one A3 node as vLLM-Ascend serves it: TP4 x DP4 attention, EP16.
+  const auto m = model::presets::qwen3_235b_a22b();
+  const parallel_layout w8a8{.devices = 16,
+                             .tp = 4,
+                             .dp_attention = true,
+                             .ep = 16,
+                             .weight_prec = precision::int8,
+                             .attention_prec = precision::bf16,
+                             .dispatch_prec = precision::int8,
+                             .overheads = engine::profile_of("vllm_ascend")};
+  parallel_layout bf16 = w8a8;
+  bf16.weight_prec = precision::bf16;
+  bf16.dispatch_prec = precision::bf16;
+  const full_engine<atlas_800_a3> q(m, w8a8), h(m, bf16);
+  // INT8 weights halve the weight bytes: more KV room.
+  CHECK(q.kv_capacity_bytes() > h.kv_capacity_bytes());
+  // A long prefill is Cube-bound: INT8 runs at twice the BF16 rate, less the Vector work.
+  const auto pf =
+      step_batch{}.add_prefill(16384).add_prefill(16384).add_prefill(16384).add_prefill(16384);
+  const auto rq = q(pf), rh = h(pf);
+  CHECK(rq.experts_s < rh.experts_s);
+  CHECK(rq.experts_s > 0.5 * rh.experts_s);
+  CHECK(std::isfinite(rq.total_s));
+  // Without the Vector term the INT8 experts would be exactly twice as fast when Cube-bound.
+  ascend_spec s = spec::atlas_800_a3::value;
+  s.dequant_vector_flops_per_cube_flop = 0.0;
+  const full_engine<atlas_800_a3> q0(m, w8a8, {}, atlas_800_a3(s));
+  CHECK(q0(pf).experts_s < rq.experts_s);
 }

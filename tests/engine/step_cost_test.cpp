@@ -14,14 +14,15 @@ using engine::step_batch;
 namespace {
 template <class D> using full_engine = engine::basic_step_cost<D, attention::full>;
 
-parallel_layout deepseek_decode_layout(int devices) {
+// DeepSeek's decode layout in `p` (FP8 on Hopper; a part without FP8 serves INT8 W8A8).
+parallel_layout deepseek_decode_layout(int devices, precision p = precision::fp8) {
   return {.devices = devices,
           .tp = 1,
           .dp_attention = true,
           .ep = devices,
           .micro_batches = 2,
-          .weight_prec = precision::fp8,
-          .dispatch_prec = precision::fp8};
+          .weight_prec = p,
+          .dispatch_prec = p};
 }
 } // namespace
 
@@ -83,7 +84,7 @@ TEMPLATE_TEST_CASE("micro-batch overlap hides communication and the books balanc
                    h800_sxm, ascend_910b) {
   const auto m = model::presets::deepseek_v3();
   for (int mb : {1, 2}) {
-    parallel_layout l = deepseek_decode_layout(64);
+    parallel_layout l = deepseek_decode_layout(64, TestType{}.native_weight_precision());
     l.micro_batches = mb;
     const full_engine<TestType> sc(m, l);
     step_batch b;

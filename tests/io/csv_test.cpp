@@ -33,3 +33,25 @@ TEST_CASE("csv_table errors name file, line and column", "[io][csv]") {
   CHECK_THROWS_AS(inf.number(0, 0), trace_error);
   CHECK_THROWS_AS(inf.number(1, 0), trace_error);
 }
+
+TEST_CASE("csv_reader streams rows and skips a UTF-8 byte order mark", "[io][csv]") {
+  infercost::io::csv_reader in("\xEF\xBB\xBFTIMESTAMP,b\n1,\"two\nlines\"\n\n3,4\n", "s.csv");
+  CHECK(in.header() == std::vector<std::string>{"TIMESTAMP", "b"});
+  CHECK(in.column("TIMESTAMP") == 0);
+  infercost::io::csv_row row;
+  REQUIRE(in.next(row));
+  CHECK(row.fields == std::vector<std::string>{"1", "two\nlines"});
+  CHECK(row.line == 2);
+  REQUIRE(in.next(row));
+  CHECK(row.fields == std::vector<std::string>{"3", "4"});
+  CHECK(row.line == 5);
+  CHECK(row.columns == std::vector<std::size_t>{1, 3});
+  CHECK_FALSE(in.next(row));
+  // A mark anywhere but the start is data.
+  CHECK(csv_table("a\n\xEF\xBB\xBFx\n", "m.csv").text(0, 0) == "\xEF\xBB\xBFx");
+}
+
+TEST_CASE("csv_table says a directory is a directory", "[io][csv]") {
+  CHECK_THROWS_WITH(csv_table::read("/tmp"), "/tmp:0:0: is a directory, not a file");
+  CHECK_THROWS_WITH(infercost::io::read_file("/tmp"), "/tmp:0:0: is a directory, not a file");
+}

@@ -1,8 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <fmt/core.h>
 
 #include "data.hpp"
 #include "infercost/io/mooncake_trace.hpp"
@@ -210,4 +213,102 @@ TEST_CASE("mooncake conversation trace has the published shape", "[io][mooncake]
   CHECK(s.wrong_blocks == 0);
   CHECK(std::round(s.input / 12031.0) == 12035.0);
   CHECK(std::round(s.output / 12031.0) == 343.0);
+}
+
+TEST_CASE("mooncake reader refuses more hash ids than the prompt has 512-token blocks",
+          "[io][mooncake]") {
+  // A 100-token prompt spans one block: 1,000 ids would make one cache hit load 1,000 blocks.
+  std::string ids = "0";
+  for (int i = 1; i < 1000; ++i)
+    ids += fmt::format(", {}", i);
+  const std::string line =
+      R"({"timestamp": 0, "input_length": 100, "output_length": 5, "hash_ids": [)" + ids + "]}";
+  const trace_error e =
+      catch_trace_error([&] { (void)parse_mooncake_trace("\n" + line + "\n", "h.jsonl"); });
+  CHECK(e.file() == "h.jsonl");
+  CHECK(e.line() == 2);
+  CHECK(e.column() == line.find("\"hash_ids\"") + 1);
+  CHECK_THAT(e.what(), Catch::Contains("hash_ids has 1000 ids, more than the 1 blocks of 512 "
+                                       "tokens of input_length (100)"));
+  // ceil(input / 512) ids, as every line of the released traces has, and fewer, are accepted.
+  CHECK(parse_mooncake_line(
+            R"({"timestamp": 0, "input_length": 513, "output_length": 1, "hash_ids": [4, 5]})",
+            "h.jsonl", 1)
+            .hash_ids.size() == 2);
+  CHECK(parse_mooncake_line(
+            R"({"timestamp": 0, "input_length": 513, "output_length": 1, "hash_ids": [4]})",
+            "h.jsonl", 1)
+            .hash_ids.size() == 1);
+  CHECK_THROWS_WITH(
+      parse_mooncake_line(
+          R"({"timestamp": 0, "input_length": 512, "output_length": 1, "hash_ids": [4, 5]})",
+          "h.jsonl", 3),
+      "h.jsonl:3:59: hash_ids has 2 ids, more than the 1 blocks of 512 tokens of input_length "
+      "(512)");
+}
+
+TEST_CASE("mooncake timestamps are bounded by io::max_time_s", "[io][mooncake]") {
+  CHECK_THROWS_WITH(
+      parse_mooncake_line(R"({"input_length": 1, "output_length": 1, "timestamp": 1e308})",
+                          "t.jsonl", 4),
+      "t.jsonl:4:41: timestamp (1e308) must be at most 1000000000000 ms (about 31.7 years; "
+      "io::max_time_s)");
+  CHECK_THROWS_AS(parse_mooncake_line(R"({"timestamp": 1000000000001, "input_length": 1,
+                                          "output_length": 1})",
+                                      "t.jsonl", 1),
+                  trace_error);
+  CHECK(parse_mooncake_line(R"({"timestamp": 1000000000000, "input_length": 1,
+                                "output_length": 1})",
+                            "t.jsonl", 1)
+            .timestamp_ms == 1e12);
+}
+
+namespace {
+/// Writes `text` to a file in the temporary folder and returns its path.
+std::string temp_file(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+} // namespace
+
+TEST_CASE("a zero-length mooncake prompt is reported at its 1-based line and key",
+          "[io][mooncake]") {
+  const std::string path =
+      temp_file("infercost_zero_prompt.jsonl",
+                "{\"timestamp\": 0, \"input_length\": 3, \"output_length\": 1}\n\n"
+                "{\"timestamp\": 1, \"input_length\": 0, \"output_length\": 1}\n");
+  CHECK_THROWS_WITH(infercost::io::read_mooncake_workload(path),
+                    path + ":3:18: input_length (0) must be >= 1");
+}
+
+TEST_CASE("mooncake reader says a directory is a directory", "[io][mooncake]") {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  CHECK_THROWS_WITH(infercost::io::read_mooncake_workload(dir),
+                    dir + ":0:0: is a directory, not a file");
+  CHECK_THROWS_WITH(read_mooncake_trace(dir), dir + ":0:0: is a directory, not a file");
+}
+
+TEST_CASE("mooncake workloads stream: the first n requests, without reading the rest",
+          "[io][mooncake]") {
+  // Line 3 is malformed; the first two requests are read without reaching it.
+  const std::string path = temp_file(
+      "infercost_stream.jsonl", "{\"timestamp\": 0, \"input_length\": 3, \"output_length\": 1}\n"
+                                "{\"timestamp\": 5, \"input_length\": 4, \"output_length\": 2}\n"
+                                "{\"timestamp\": oops}\n");
+  const infercost::io::workload w = infercost::io::read_mooncake_workload(path, 2);
+  REQUIRE(w.size() == 2);
+  CHECK(w.requests[1].arrival_s == 0.005);
+  CHECK(w.requests[1].input_tokens == 4);
+  CHECK_THROWS_AS(infercost::io::read_mooncake_workload(path), trace_error);
+  // The whole sample, streamed, equals the sample parsed from memory.
+  const std::string sample = infercost::test::sample_file("mooncake_conversation_2000.jsonl");
+  const infercost::io::workload a = infercost::io::read_mooncake_workload(sample);
+  const infercost::io::workload b = infercost::io::from_mooncake(
+      parse_mooncake_trace(infercost::io::read_file(sample), sample), sample);
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(a.requests[i].arrival_s == b.requests[i].arrival_s);
+    CHECK(a.requests[i].block_hashes == b.requests[i].block_hashes);
+  }
 }

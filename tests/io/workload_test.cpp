@@ -1,9 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
+
+#include <fmt/core.h>
 
 #include "data.hpp"
 #include "infercost/core/stats.hpp"
@@ -106,7 +111,7 @@ TEST_CASE("mooncake traces convert milliseconds to seconds and keep block hashes
                                                  "\"output_length\": 5}\n",
                                                  "z.jsonl"),
                         "z.jsonl"),
-      "z.jsonl:0:0: request 0: input_length (0) must be >= 1");
+      "z.jsonl:1:0: input_length (0) of request 1 must be >= 1");
   // Non-monotonic timestamps and negative lengths are the reader's errors.
   CHECK_THROWS_AS(
       io::parse_mooncake_trace("{\"timestamp\": 5, \"input_length\": 1, \"output_length\": 1}\n"
@@ -303,4 +308,89 @@ TEST_CASE("the shared traces read as workloads with their published statistics",
   // README: mean input 12,035 and mean output 343 tokens.
   CHECK(static_cast<double>(mc.input_tokens()) / 12031.0 == Approx(12035).epsilon(0.001));
   CHECK(static_cast<double>(mc.output_tokens()) / 12031.0 == Approx(343).epsilon(0.005));
+}
+
+TEST_CASE("azure timestamps past 2262 are exact; arrivals are held to io::max_time_s",
+          "[io][workload]") {
+  const std::string h = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  // Years beyond int64 nanoseconds since 1970 (2262-04-11) still give exact arrivals.
+  const io::workload w = io::from_azure_csv(
+      csv_table(h + "2300-01-01 00:00:00,5,1\n2300-01-01 00:00:01.5,5,1\n", "late.csv"));
+  REQUIRE(w.size() == 2);
+  CHECK(w.requests[1].arrival_s == 1.5);
+  // Rows 585 years apart: an error at the later row, not a wrapped 0.2 s span.
+  CHECK_THROWS_WITH(
+      io::from_azure_csv(
+          csv_table(h + "1700-01-01 00:00:00,5,1\n2285-01-01 00:00:00,5,1\n", "far.csv")),
+      Catch::StartsWith("far.csv:3:1: timestamp '2285-01-01 00:00:00' is 18460828800 s after "
+                        "the first row's ('1700-01-01 00:00:00'): arrivals must be at most "
+                        "1000000000 s"));
+  // parse_timestamp_ns says when a timestamp is outside what int64 nanoseconds hold.
+  CHECK_THROWS_WITH(io::parse_timestamp_ns("2263-01-01 00:00:00", "t.csv", 2, 1),
+                    "t.csv:2:1: timestamp '2263-01-01 00:00:00': outside "
+                    "1677-09-21..2262-04-11, the range of int64 nanoseconds since 1970");
+  CHECK(io::parse_timestamp_ns("2262-04-11 23:47:16.854775807", "t.csv", 2, 1) ==
+        std::numeric_limits<std::int64_t>::max());
+  CHECK_THROWS_AS(io::parse_timestamp_ns("2262-04-11 23:47:16.854775808", "t.csv", 2, 1),
+                  trace_error);
+}
+
+TEST_CASE("arrival rates below one request per io::max_time_s are refused", "[io][workload]") {
+  CHECK_THROWS_WITH(io::synthetic_workload({.requests = 3, .arrivals = {.rate_per_s = 1e-300}}, 1),
+                    Catch::StartsWith("io::arrival_config: rate_per_s (1e-300) must be at least "
+                                      "1e-09"));
+  CHECK_NOTHROW(io::arrival_config{.rate_per_s = 1e-9}.validate());
+}
+
+namespace {
+/// Writes `text` to a file in the temporary folder and returns its path.
+std::string temp_file(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+} // namespace
+
+TEST_CASE("azure and lengths csvs with a UTF-8 byte order mark read as without", "[io][workload]") {
+  const std::string bom = "\xEF\xBB\xBF";
+  const io::workload az = io::read_azure_workload(
+      temp_file("infercost_bom_azure.csv", bom + "TIMESTAMP,ContextTokens,GeneratedTokens\r\n"
+                                                 "2023-11-16 18:15:46.5,10,2\r\n"
+                                                 "2023-11-16 18:15:47,20,3\r\n"));
+  REQUIRE(az.size() == 2);
+  CHECK(az.requests[1].arrival_s == 0.5);
+  const io::workload len = io::read_lengths_workload(
+      temp_file("infercost_bom_lengths.csv", bom + "num_prefill_tokens,num_decode_tokens\n7,8\n"),
+      {.rate_per_s = 2.0}, 3);
+  REQUIRE(len.size() == 1);
+  CHECK(len.requests[0].input_tokens == 7);
+}
+
+TEST_CASE("trace readers say a directory is a directory", "[io][workload]") {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  CHECK_THROWS_WITH(io::read_azure_workload(dir), dir + ":0:0: is a directory, not a file");
+  CHECK_THROWS_WITH(io::read_lengths_workload(dir, {}, 1),
+                    dir + ":0:0: is a directory, not a file");
+}
+
+TEST_CASE("csv traces stream: the first n requests equal the whole file's first n",
+          "[io][workload]") {
+  std::string text = "num_prefill_tokens,num_decode_tokens\n";
+  for (int i = 1; i <= 50; ++i)
+    text += fmt::format("{},{}\n", i, i % 7);
+  text += "oops,1\n"; // never reached when reading the first 50
+  const std::string path = temp_file("infercost_stream_lengths.csv", text);
+  const io::arrival_config a{.process = io::arrival_process::gamma, .rate_per_s = 3.0, .cv = 2.0};
+  const io::workload head = io::read_lengths_workload(path, a, 11, 50);
+  REQUIRE(head.size() == 50);
+  CHECK_THROWS_AS(io::read_lengths_workload(path, a, 11), trace_error);
+  // The same requests and arrivals as the table read whole (without its bad last row).
+  const io::workload whole =
+      io::from_lengths_csv(csv_table(text.substr(0, text.rfind("oops")), "mem.csv"), a, 11);
+  REQUIRE(whole.size() == 50);
+  for (std::size_t i = 0; i < 50; ++i) {
+    CHECK(head.requests[i].arrival_s == whole.requests[i].arrival_s);
+    CHECK(head.requests[i].input_tokens == whole.requests[i].input_tokens);
+    CHECK(head.requests[i].output_tokens == whole.requests[i].output_tokens);
+  }
 }

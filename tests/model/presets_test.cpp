@@ -98,3 +98,13 @@ TEST_CASE("the presets of the measured models match their published sizes", "[mo
   CHECK(count_params(presets::deepseek_r1()).total() ==
         count_params(presets::deepseek_v3()).total());
 }
+
+TEST_CASE("vLLM-Ascend's W8A8 Qwen3-235B-A22B checkpoint has the base model's shape",
+          "[model][presets]") {
+  // vllm-ascend/Qwen3-235B-A22B-W8A8 (the checkpoint of vLLM-Ascend's Qwen3-235B-A22B tutorial)
+  // quantises the weights of Qwen/Qwen3-235B-A22B; the precision of a run sets their storage.
+  const auto m = presets::find_by_hf_id("vllm-ascend/Qwen3-235B-A22B-W8A8");
+  REQUIRE(m.has_value());
+  CHECK(m->name == "qwen3_235b_a22b");
+  CHECK(presets::find_by_hf_id("vllm-ascend/qwen3-235b-a22b-w8a8").has_value());
+}

@@ -34,21 +34,23 @@ TEMPLATE_TEST_CASE("MoE cost on one device is the routed FLOPs with no communica
   // One decode token reads 8 experts' weights.
   const moe::moe_cost one = moe::moe_layer_cost(dev, m, 1, {.ep_size = 1}, precision::bf16);
   REQUIRE(one.touched_slots == Approx(8.0));
-  REQUIRE(one.distinct_experts == Approx(8.0));
+  const moe::layer_cost_model model(moe::router_config::from_model(m), {.ep_size = 1},
+                                    precision::bf16);
+  REQUIRE(model.distinct_experts(1) == Approx(8.0));
+  REQUIRE(model.distinct_experts(1024) == Approx(c.touched_slots));
 }
 
 TEMPLATE_TEST_CASE("skew slows the busiest device and replication recovers it", "[moe]",
                    infercost::h800_sxm, infercost::ascend_910b) {
   const TestType dev;
+  const precision p = dev.native_weight_precision(); // FP8, or INT8 where there is no FP8
   const model::model_config m = model::presets::deepseek_v3();
   const std::vector<double> pop = moe::zipf_popularity(256, 1.0, 1);
   const double tokens = 32 * 4096.0;
-  const moe::moe_cost uniform =
-      moe::moe_layer_cost(dev, m, tokens, {.ep_size = 32}, precision::fp8);
-  const moe::moe_cost skewed =
-      moe::moe_layer_cost(dev, m, tokens, {.ep_size = 32}, precision::fp8, pop);
-  const moe::moe_cost replicated = moe::moe_layer_cost(
-      dev, m, tokens, {.ep_size = 32, .redundant_experts = 32}, precision::fp8, pop);
+  const moe::moe_cost uniform = moe::moe_layer_cost(dev, m, tokens, {.ep_size = 32}, p);
+  const moe::moe_cost skewed = moe::moe_layer_cost(dev, m, tokens, {.ep_size = 32}, p, pop);
+  const moe::moe_cost replicated =
+      moe::moe_layer_cost(dev, m, tokens, {.ep_size = 32, .redundant_experts = 32}, p, pop);
   INFO("imbalance uniform " << uniform.imbalance() << " skewed " << skewed.imbalance()
                             << " replicated " << replicated.imbalance());
   REQUIRE(uniform.imbalance() == Approx(1.0));
@@ -134,6 +136,7 @@ TEST_CASE("the EPLB plan of a layer cost model does not depend on the token coun
     CHECK(a.max_device_assignments == Approx(*std::max_element(loads.begin(), loads.end())));
   }
   CHECK_THROWS_AS(model.work(-1.0), config_error);
+  CHECK_THROWS_AS(model.distinct_experts(-1.0), config_error);
 }
 
 namespace {
@@ -215,9 +218,9 @@ TEST_CASE("work() equals the direct touched-slot formula on many token counts", 
         const double slots = direct_touch(busiest_slot_q(model, t), t);
         const double distinct = direct_touch(model.inclusion(), t);
         REQUIRE(std::isfinite(c.touched_slots));
-        REQUIRE(std::isfinite(c.distinct_experts));
+        REQUIRE(std::isfinite(model.distinct_experts(t)));
         CHECK(c.touched_slots == Approx(slots).epsilon(1e-12).margin(1e-300));
-        CHECK(c.distinct_experts == Approx(distinct).epsilon(1e-12).margin(1e-300));
+        CHECK(model.distinct_experts(t) == Approx(distinct).epsilon(1e-12).margin(1e-300));
       }
     }
 }

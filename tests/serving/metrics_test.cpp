@@ -83,3 +83,29 @@ TEST_CASE("time averages integrate a step function exactly", "[serving][metrics]
   CHECK_THROWS_WITH(a.set(4.5, 1.0),
                     "serving::time_average: t_s (4.5) is before the last update (5)");
 }
+
+TEST_CASE("a request with no output tokens has its prefill's end as TTFT and must meet the TTFT "
+          "objective",
+          "[serving][metrics]") {
+  // The simulator completes an output-0 request at the end of its prefill and records no token.
+  request_record r = done(1.0, std::nan(""), 4.0, 0);
+  CHECK(r.ttft_s() == 3.0);
+  CHECK(std::isnan(r.tpot_s()));
+  const std::vector<request_record> rs{r};
+  CHECK(serving::goodput(rs, {.ttft_s = 1.0, .tpot_s = 0.1}, 4.0).met == 0);
+  CHECK(serving::goodput(rs, {.ttft_s = 5.0, .tpot_s = 0.1}, 4.0).met == 1);
+  const serving::latency_summary s = serving::summarize_latency(rs);
+  CHECK(s.ttft_s.count == 1);
+  CHECK(s.ttft_s.mean == 3.0);
+}
+
+TEST_CASE("latency summaries of a run without completed requests have no values",
+          "[serving][metrics]") {
+  request_record rejected;
+  rejected.status = request_status::rejected;
+  const std::vector<request_record> rs{rejected, rejected};
+  const serving::latency_summary s = serving::summarize_latency(rs);
+  CHECK(s.ttft_s.count == 0);
+  CHECK(std::isnan(s.ttft_s.mean)); // written as null in JSON, "n/a" by the command line
+  CHECK(serving::goodput(rs, {.ttft_s = 1.0, .tpot_s = 0.1}, 0.0).met == 0);
+}

@@ -15,10 +15,13 @@ using namespace infercost::speculative;
 
 namespace {
 // 70B in FP8 (70 GB) on 2 devices; the 1B draft in BF16 on one device.
-const engine::parallel_layout target_tp2{.devices = 2, .tp = 2, .weight_prec = precision::fp8};
-step_config llama_70b_1b() {
+// FP8 where the device has it, INT8 W8A8 where it does not (Ascend).
+engine::parallel_layout target_tp2(precision p = precision::fp8) {
+  return {.devices = 2, .tp = 2, .weight_prec = p};
+}
+step_config llama_70b_1b(precision p = precision::fp8) {
   return step_config{.target = model::presets::llama3_70b(),
-                     .target_layout = target_tp2,
+                     .target_layout = target_tp2(p),
                      .draft = llama32_1b(),
                      .draft_layout = {}};
 }
@@ -28,8 +31,9 @@ TEMPLATE_TEST_CASE("a speculative step is the engine's verify pass plus the draf
                    "[speculative]", infercost::h800_sxm, infercost::ascend_910b) {
   // The forward passes are the step-cost engine's (pinned by hand in tests/engine); this checks
   // how the speculative cost face composes them.
-  const basic_step_cost_model<TestType> cm(llama_70b_1b());
-  const engine::basic_step_cost<TestType> target(model::presets::llama3_70b(), target_tp2);
+  const basic_step_cost_model<TestType> cm(llama_70b_1b(TestType{}.native_weight_precision()));
+  const engine::basic_step_cost<TestType> target(model::presets::llama3_70b(),
+                                                 target_tp2(TestType{}.native_weight_precision()));
   const engine::basic_step_cost<TestType> draft(llama32_1b(), {});
   const std::int64_t batch = 8;
   const double ctx = 8 * 1000.0;
@@ -73,7 +77,7 @@ TEST_CASE("an MoE verify pass reads only the experts its tokens touch", "[specul
 TEMPLATE_TEST_CASE("speculation speeds up batch 1 and slows down compute-bound batches",
                    "[speculative]", infercost::h800_sxm, infercost::ascend_910b,
                    infercost::h200_sxm) {
-  const basic_step_cost_model<TestType> cm(llama_70b_1b());
+  const basic_step_cost_model<TestType> cm(llama_70b_1b(TestType{}.native_weight_precision()));
   const double ctx = 256.0;
   const step_cost b1 = cm.cost(1, ctx, 4, 0.8);
   INFO("batch 1 speedup " << b1.speedup << ", draft/target " << b1.draft_to_target_ratio);
@@ -106,8 +110,8 @@ TEMPLATE_TEST_CASE("DeepSeek-V3 MTP with one token at 85-90% acceptance emits 1.
                    "per step",
                    "[speculative]", infercost::h800_sxm, infercost::ascend_910b) {
   const model::model_config m = model::presets::deepseek_v3();
-  const basic_step_cost_model<TestType> cm(
-      make_mtp_step_config(m, {.devices = 16, .tp = 16, .weight_prec = precision::fp8}));
+  const basic_step_cost_model<TestType> cm(make_mtp_step_config(
+      m, {.devices = 16, .tp = 16, .weight_prec = TestType{}.native_weight_precision()}));
   for (double a : {0.85, 0.90}) {
     const step_cost s = cm.cost(32, 32 * 4000.0, 1, a);
     CHECK(s.tokens_per_step == Approx(1.0 + a));

@@ -29,7 +29,7 @@ namespace infercost {
 class any_device {
   /// Calls f with the held device (std::get after the index check cannot throw). Defined before
   /// its callers, which deduce their return types from it.
-  template <class F> decltype(auto) visit(F&& f) const noexcept {
+  template <class F> decltype(auto) visit(F&& f) const {
     if (d_.index() == 0)
       return f(std::get<0>(d_));
     return f(std::get<1>(d_));
@@ -97,10 +97,20 @@ public:
   [[nodiscard]] double vector_flops() const noexcept {
     return visit([](const auto& d) { return d.vector_flops(); });
   }
-  [[nodiscard]] double peak_flops(precision p) const noexcept {
+  /// @throws config_error for a precision an Ascend part lacks (ascend_npu::peak_flops).
+  [[nodiscard]] double peak_flops(precision p) const {
     return visit([&](const auto& d) { return d.peak_flops(p); });
   }
-  [[nodiscard]] double op_time_s(const op_work& w) const noexcept {
+  /// True when the device runs matrix work at `p` natively (cuda_gpu / ascend_npu::supports).
+  [[nodiscard]] bool supports(precision p) const noexcept {
+    return visit([&](const auto& d) { return d.supports(p); });
+  }
+  /// The weight precision the device serves large models in (see serving_precision).
+  [[nodiscard]] precision native_weight_precision() const noexcept {
+    return visit([](const auto& d) { return d.native_weight_precision(); });
+  }
+  /// @throws config_error for FP8 or FP4 work on an Ascend part.
+  [[nodiscard]] double op_time_s(const op_work& w) const {
     return visit([&](const auto& d) { return d.op_time_s(w); });
   }
   [[nodiscard]] double comm_time_s(const comm_work& c) const noexcept {
@@ -113,6 +123,14 @@ public:
 private:
   std::variant<cuda_gpu<>, ascend_npu<>> d_;
 };
+
+/// The weight precision `d` actually serves large models in: fp8 on parts with FP8 tensor cores
+/// (H100, H800, H20, H200, Blackwell), int8 (W8A8: INT8 matrix math on the Cube, dequantisation
+/// on the Vector units) on Ascend 910B and 910C, which have no FP8 units; bf16 elsewhere (A100).
+/// A layout at this precision never fails require_precision on `d`.
+[[nodiscard]] inline precision serving_precision(const any_device& d) noexcept {
+  return d.native_weight_precision();
+}
 
 /// The catalog device called `name` (the names of device_names()), as an any_device.
 /// @throws config_error listing the valid names when `name` is unknown.

@@ -1,9 +1,18 @@
 /// @file
 /// The `ascend_npu` family: Huawei Ascend NPUs (Da Vinci architecture). A Cube unit for matrix
-/// work at FP16/BF16 and INT8 (no FP8 on 910B/910C: FP8 work runs at the 16-bit rate, or at the
-/// INT8 rate when the spec says weights are quantised to INT8), a separate Vector unit for
-/// element-wise work, HCCS as a full mesh inside a node (each pair of NPUs has its own link:
-/// point-to-point gets one link, collectives use all links at once), RoCE for scale-out.
+/// work at FP16/BF16 and INT8, a separate Vector unit for element-wise work, HCCS inside a node
+/// (a full mesh on Atlas A2: each pair of NPUs has its own link, point-to-point gets one link,
+/// collectives use all links at once; switched on Atlas A3 and CloudMatrix384, where the UB
+/// switches give every die its full bandwidth to any peer), RoCE for scale-out.
+///
+/// Precision as the chip has it. 910B and 910C have no FP8 (or FP4) Cube units: asking for FP8
+/// work is a config_error (`supports`, `require_precision`), never a silent fallback. Ascend
+/// serves quantised models as W8A8 (INT8 weights, activations quantised to INT8 per token, INT8
+/// matrix math on the Cube) or W4A8 (4-bit weights, same INT8 matrix math), and the
+/// (de)quantisation runs on the Vector units: an INT8 or INT4 GEMM adds
+/// `dequant_vector_flops_per_cube_flop` Vector FLOPs per Cube FLOP (see ascend_spec), serial with
+/// its Cube work like every Vector phase. `native_weight_precision()` (int8) is what these parts
+/// serve large models in.
 ///
 /// Cube and Vector are separate cores that hand data over through on-chip buffers and L2
 /// (Liao et al., "Ascend: a Scalable and Unified Architecture for Ubiquitous Deep Neural Network
@@ -27,24 +36,29 @@ namespace infercost {
 /// Datasheet numbers of one Ascend NPU. Peaks are dense.
 struct ascend_spec {
   std::string_view name;
-  double memory_bytes = 0.0;          ///< HBM capacity
-  double memory_bytes_per_s = 0.0;    ///< HBM bandwidth
-  double cube_fp16_flops = 0.0;       ///< Cube FP16/BF16
-  double cube_int8_flops = 0.0;       ///< Cube INT8
-  double cube_fp32_flops = 0.0;       ///< Cube FP32 (HF32), as the datasheet prints "FP32"
-  double vector_flops = 0.0;          ///< Vector unit FP16
-  bool fp8_as_int8 = false;           ///< run FP8 work at the INT8 rate (W8A8 INT8 quantisation)
+  double memory_bytes = 0.0;       ///< HBM capacity
+  double memory_bytes_per_s = 0.0; ///< HBM bandwidth
+  double cube_fp16_flops = 0.0;    ///< Cube FP16/BF16
+  double cube_int8_flops = 0.0;    ///< Cube INT8
+  double cube_fp32_flops = 0.0;    ///< Cube FP32 (HF32), as the datasheet prints "FP32"
+  double vector_flops = 0.0;       ///< Vector unit FP16
+  /// Vector FLOPs per Cube FLOP of an INT8 (W8A8) or INT4 (W4A8) GEMM: quantising its input
+  /// per token and dequantising its INT32 output (see ascend_w8a8_dequant_vector_per_cube_flop).
+  double dequant_vector_flops_per_cube_flop = 0.0;
   double hccs_link_bytes_per_s = 0.0; ///< one HCCS peer link, per direction
   int hccs_links = 7;                 ///< peer links per NPU (full mesh of hccs_links + 1 NPUs)
   int npus_per_node = 8;              ///< NPUs in one HCCS domain
-  double roce_bytes_per_s = 0.0;      ///< scale-out RoCE per NPU, per direction
-  double pcie_bytes_per_s = 0.0;      ///< PCIe host link, per direction
-  double op_overhead_s = 0.0;         ///< fixed cost per op (task dispatch)
-  double hccs_latency_s = 0.0;        ///< per collective step over HCCS
-  double roce_latency_s = 0.0;        ///< per collective step over RoCE
-  double pcie_latency_s = 0.0;        ///< per host transfer
-  double tdp_w = 0.0;                 ///< module power
-  efficiency eff{};                   ///< default efficiency factors for this chip
+  /// Scale-up through switches (Atlas A3's and CloudMatrix384's UB switches): every NPU reaches
+  /// any peer at hccs_links × hccs_link_bytes_per_s. False: HCCS full mesh (Atlas A2).
+  bool switched_scale_up = false;
+  double roce_bytes_per_s = 0.0; ///< scale-out RoCE per NPU, per direction
+  double pcie_bytes_per_s = 0.0; ///< PCIe host link, per direction
+  double op_overhead_s = 0.0;    ///< fixed cost per op (task dispatch)
+  double hccs_latency_s = 0.0;   ///< per collective step over HCCS
+  double roce_latency_s = 0.0;   ///< per collective step over RoCE
+  double pcie_latency_s = 0.0;   ///< per host transfer
+  double tdp_w = 0.0;            ///< module power
+  efficiency eff{};              ///< default efficiency factors for this chip
 
   /// @throws config_error naming the first field that is zero, negative or not finite.
   void validate() const {
@@ -55,6 +69,7 @@ struct ascend_spec {
     check_positive(c, "cube_int8_flops", cube_int8_flops);
     check_positive(c, "cube_fp32_flops", cube_fp32_flops);
     check_positive(c, "vector_flops", vector_flops);
+    check_non_negative(c, "dequant_vector_flops_per_cube_flop", dequant_vector_flops_per_cube_flop);
     check_positive(c, "hccs_link_bytes_per_s", hccs_link_bytes_per_s);
     check_positive(c, "hccs_links", hccs_links);
     check_positive(c, "npus_per_node", npus_per_node);
@@ -103,7 +118,7 @@ public:
   [[nodiscard]] double memory_bytes() const noexcept { return spec_.memory_bytes; }
   [[nodiscard]] double memory_bytes_per_s() const noexcept { return spec_.memory_bytes_per_s; }
   [[nodiscard]] int devices_per_node() const noexcept { return spec_.npus_per_node; }
-  /// Aggregate HCCS bandwidth per NPU per direction (all links).
+  /// Aggregate HCCS / UB bandwidth per NPU per direction (all links).
   [[nodiscard]] double scale_up_bytes_per_s() const noexcept {
     return spec_.hccs_link_bytes_per_s * spec_.hccs_links;
   }
@@ -112,40 +127,70 @@ public:
   [[nodiscard]] double tdp_w() const noexcept { return spec_.tdp_w; }
   [[nodiscard]] double vector_flops() const noexcept { return spec_.vector_flops; }
 
-  /// Cube peak for work at precision p. FP16/BF16 and INT8 are native; FP8 and FP4 run at the
-  /// 16-bit rate (or INT8 with fp8_as_int8); FP32/TF32 run at the datasheet FP32 (HF32) rate.
-  [[nodiscard]] double peak_flops(precision p) const noexcept {
+  /// True when the Cube runs matrix work at `p`: FP16/BF16, INT8 (W8A8), INT4 (W4A8, at the
+  /// INT8 rate) and FP32/TF32 (HF32). No FP8 or FP4 units on 910B/910C.
+  [[nodiscard]] constexpr bool supports(precision p) const noexcept {
+    return p != precision::fp8 && p != precision::fp4;
+  }
+  /// The weight precision these parts serve large models in: W8A8 INT8 (vLLM-Ascend
+  /// `--quantization ascend` checkpoints such as Qwen3-235B-A22B-W8A8; CloudMatrix-Infer's INT8
+  /// DeepSeek-R1, Zuo et al., arXiv:2506.12708).
+  [[nodiscard]] static constexpr precision native_weight_precision() noexcept {
+    return precision::int8;
+  }
+
+  /// Cube peak for work at precision p: FP16/BF16 and INT8 are native; INT4 (W4A8) runs at the
+  /// INT8 rate; FP32/TF32 at the datasheet FP32 (HF32) rate.
+  /// @throws config_error for FP8 or FP4, which these parts cannot run (see supports).
+  [[nodiscard]] double peak_flops(precision p) const {
     switch (p) {
     case precision::bf16:
     case precision::fp16:
       return spec_.cube_fp16_flops;
     case precision::int8:
+    case precision::int4:
       return spec_.cube_int8_flops;
-    case precision::fp8:
-    case precision::fp4:
-      return spec_.fp8_as_int8 ? spec_.cube_int8_flops : spec_.cube_fp16_flops;
     case precision::fp32:
     case precision::tf32:
       return spec_.cube_fp32_flops;
+    case precision::fp8:
+    case precision::fp4:
+      break;
     }
+    require_precision(*this, "device::ascend_npu", "prec", p);
     return spec_.cube_fp16_flops;
   }
 
-  /// Roofline time of one op: Cube time plus Vector time (serial units), max with memory time,
-  /// plus the dispatch overhead.
-  [[nodiscard]] double op_time_s(const op_work& w) const noexcept {
+  /// Vector FLOPs an op adds to quantise and dequantise around its integer GEMM: w.flops ×
+  /// dequant_vector_flops_per_cube_flop for an INT8 or INT4 GEMM, else 0.
+  [[nodiscard]] double dequant_vector_flops(const op_work& w) const noexcept {
+    const bool quantised = w.prec == precision::int8 || w.prec == precision::int4;
+    return quantised && w.kind == op_kind::gemm ? w.flops * spec_.dequant_vector_flops_per_cube_flop
+                                                : 0.0;
+  }
+
+  /// Roofline time of one op: Cube time plus Vector time (serial units; the Vector work includes
+  /// an integer GEMM's (de)quantisation), max with memory time, plus the dispatch overhead.
+  /// @throws config_error for FP8 or FP4 work.
+  [[nodiscard]] double op_time_s(const op_work& w) const {
     const efficiency& e = spec_.eff;
     const double cube_s = w.flops / (peak_flops(w.prec) * e.compute(w.kind));
-    const double vector_s = w.vector_flops / (spec_.vector_flops * e.elementwise_compute);
+    const double vector_s =
+        (w.vector_flops + dequant_vector_flops(w)) / (spec_.vector_flops * e.elementwise_compute);
     const double memory_s = w.bytes() / (spec_.memory_bytes_per_s * e.memory(w.kind));
     return roofline_time_s(cube_s + vector_s, memory_s, spec_.op_overhead_s);
   }
 
-  /// Collective time: HCCS full mesh inside a node, the per-NPU RoCE NIC (switched) across nodes.
+  /// Collective time: HCCS full mesh inside a node (or the UB switches with switched_scale_up),
+  /// the per-NPU RoCE NIC (switched) across nodes.
   [[nodiscard]] double comm_time_s(const comm_work& c) const noexcept {
-    if (c.scope == link_scope::intra_node)
+    if (c.scope == link_scope::intra_node) {
+      if (spec_.switched_scale_up)
+        return switched_collective_time_s(c, scale_up_bytes_per_s() * spec_.eff.scale_up_link,
+                                          spec_.hccs_latency_s);
       return mesh_collective_time_s(c, spec_.hccs_link_bytes_per_s * spec_.eff.scale_up_link,
                                     spec_.hccs_links, spec_.hccs_latency_s);
+    }
     return switched_collective_time_s(c, spec_.roce_bytes_per_s * spec_.eff.scale_out_link,
                                       spec_.roce_latency_s);
   }

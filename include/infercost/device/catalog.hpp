@@ -46,13 +46,37 @@
 /// - [DV]    H. Liao et al., "DaVinci: A Scalable Architecture for Neural Network Computing",
 ///           Hot Chips 31 (2019): Ascend 910 Cube 256 TFLOPS FP16 / 512 TOPS INT8 (INT8 = 2 ×
 ///           FP16, the ratio used for 910B/910C, whose INT8 figure is not in [A2]/[A3]).
+/// - [A3N]   vLLM-Ascend v0.18.0, docs/source/tutorials/models/Qwen3-235B-A22B.md: "A3 has 8 NPUs
+///           with dual-die design (16 chips total: `/dev/davinci[0-15]`)"; hardware "Atlas 800I
+///           A3 (64GB × 16)", "Atlas 800I A2 (64GB × 8)": the runtime sees each 910C die as one
+///           NPU of 64 GB.
+/// - [CM384] P. Zuo et al., "Serving Large Language Models on Huawei CloudMatrix384",
+///           arXiv:2506.12708 (2025), §3: 384 Ascend 910C (dual-die; 752 TFLOPS FP16/BF16,
+///           128 GB HBM at 3.2 TB/s per package) and 192 Kunpeng CPUs in 48 nodes of 8 NPUs; the
+///           UB plane is a non-blocking two-tier switched network giving each 910C 392 GB/s per
+///           direction to any peer in the supernode; the RDMA (RoCE) plane gives each NPU
+///           400 Gb/s per direction.
+/// - [W8A8]  vLLM-Ascend v0.18.0, vllm_ascend/quantization/methods/w8a8_dynamic.py: the input of
+///           each W8A8 GEMM is quantised per token (torch_npu.npu_dynamic_quant) and the INT32
+///           output dequantised with the per-channel weight scale and the per-token scale
+///           (npu_quant_matmul(..., pertoken_scale=...)).
+/// - [PTOPA] hw-native-sys/pypto-lib issue #622 (2026), a measured paged-attention decode on a
+///           910B (a2a3): batch 16, 40 query and 8 KV heads of 128, 4,096-token context, BF16;
+///           CANN's paged-attention kernel at its best tiling reads 0.78 TB/s of HBM, at the
+///           runtime's default tiling 0.58 TB/s.
+/// - [DEEPEPA] sgl-project/sgl-kernel-npu README (commit f425bdf1), DeepEP-Ascend on an A3
+///           SuperPOD (CloudMatrix384), 4,096 tokens per rank, hidden 7168, top-8, INT8
+///           dispatch, BF16 combine, "normal" kernels at EP16: 107 GB/s dispatch, 103 GB/s
+///           combine per rank (bytes = tokens × top-k × hidden × element size over the time).
 /// - [NCCL]  NCCL src/graph/tuning.cc hardware latencies (NVLink ~0.6–3.4 µs per step) and
 ///           nccl-tests issue #333 (~3 µs small-message all-reduce on NVLink).
 #pragma once
 
+#include <array>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "infercost/core/error.hpp"
@@ -296,6 +320,40 @@ inline constexpr double ascend_vector_flops(int aiv_cores) noexcept {
   return aiv_cores * 1.8e9 * 128.0 * 2.0;
 }
 
+/// Measured efficiencies of 910B/910C-class dies (the other factors keep the defaults of
+/// efficiency.hpp, which were checked on NVIDIA parts): attention reads HBM at 0.78 TB/s of the
+/// 1.6 TB/s a die is rated for [PTOPA, A2], 0.49. The runtime-die entries (atlas_800_a3,
+/// cloudmatrix384) carry it; the datasheet entries (ascend_910b2/b3/b4, ascend_910c) keep the
+/// defaults: `set_efficiencies(spec::ascend_910_efficiency)` gives them the measured rate.
+inline constexpr efficiency ascend_910_efficiency{
+    .gemm_compute = efficiency{}.gemm_compute,
+    .gemm_memory = efficiency{}.gemm_memory,
+    .attention_compute = efficiency{}.attention_compute,
+    .attention_memory = 0.78 / 1.6,
+    .elementwise_compute = efficiency{}.elementwise_compute,
+    .elementwise_memory = efficiency{}.elementwise_memory,
+    .scale_up_link = efficiency{}.scale_up_link,
+    .scale_out_link = efficiency{}.scale_out_link,
+    .host_link = efficiency{}.host_link};
+
+/// On the A3 UB/HCCS switches an all-to-all reaches about 105 GB/s per die at EP16 [DEEPEPA],
+/// which, as the share (n − 1)/n of the bytes that leaves the die, is 105 × 15/16 ≈ 98 GB/s of
+/// its 196 GB/s: scale_up_link 0.5.
+[[nodiscard]] constexpr efficiency make_ascend_a3_efficiency(efficiency e) noexcept {
+  e.scale_up_link = 0.5;
+  return e;
+}
+inline constexpr efficiency ascend_a3_efficiency = make_ascend_a3_efficiency(ascend_910_efficiency);
+
+/// Vector FLOPs per Cube FLOP of an INT8 (W8A8) GEMM on Ascend [W8A8], an estimate: an M×K input
+/// times K×N INT8 weights quantises its input per token (|x|, row max, scale, round-and-cast:
+/// 4 Vector ops per input element, M·K) and dequantises its INT32 output (cast, per-channel and
+/// per-token scales, cast to BF16: 4 ops per output element, M·N), against 2·M·N·K Cube FLOPs:
+/// 4/(2N) + 4/(2K). A GEMM's N and K are not part of its work, so both are taken as 4,096, the
+/// hidden size of Qwen3-235B-A22B (its config.json): 4/4096 = 1/1024. W4A8 is given the same
+/// ratio (its unpacking of 4-bit weights is not modelled separately). Override per spec.
+inline constexpr double ascend_w8a8_dequant_vector_per_cube_flop = 4.0 / 4096.0;
+
 /// HCCS per link per direction: [A2] prints 392 GB/s over 7 links for 910B; read as both
 /// directions, 196 GB/s per direction per NPU, 28 GB/s per link.
 inline constexpr double hccs_910b_link_bytes_per_s = 392.0 / 2.0 / 7.0 * giga;
@@ -310,7 +368,8 @@ struct ascend_910b2 {
                                      .cube_int8_flops = 752 * tera,
                                      .cube_fp32_flops = 99 * tera,
                                      .vector_flops = ascend_vector_flops(48),
-                                     .fp8_as_int8 = false,
+                                     .dequant_vector_flops_per_cube_flop =
+                                         ascend_w8a8_dequant_vector_per_cube_flop,
                                      .hccs_link_bytes_per_s = hccs_910b_link_bytes_per_s,
                                      .hccs_links = 7,
                                      .npus_per_node = 8,
@@ -351,10 +410,11 @@ struct ascend_910b4 {
   static constexpr ascend_spec value = make_ascend_910b4(ascend_910b3::value);
 };
 
-/// Ascend 910C [A3]: two 910B-class dies, 752 TFLOPS FP16, 198 FP32, INT8 2 × FP16 [DV]; 128 GB
-/// HBM at 3.2 TB/s; 7 links at 784 GB/s (both directions: 56 GB/s per link per direction);
-/// 400 GbE RoCE (50 GB/s); PCIe 5.0 x16 (64 GB/s, assumed as on the A3 host). Power is not in
-/// [A3]: 2 × 400 W dies assumed, 800 W.
+/// Ascend 910C as one device [A3], the package as the datasheet prints it (runtimes see its two
+/// dies as two NPUs: atlas_800_a3): two 910B-class dies, 752 TFLOPS FP16, 198 FP32, INT8 2 × FP16
+/// [DV]; 128 GB HBM at 3.2 TB/s; 7 links at 784 GB/s (both directions: 56 GB/s per link per
+/// direction); 400 GbE RoCE (50 GB/s); PCIe 5.0 x16 (64 GB/s, assumed as on the A3 host). Power is
+/// not in [A3]: 2 × 400 W dies assumed, 800 W.
 struct ascend_910c {
   static constexpr ascend_spec value{.name = "ascend_910c",
                                      .memory_bytes = 128 * gib,
@@ -363,7 +423,8 @@ struct ascend_910c {
                                      .cube_int8_flops = 1504 * tera,
                                      .cube_fp32_flops = 198 * tera,
                                      .vector_flops = 2 * ascend_vector_flops(48),
-                                     .fp8_as_int8 = false,
+                                     .dequant_vector_flops_per_cube_flop =
+                                         ascend_w8a8_dequant_vector_per_cube_flop,
                                      .hccs_link_bytes_per_s = 784.0 / 2.0 / 7.0 * giga,
                                      .hccs_links = 7,
                                      .npus_per_node = 8,
@@ -375,6 +436,50 @@ struct ascend_910c {
                                      .pcie_latency_s = pcie_latency_s,
                                      .tdp_w = 800,
                                      .eff = {}};
+};
+/// One die of an Ascend 910C, as runtimes see it (one `/dev/davinci` device), in an Atlas 800 A3
+/// node of 16 dies [A3N]: half a package [A3, CM384]: 376 TFLOPS FP16/BF16, INT8 2 × FP16 [DV],
+/// 99 FP32; 64 GB HBM at 1.6 TB/s [A3N, CM384]; scale-up through the node's UB/HCCS switches,
+/// 196 GB/s per direction to any peer (the package's 392 GB/s [CM384] over its two dies; 7 × 28
+/// GB/s, as [A3]'s 7 links at 784 GB/s both ways); one 200 Gb/s share of the package's 400 GbE
+/// RoCE (25 GB/s) [A3, CM384]; PCIe 5.0 x16 shared by two dies (32 GB/s, assumed); 400 W (half
+/// of the 800 W assumed for the package); 48 AIV cores as 910B2 (an estimate, see
+/// ascend_vector_flops). Traffic between the two dies of one package is timed at the UB rate.
+struct atlas_800_a3 {
+  static constexpr ascend_spec value{.name = "atlas_800_a3",
+                                     .memory_bytes = 64 * gib,
+                                     .memory_bytes_per_s = 1600 * giga,
+                                     .cube_fp16_flops = 376 * tera,
+                                     .cube_int8_flops = 752 * tera,
+                                     .cube_fp32_flops = 99 * tera,
+                                     .vector_flops = ascend_vector_flops(48),
+                                     .dequant_vector_flops_per_cube_flop =
+                                         ascend_w8a8_dequant_vector_per_cube_flop,
+                                     .hccs_link_bytes_per_s = 392.0 / 2.0 / 7.0 * giga,
+                                     .hccs_links = 7,
+                                     .npus_per_node = 16,
+                                     .switched_scale_up = true,
+                                     .roce_bytes_per_s = 25 * giga,
+                                     .pcie_bytes_per_s = 32 * giga,
+                                     .op_overhead_s = ascend_op_overhead_s,
+                                     .hccs_latency_s = hccs_latency_s,
+                                     .roce_latency_s = roce_latency_s,
+                                     .pcie_latency_s = pcie_latency_s,
+                                     .tdp_w = 400,
+                                     .eff = ascend_a3_efficiency};
+};
+
+/// One 910C die of a CloudMatrix384 supernode [CM384]: the atlas_800_a3 die with the whole
+/// supernode, 384 packages = 768 dies, as one scale-up domain on the non-blocking UB network
+/// (196 GB/s per die per direction to any of the 768); RoCE between supernodes, 400 Gb/s per
+/// package. Step latency as HCCS (3 µs per step, assumed).
+[[nodiscard]] constexpr ascend_spec make_cloudmatrix384(ascend_spec s) noexcept {
+  s.name = "cloudmatrix384";
+  s.npus_per_node = 768;
+  return s;
+}
+struct cloudmatrix384 {
+  static constexpr ascend_spec value = make_cloudmatrix384(atlas_800_a3::value);
 };
 } // namespace spec
 
@@ -393,14 +498,18 @@ using ascend_910b4 = ascend_npu<spec::ascend_910b4>;
 /// The 910B most quoted in serving studies: the 376 TFLOPS 910B2 bin.
 using ascend_910b = ascend_910b2;
 using ascend_910c = ascend_npu<spec::ascend_910c>;
+/// One 910C die in an Atlas 800 A3 node (16 per node); alias name "ascend_910c_die".
+using atlas_800_a3 = ascend_npu<spec::atlas_800_a3>;
+/// One 910C die in a CloudMatrix384 supernode (768 per scale-up domain).
+using cloudmatrix384 = ascend_npu<spec::cloudmatrix384>;
 
 /// The default device of `basic_xxx` aliases.
 using default_device = h100_sxm;
 
 /// Every catalog device type, in display order.
-using catalog_devices =
-    std::tuple<a100_sxm, h100_sxm, h800_sxm, h20, h200_sxm, b200, ascend_910b2, ascend_910b3,
-               ascend_910b4, ascend_910c, b300, gb200_nvl72, gb300_nvl72>;
+using catalog_devices = std::tuple<a100_sxm, h100_sxm, h800_sxm, h20, h200_sxm, b200, ascend_910b2,
+                                   ascend_910b3, ascend_910b4, ascend_910c, b300, gb200_nvl72,
+                                   gb300_nvl72, atlas_800_a3, cloudmatrix384>;
 
 namespace detail {
 /// The names of the device types `D...`, in order. (A pack expansion rather than std::apply over
@@ -412,44 +521,66 @@ template <class... D>
 }
 } // namespace detail
 
-/// Names accepted by visit_device: the catalog names plus the alias "ascend_910b".
+/// Other names of catalog entries, and the entry each names: "ascend_910b" (the 910B2 bin);
+/// "atlas_800t_a2" and "atlas_800i_a2", the 8-NPU Atlas A2 servers (HCCS mesh in the node, RoCE
+/// between nodes) of 64 GB 910B NPUs [A2, A3N]; "ascend_910c_die", one 910C die of an A3 node.
+inline constexpr std::array<std::pair<std::string_view, std::string_view>, 4> device_aliases{{
+    {"ascend_910b", "ascend_910b2"},
+    {"atlas_800t_a2", "ascend_910b2"},
+    {"atlas_800i_a2", "ascend_910b2"},
+    {"ascend_910c_die", "atlas_800_a3"},
+}};
+
+/// The catalog entry `name` names: itself, or the entry of an alias (device_aliases).
+[[nodiscard]] constexpr std::string_view canonical_device_name(std::string_view name) noexcept {
+  for (const auto& [alias, entry] : device_aliases)
+    if (alias == name)
+      return entry;
+  return name;
+}
+
+/// Names accepted by visit_device: the catalog names, then the aliases (device_aliases).
 [[nodiscard]] inline std::vector<std::string_view> device_names() {
   std::vector<std::string_view> names = detail::names_of(std::type_identity<catalog_devices>{});
-  names.push_back("ascend_910b");
+  for (const auto& a : device_aliases)
+    names.push_back(a.first);
   return names;
 }
 
 /// Calls `f(device)` with a default-constructed device of the named catalog type and returns its
 /// result. @throws config_error listing the valid names when `name` is unknown.
 template <class F> decltype(auto) visit_device(std::string_view name, F&& f) {
-  if (name == "ascend_910b")
-    return f(ascend_910b{});
-  if (name == "a100_sxm")
-    return f(a100_sxm{});
-  if (name == "h100_sxm")
-    return f(h100_sxm{});
-  if (name == "h800_sxm")
-    return f(h800_sxm{});
-  if (name == "h20")
-    return f(h20{});
-  if (name == "h200_sxm")
-    return f(h200_sxm{});
-  if (name == "b200")
-    return f(b200{});
-  if (name == "ascend_910b2")
+  const std::string_view entry = canonical_device_name(name);
+  if (entry == "ascend_910b2")
     return f(ascend_910b2{});
-  if (name == "ascend_910b3")
+  if (entry == "a100_sxm")
+    return f(a100_sxm{});
+  if (entry == "h100_sxm")
+    return f(h100_sxm{});
+  if (entry == "h800_sxm")
+    return f(h800_sxm{});
+  if (entry == "h20")
+    return f(h20{});
+  if (entry == "h200_sxm")
+    return f(h200_sxm{});
+  if (entry == "b200")
+    return f(b200{});
+  if (entry == "ascend_910b3")
     return f(ascend_910b3{});
-  if (name == "ascend_910b4")
+  if (entry == "ascend_910b4")
     return f(ascend_910b4{});
-  if (name == "ascend_910c")
+  if (entry == "ascend_910c")
     return f(ascend_910c{});
-  if (name == "b300")
+  if (entry == "b300")
     return f(b300{});
-  if (name == "gb200_nvl72")
+  if (entry == "gb200_nvl72")
     return f(gb200_nvl72{});
-  if (name == "gb300_nvl72")
+  if (entry == "gb300_nvl72")
     return f(gb300_nvl72{});
+  if (entry == "atlas_800_a3")
+    return f(atlas_800_a3{});
+  if (entry == "cloudmatrix384")
+    return f(cloudmatrix384{});
   std::string valid;
   for (auto n : device_names())
     valid += (valid.empty() ? "" : ", ") + std::string(n);

@@ -107,8 +107,37 @@ public:
   /// CUDA-core FP32 rate, used for element-wise work.
   [[nodiscard]] double vector_flops() const noexcept { return spec_.fp32_flops; }
 
+  /// True when the tensor cores run matrix work at `p`: FP32, TF32, BF16 and FP16 always; FP8,
+  /// INT8 and FP4 where the datasheet gives them a rate; INT4 (W4A8) never (Hopper and later have
+  /// no INT4 tensor cores). An engine refuses a layout at a precision the device lacks
+  /// (require_precision); peak_flops keeps the widened rate below for direct queries.
+  [[nodiscard]] constexpr bool supports(precision p) const noexcept {
+    switch (p) {
+    case precision::fp8:
+      return spec_.fp8_flops > 0.0;
+    case precision::int8:
+      return spec_.int8_flops > 0.0;
+    case precision::fp4:
+      return spec_.fp4_flops > 0.0;
+    case precision::int4:
+      return false;
+    case precision::fp32:
+    case precision::tf32:
+    case precision::bf16:
+    case precision::fp16:
+      return true;
+    }
+    return false;
+  }
+  /// The weight precision this part serves large models in: FP8 where it has FP8 tensor cores
+  /// (the precision DeepSeek-V3 and Qwen3's FP8 checkpoints ship in), else BF16.
+  [[nodiscard]] constexpr precision native_weight_precision() const noexcept {
+    return spec_.fp8_flops > 0.0 ? precision::fp8 : precision::bf16;
+  }
+
   /// Dense tensor-core peak for work at precision p. A precision the chip lacks runs at the next
-  /// supported wider one: FP4 → FP8 → BF16, INT8 → BF16 (e.g. FP8 on A100 runs at BF16 rate).
+  /// supported wider one: FP4 → FP8 → BF16, INT8 → BF16, INT4 → INT8 (e.g. FP8 on A100 runs at
+  /// BF16 rate); supports() says which precisions are native.
   /// INT8 runs at the faster of the INT8 and BF16 rates: Blackwell Ultra (B300, GB300) cut INT8
   /// tensor throughput below BF16 (NVIDIA HGX B300 datasheet: 2 POPS INT8 vs 36 PFLOPS BF16 per
   /// board, sparse), so INT8 weights there are widened to BF16; on every other part INT8 >= BF16.
@@ -127,6 +156,8 @@ public:
       return std::max(spec_.int8_flops, spec_.bf16_flops);
     case precision::fp4:
       return spec_.fp4_flops > 0.0 ? spec_.fp4_flops : peak_flops(precision::fp8);
+    case precision::int4:
+      return peak_flops(precision::int8);
     }
     return spec_.bf16_flops;
   }

@@ -18,8 +18,9 @@ struct device_summary {
   std::string name;
   std::string family;
   double bf16_flops = 0;            ///< dense matrix peak at BF16
-  double fp8_flops = 0;             ///< dense matrix peak for FP8 work (after fallback)
-  double int8_flops = 0;            ///< dense matrix peak at INT8
+  double fp8_flops = 0;             ///< dense matrix peak at FP8; 0 where the device has no FP8
+  double int8_flops = 0;            ///< dense matrix peak at INT8 (widened to BF16 where faster)
+  std::string serving_precision;    ///< weight precision it serves (native_weight_precision)
   double memory_bytes = 0;          ///< HBM capacity
   double memory_bytes_per_s = 0;    ///< HBM bandwidth
   double ridge_bf16 = 0;            ///< FLOP/byte where BF16 GEMMs turn compute-bound
@@ -37,8 +38,13 @@ template <device_cost_model D>
   s.name = std::string(catalog_name);
   s.family = std::string(d.family());
   s.bf16_flops = d.peak_flops(precision::bf16);
-  s.fp8_flops = d.peak_flops(precision::fp8);
+  bool has_fp8 = true;
+  if constexpr (requires { d.supports(precision::fp8); })
+    has_fp8 = d.supports(precision::fp8);
+  s.fp8_flops = has_fp8 ? d.peak_flops(precision::fp8) : 0.0;
   s.int8_flops = d.peak_flops(precision::int8);
+  if constexpr (requires { d.native_weight_precision(); })
+    s.serving_precision = std::string(to_string(d.native_weight_precision()));
   s.memory_bytes = d.memory_bytes();
   s.memory_bytes_per_s = d.memory_bytes_per_s();
   s.ridge_bf16 = ridge_point(s.bf16_flops, s.memory_bytes_per_s);
@@ -51,13 +57,13 @@ template <device_cost_model D>
   return s;
 }
 
-/// Summaries of every catalog device, in catalog order (the "ascend_910b" alias left out).
+/// Summaries of every catalog device, in catalog order (aliases, device_aliases, left out).
 /// (A template, so that summarize_device is compiled for the thirteen device types only where a
 /// program calls this, not in every translation unit that includes the header.)
 template <class = void> [[nodiscard]] std::vector<device_summary> catalog_summary() {
   std::vector<device_summary> out;
   for (auto name : device_names())
-    if (name != "ascend_910b")
+    if (canonical_device_name(name) == name)
       out.push_back(visit_device(name, [&](const auto& d) { return summarize_device(d, name); }));
   return out;
 }

@@ -100,12 +100,13 @@ inline constexpr double cny_per_usd_default = 7.25;
 /// Price table. H100: $25–30k (awesomeagents.ai hardware page); H200 $32k, H800 $30k, H20 $14k
 /// (MSRPs listed at huggingface.co/hardware); A100 80GB $10k (street, mercatus-ai.com 2025);
 /// B200 $35k (commonly reported; no list price published); Ascend 910B ≈ ¥90k and 910C ≈ ¥140k
-/// (broker reports, dzcnc.com; low confidence). B300: no public list price; $40k assumed (B200's
+/// (broker reports, dzcnc.com; low confidence); a 910C die (Atlas 800 A3, CloudMatrix384) is
+/// priced at half a 910C. B300: no public list price; $40k assumed (B200's
 /// reported $35k plus ~15%). GB200 and GB300 NVL72 are sold as racks, reported at $2–3M and
 /// $3–4M (awesomeagents.ai hardware pages; no list price): the midpoints per GPU ($2.5M / 72,
 /// $3.5M / 72) include the Grace CPUs, NVLink switches and rack, so they are entered divided by
 /// 1.45, which typical_purchase's server (35%) and network (10%) shares multiply back.
-inline constexpr std::array<device_price, 14> device_prices{{
+inline constexpr std::array<device_price, 19> device_prices{{
     {"a100_sxm", 10000.0, "street price, mercatus-ai.com (2025)"},
     {"h100_sxm", 27500.0, "$25-30k, awesomeagents.ai"},
     {"h800_sxm", 30000.0, "MSRP, huggingface.co/hardware/h800"},
@@ -120,6 +121,14 @@ inline constexpr std::array<device_price, 14> device_prices{{
     {"b300", 40000.0, "no public list price; assumption (B200 + ~15%)"},
     {"gb200_nvl72", 2.5e6 / 72.0 / 1.45, "rack ~$2-3M reported (awesomeagents.ai); no list price"},
     {"gb300_nvl72", 3.5e6 / 72.0 / 1.45, "rack ~$3-4M reported (awesomeagents.ai); no list price"},
+    {"atlas_800_a3", 140000.0 / 2.0 / cny_per_usd_default,
+     "half of a 910C, ~CNY 140k, broker report (dzcnc.com)"},
+    {"cloudmatrix384", 140000.0 / 2.0 / cny_per_usd_default,
+     "half of a 910C, ~CNY 140k, broker report (dzcnc.com); UB fabric not priced"},
+    {"atlas_800t_a2", 90000.0 / cny_per_usd_default, "~CNY 90k, broker report (dzcnc.com)"},
+    {"atlas_800i_a2", 90000.0 / cny_per_usd_default, "~CNY 90k, broker report (dzcnc.com)"},
+    {"ascend_910c_die", 140000.0 / 2.0 / cny_per_usd_default,
+     "half of a 910C, ~CNY 140k, broker report (dzcnc.com)"},
 }};
 
 /// DeepSeek's accounting rate: "Assuming the rental price of the H800 GPU is $2 per GPU hour"

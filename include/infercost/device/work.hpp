@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <string>
 #include <string_view>
 
@@ -11,19 +12,23 @@
 
 namespace infercost {
 
-/// Numeric precision of an operation's operands.
-enum class precision { fp32, tf32, bf16, fp16, fp8, int8, fp4 };
+/// Numeric precision of an operation's operands. For a GEMM it is the weights' precision and the
+/// rate its matrix math runs at: `int8` is W8A8 (INT8 weights, activations quantised to INT8 per
+/// token), `int4` is W4A8 (4-bit weights, INT8 activations and matrix math), the formats Ascend
+/// serves quantised models in; `fp8` and `fp4` need FP8 / FP4 matrix units (see each device's
+/// `supports`).
+enum class precision { fp32, tf32, bf16, fp16, fp8, int8, fp4, int4 };
 
 /// Every precision, for iteration and error messages.
-inline constexpr std::array<precision, 7> all_precisions{
+inline constexpr std::array<precision, 8> all_precisions{
     precision::fp32, precision::tf32, precision::bf16, precision::fp16,
-    precision::fp8,  precision::int8, precision::fp4};
+    precision::fp8,  precision::int8, precision::fp4,  precision::int4};
 
 /// Storage size of one element. TF32 is stored as FP32. FP4 is NVFP4, the block-scaled format
 /// Blackwell tensor cores consume: 4-bit E2M1 values in blocks of 16 with one FP8 (E4M3) scale
 /// each, (16 * 4 + 8) / 16 = 4.5 bits per element; the one FP32 scale per tensor is negligible
 /// (NVIDIA Technical Blog, "Introducing NVFP4 for Efficient and Accurate Low-Precision
-/// Inference", 2025).
+/// Inference", 2025). INT4 (W4A8) packs two weights in a byte; its per-group scales are left out.
 [[nodiscard]] constexpr double bytes_per_element(precision p) noexcept {
   switch (p) {
   case precision::fp32:
@@ -37,11 +42,13 @@ inline constexpr std::array<precision, 7> all_precisions{
     return 1.0;
   case precision::fp4:
     return 4.5 / 8.0;
+  case precision::int4:
+    return 0.5;
   }
   return 0.0;
 }
 
-/// Lower-case name: "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4".
+/// Lower-case name: "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4", "int4".
 [[nodiscard]] constexpr std::string_view to_string(precision p) noexcept {
   switch (p) {
   case precision::fp32:
@@ -58,6 +65,8 @@ inline constexpr std::array<precision, 7> all_precisions{
     return "int8";
   case precision::fp4:
     return "fp4";
+  case precision::int4:
+    return "int4";
   }
   return "?";
 }
@@ -69,7 +78,27 @@ inline constexpr std::array<precision, 7> all_precisions{
       return p;
   throw config_error(
       "precision", "name",
-      fmt::format("('{}') must be one of fp32, tf32, bf16, fp16, fp8, int8, fp4", name));
+      fmt::format("('{}') must be one of fp32, tf32, bf16, fp16, fp8, int8, fp4, int4", name));
+}
+
+/// Checks that `d` runs matrix work at precision `p` natively (`d.supports(p)`; a device type
+/// without `supports` accepts every precision). `component` and `field` name where `p` came
+/// from. @throws config_error naming the field, the precision, the device and the precision it
+/// serves instead (`d.native_weight_precision()`).
+template <class Device>
+void require_precision(const Device& d, std::string_view component, std::string_view field,
+                       precision p) {
+  if constexpr (requires {
+                  { d.supports(p) } -> std::convertible_to<bool>;
+                  { d.native_weight_precision() } -> std::convertible_to<precision>;
+                }) {
+    if (!d.supports(p))
+      throw config_error(
+          component, field,
+          fmt::format("({}) is not supported by {}: it has no {} matrix units; it serves {}",
+                      to_string(p), d.name(), to_string(p),
+                      to_string(d.native_weight_precision())));
+  }
 }
 
 /// What kind of kernel an operation is; each kind has its own efficiency factors.

@@ -74,6 +74,29 @@
 ///   buffer is under 256 KiB (512 KiB for <= 4 GPUs); SGLang uses the same custom all-reduce.
 ///   [FTAR] NVIDIA FasterTransformer's custom all-reduce, from which TensorRT-LLM's descends,
 ///   switches from one-shot to two-shot at DEFALUT_ALGO_AR_SIZE_THRESHOLD = 196,608 bytes.
+///
+/// Ascend (vLLM-Ascend; the same terms, read for the NPU runtime):
+/// - [VASCQ3] vLLM-Ascend v0.18.0, docs/source/tutorials/models/Qwen3-235B-A22B.md,
+///   "Reproducing Performance Results": decode runs `--compilation-config
+///   '{"cudagraph_mode":"FULL_DECODE_ONLY"}' --async-scheduling` (decode-only steps replay a
+///   captured ACL graph, scheduling overlaps the device), `TASK_QUEUE_ENABLE=1` (torch_npu's
+///   asynchronous operator queue), and the disaggregated prefill node runs `--enforce-eager`.
+/// - [ACLG] vLLM-Ascend v0.18.0, docs/source/developer_guide/Design_Documents/ACL_Graph.md: "each
+///   token requires nearly a thousand operator executions. When host launching operators are
+///   slower than device, it will cause host bound"; graph mode removes it for decode-only steps,
+///   and steps with prefill run eagerly ("usually num_tokens will be quite big and not cause
+///   host bound").
+/// - Kernels per layer of a W8A8 Qwen3-MoE layer in an eager vLLM-Ascend step, counted from its
+///   op sequence (vllm_ascend/quantization/methods/w8a8_dynamic.py and ops/fused_moe, v0.18.0):
+///   add + RMSNorm, per-token quantisation and INT8 GEMM for QKV (2), q/k RMSNorm (2), rotary,
+///   KV-cache write, attention, quantisation and INT8 GEMM for O (2), TP collective, add +
+///   RMSNorm, router GEMM, gating top-k, MC2 dispatch, grouped INT8 GEMM, dequant + SwiGLU +
+///   quant, grouped INT8 GEMM, MC2 combine, TP gather: about 21 (an estimate; near [ACLG]'s
+///   "nearly a thousand" per token over a model's layers). MC2 fuses each MoE all-to-all with its
+///   (de)quantisation into one kernel (dispatch, combine), counted once each.
+/// - What these terms do not carry, because the device does: Ascend's Cube/Vector split of
+///   attention and of W8A8 GEMMs (device/ascend_npu.hpp serialises each op's Cube and Vector
+///   phases and adds the (de)quantisation's Vector work), and HCCS/UB collectives.
 #pragma once
 
 #include <array>
@@ -171,10 +194,27 @@ using units::us;
           .oneshot_allreduce_bytes = 0};
 }
 
+/// vLLM-Ascend (vLLM's V1 engine on torch_npu): decode-only steps replay an ACL graph with async
+/// scheduling [VASCQ3, ACLG], leaving vLLM's exposed remainder, taken as vLLM's 500 µs (the same
+/// Python step loop, sampler and token hand-off [VLLM014, VLLM6854]); a prefill step 1 ms, as
+/// vLLM; steps with prefill run eagerly [ACLG]: torch_npu operators dispatched at ~10 µs each,
+/// taken equal to PyTorch's eager dispatch [PTDISP] (an estimate: no per-operator figure for
+/// torch_npu is published), 21 kernels per W8A8 MoE layer (the count above); no one-shot
+/// all-reduce (HCCL's collectives are the device's).
+[[nodiscard]] constexpr engine_profile vllm_ascend() noexcept {
+  return {.name = "vllm_ascend",
+          .decode_step_s = 500 * us,
+          .prefill_step_s = 1000 * us,
+          .launch_s = 10 * us,
+          .launches_per_layer = 21,
+          .oneshot_allreduce_bytes = 0};
+}
+
 } // namespace profiles
 
 /// Names profile_of() accepts.
-inline constexpr std::array<std::string_view, 4> profile_names{"none", "trtllm", "vllm", "sglang"};
+inline constexpr std::array<std::string_view, 5> profile_names{"none", "trtllm", "vllm", "sglang",
+                                                               "vllm_ascend"};
 
 /// The preset called `name`. @throws config_error listing the valid names.
 [[nodiscard]] inline engine_profile profile_of(std::string_view name) {
@@ -186,8 +226,11 @@ inline constexpr std::array<std::string_view, 4> profile_names{"none", "trtllm",
     return profiles::vllm();
   if (name == "sglang")
     return profiles::sglang();
-  throw config_error("engine::profile_of", "name",
-                     fmt::format("('{}') must be one of none, trtllm, vllm, sglang", name));
+  if (name == "vllm_ascend")
+    return profiles::vllm_ascend();
+  throw config_error(
+      "engine::profile_of", "name",
+      fmt::format("('{}') must be one of none, trtllm, vllm, sglang, vllm_ascend", name));
 }
 
 } // namespace infercost::engine

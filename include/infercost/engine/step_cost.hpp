@@ -76,6 +76,26 @@
 
 namespace infercost::engine {
 
+/// The precision of attention's own math (QK^T, PV) when weights are in `weights`: quantised
+/// weights (FP8, INT8 W8A8, W4A8, FP4) quantise the linear layers only, and attention stays in
+/// BF16 (FlashAttention/FlashMLA on Hopper, the fused attention operators on Ascend); 16- and
+/// 32-bit weights run attention in their own precision.
+[[nodiscard]] constexpr precision attention_precision_for(precision weights) noexcept {
+  switch (weights) {
+  case precision::fp8:
+  case precision::int8:
+  case precision::fp4:
+  case precision::int4:
+    return precision::bf16;
+  case precision::fp32:
+  case precision::tf32:
+  case precision::bf16:
+  case precision::fp16:
+    return weights;
+  }
+  return weights;
+}
+
 /// How one model instance is laid out on its devices, and at which precisions it runs.
 struct parallel_layout {
   int devices = 1;           ///< devices in the instance (the scale-up domain is the device's)
@@ -256,6 +276,8 @@ public:
       : model_(std::move(m)), layout_(layout), device_(std::move(device)) {
     model_.validate();
     layout_.validate(model_);
+    require_precision(device_, "engine::layout", "weight_prec", layout_.weight_prec);
+    require_precision(device_, "engine::layout", "attention_prec", layout_.attention_prec);
     shape_ = attention::attention_shape::from_model(model_, layout_.kv_prec);
     shape_.compute_prec = layout_.attention_prec;
     attn.validate(shape_);

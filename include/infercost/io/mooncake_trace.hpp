@@ -42,14 +42,16 @@ struct mooncake_request {
   std::int64_t input_length = 0;       ///< prompt tokens (>= 0)
   std::int64_t output_length = 0;      ///< generated tokens (>= 0)
   std::vector<std::uint64_t> hash_ids; ///< chained prefix-block ids, one per block; may be empty
+  std::size_t line = 0;                ///< 1-based line of the trace it was read from (0: none)
 };
 
 /// Parses one line of a Mooncake trace. `file` and `line` (1-based) only label errors.
-/// @throws trace_error for anything but one JSON object with a finite number `timestamp` >= 0
-///         and non-negative integers `input_length` and `output_length` below 2^63 (all
-///         required), an optional array of non-negative integers below 2^64 `hash_ids`, no
-///         duplicate known keys, nesting at most 64 deep, and nothing after the object but white
-///         space.
+/// @throws trace_error for anything but one JSON object with a number `timestamp` in
+///         [0, 1e12] ms (io::max_time_s) and non-negative integers `input_length` and
+///         `output_length` below 2^63 (all required), an optional array of non-negative integers
+///         below 2^64 `hash_ids`, no duplicate known keys, nesting at most 64 deep, nothing after
+///         the object but white space, and at most ceil(input_length / 512) `hash_ids` (one per
+///         block of the prompt; fewer are accepted).
 [[nodiscard]] mooncake_request parse_mooncake_line(std::string_view text, const std::string& file,
                                                    std::size_t line);
 
@@ -59,16 +61,22 @@ struct mooncake_request {
 [[nodiscard]] std::vector<mooncake_request> parse_mooncake_trace(std::string_view text,
                                                                  const std::string& file);
 
-/// Reads a Mooncake trace file. @throws trace_error if the file cannot be opened (line 0) or a
-/// line is malformed.
+/// Reads a Mooncake trace file, line by line. @throws trace_error if the file is a directory or
+/// cannot be opened (line 0), or a line is malformed.
 [[nodiscard]] std::vector<mooncake_request> read_mooncake_trace(const std::string& path);
 
 /// Converts a parsed Mooncake trace (timestamps in ms) to a workload named `name`.
-/// @throws trace_error (line 0) naming `name` if the trace is empty or has a zero-length prompt.
+/// @throws trace_error naming `name` if the trace is empty (line 0) or has a zero-length prompt
+/// (at the request's `line`).
 [[nodiscard]] workload from_mooncake(const std::vector<mooncake_request>& trace, std::string name);
 
-/// Reads a Mooncake JSONL trace file as a workload. @throws trace_error.
-[[nodiscard]] workload read_mooncake_workload(const std::string& path);
+/// Reads the first `limit` requests (all by default) of a Mooncake JSONL trace file as a
+/// workload, streaming it: memory holds the requests kept, not the file.
+/// @throws trace_error as read_mooncake_trace, at `input_length` for a zero-length prompt, and
+/// for an empty trace or more than io::max_requests requests.
+[[nodiscard]] workload
+read_mooncake_workload(const std::string& path,
+                       std::size_t limit = std::numeric_limits<std::size_t>::max());
 
 } // namespace infercost::io
 

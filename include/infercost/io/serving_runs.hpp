@@ -45,15 +45,15 @@ struct serving_run_layout {
 struct serving_run {
   std::string id;                                 ///< unique name of the measurement
   std::optional<std::string> silicon_data_source; ///< image, date and concurrency of the run
-  std::string backend;                            ///< trtllm, vllm or sglang
+  std::string backend;                            ///< trtllm, vllm, sglang or vllm_ascend
   std::optional<std::string> backend_version;     ///< engine version
   std::string model_path;                         ///< Hugging Face id of the model
-  std::string system;                             ///< device name, e.g. h200_sxm
-  std::optional<std::string> precision;           ///< headline precision (fp8, fp4, int4)
+  std::string system;                             ///< device name, e.g. h200_sxm, atlas_800_a3
+  std::optional<std::string> precision;           ///< headline precision (fp8, fp4, int4, w8a8)
   std::string mode;                               ///< agg or disagg
   std::int64_t isl = 0;                           ///< input tokens of every request (> 0)
   std::int64_t osl = 0;                           ///< output tokens of every request (> 0)
-  std::optional<std::string> gemm_quant_mode;     ///< dense GEMM weights: fp8, fp8_block, nvfp4…
+  std::optional<std::string> gemm_quant_mode;     ///< dense GEMM weights: fp8, fp8_block, w8a8…
   std::optional<std::string> moe_quant_mode;      ///< expert weights, same names
   serving_run_layout agg;                         ///< agg layout (num_workers: no column)
   serving_run_layout prefill;                     ///< disagg prefill workers

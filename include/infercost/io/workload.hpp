@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -155,10 +156,11 @@ namespace detail {
   return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-/// Parses an integer field of a CSV cell that must be >= 0; errors name the cell.
-[[nodiscard]] inline std::int64_t non_negative_integer(const csv_table& t, std::size_t row,
-                                                       std::size_t col) {
-  const std::string& s = t.text(row, col);
+/// Parses field `col` of a CSV row as an integer that must be >= 0; errors name the field.
+[[nodiscard]] inline std::int64_t non_negative_integer(const std::string& file,
+                                                       const std::vector<std::string>& header,
+                                                       const csv_row& row, std::size_t col) {
+  const std::string& s = row.fields[col];
   const char* first = s.data();
   const char* last = s.data() + s.size();
   while (first < last && *first == ' ')
@@ -167,32 +169,52 @@ namespace detail {
     --last;
   std::int64_t v = 0;
   const auto [ptr, ec] = std::from_chars(first, last, v);
-  const std::string& name = t.header()[col];
+  const std::string& name = header[col];
   if (ec == std::errc::result_out_of_range)
-    throw trace_error(t.file(), t.line_of(row), t.column_of(row, col),
+    throw trace_error(file, row.line, row.columns[col],
                       fmt::format("column '{}': '{}' is too large", name, s));
   if (ec != std::errc{} || ptr != last || first == last) {
     // A number with a fraction or exponent: say it is not an integer; otherwise not a number.
     double d = 0.0;
     const auto [p2, e2] = std::from_chars(first, last, d);
-    throw trace_error(t.file(), t.line_of(row), t.column_of(row, col),
+    throw trace_error(file, row.line, row.columns[col],
                       e2 == std::errc{} && p2 == last && first != last
                           ? fmt::format("column '{}': '{}' must be an integer", name, s)
                           : fmt::format("column '{}': '{}' is not a number", name, s));
   }
   if (v < 0)
-    throw trace_error(t.file(), t.line_of(row), t.column_of(row, col),
+    throw trace_error(file, row.line, row.columns[col],
                       fmt::format("column '{}': {} must be >= 0", name, v));
   return v;
 }
 
-} // namespace detail
+/// Parses field `col` of a CSV row as a prompt length (an integer >= 1).
+[[nodiscard]] inline std::int64_t prompt_length(const std::string& file,
+                                                const std::vector<std::string>& header,
+                                                const csv_row& row, std::size_t col) {
+  const std::int64_t in = non_negative_integer(file, header, row, col);
+  if (in < 1)
+    throw trace_error(file, row.line, row.columns[col],
+                      fmt::format("column '{}': {} must be >= 1", header[col], in));
+  return in;
+}
 
-/// A timestamp "YYYY-MM-DD HH:MM:SS[.fraction]" (or 'T' between date and time) as integer
-/// nanoseconds since 1970-01-01 00:00:00 (UTC assumed, no leap seconds; up to 9 fraction digits
-/// are kept, further digits truncated). `file`, `line` and `column` (of the cell) label errors.
-/// @throws trace_error naming the column of the offending character.
-[[nodiscard]] inline std::int64_t parse_timestamp_ns(std::string_view s, const std::string& file,
+/// Throws trace_error at `row` when a trace already holds io::max_requests requests.
+inline void check_request_count(const std::string& file, const csv_row& row, std::size_t n) {
+  if (n >= max_requests)
+    throw trace_error(file, row.line, 1,
+                      fmt::format("more than {} requests (io::max_requests)", max_requests));
+}
+
+/// A timestamp split into whole seconds since 1970-01-01 00:00:00 and nanoseconds [0, 1e9).
+struct timestamp_parts {
+  std::int64_t seconds = 0;
+  std::int64_t nanoseconds = 0;
+};
+
+/// Parses a timestamp; see io::parse_timestamp_ns. Four-digit years keep `seconds` within
+/// about ±3.2e11, far from overflow.
+[[nodiscard]] inline timestamp_parts parse_timestamp(std::string_view s, const std::string& file,
                                                      std::size_t line, std::size_t column) {
   std::size_t pos = 0;
   auto fail = [&](std::string_view what) {
@@ -259,14 +281,34 @@ namespace detail {
     }
   };
   range(month_pos, month, 1, 12, "month");
-  range(day_pos, day, 1, detail::days_in_month(year, static_cast<unsigned>(month)), "day");
+  range(day_pos, day, 1, days_in_month(year, static_cast<unsigned>(month)), "day");
   range(hour_pos, hour, 0, 23, "hour");
   range(minute_pos, minute, 0, 59, "minute");
   range(second_pos, second, 0, 59, "second");
   const std::int64_t days =
-      detail::days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  return ((days * 24 + hour) * 60 + minute) * 60 * 1'000'000'000LL + second * 1'000'000'000LL +
-         frac_ns;
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  return {.seconds = ((days * 24 + hour) * 60 + minute) * 60 + second, .nanoseconds = frac_ns};
+}
+
+} // namespace detail
+
+/// A timestamp "YYYY-MM-DD HH:MM:SS[.fraction]" (or 'T' between date and time) as integer
+/// nanoseconds since 1970-01-01 00:00:00 (UTC assumed, no leap seconds; up to 9 fraction digits
+/// are kept, further digits truncated). `file`, `line` and `column` (of the cell) label errors.
+/// @throws trace_error naming the column of the offending character, or the timestamp when it
+/// lies outside what int64 nanoseconds hold (1677-09-21 to 2262-04-11).
+[[nodiscard]] inline std::int64_t parse_timestamp_ns(std::string_view s, const std::string& file,
+                                                     std::size_t line, std::size_t column) {
+  constexpr std::int64_t giga = 1'000'000'000;
+  const detail::timestamp_parts t = detail::parse_timestamp(s, file, line, column);
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t min = std::numeric_limits<std::int64_t>::min();
+  if (t.seconds > (max - t.nanoseconds) / giga || t.seconds < min / giga)
+    throw trace_error(file, line, column,
+                      fmt::format("timestamp '{}': outside 1677-09-21..2262-04-11, the range of "
+                                  "int64 nanoseconds since 1970",
+                                  s));
+  return t.seconds * giga + t.nanoseconds;
 }
 
 /// Column names of the Azure LLM inference traces (Azure/AzurePublicDataset,
@@ -275,43 +317,102 @@ inline constexpr std::string_view azure_timestamp_column = "TIMESTAMP";
 inline constexpr std::string_view azure_input_column = "ContextTokens";
 inline constexpr std::string_view azure_output_column = "GeneratedTokens";
 
+namespace detail {
+
+/// Azure rows to requests, one row at a time: arrivals are exact differences of the rows'
+/// timestamps from the first row's, held to io::max_time_s.
+class azure_rows {
+public:
+  azure_rows(std::string file, const std::vector<std::string>& header, std::size_t ct,
+             std::size_t ci, std::size_t co)
+      : file_(std::move(file)), header_(header), ct_(ct), ci_(ci), co_(co) {}
+
+  /// Request `id` from `row`. @throws trace_error naming the row's line and the field.
+  [[nodiscard]] workload_request operator()(const csv_row& row, std::size_t id) {
+    const std::string& text = row.fields[ct_];
+    const timestamp_parts t = parse_timestamp(text, file_, row.line, row.columns[ct_]);
+    if (id == 0) {
+      first_ = prev_ = t;
+      first_text_ = text;
+    }
+    if (t.seconds < prev_.seconds ||
+        (t.seconds == prev_.seconds && t.nanoseconds < prev_.nanoseconds))
+      throw trace_error(file_, row.line, row.columns[ct_],
+                        fmt::format("timestamp '{}' is before the previous row's", text));
+    prev_ = t;
+    // t >= first, so the difference is >= 0; bounded by max_time_s (1e9 s) before it is scaled
+    // to nanoseconds, it stays far below 2^63 ns.
+    const std::int64_t ds = t.seconds - first_.seconds;
+    if (ds > static_cast<std::int64_t>(max_time_s))
+      throw trace_error(
+          file_, row.line, row.columns[ct_],
+          fmt::format("timestamp '{}' is {} s after the first row's ('{}'): arrivals must be at "
+                      "most {:.0f} s (about 31.7 years) after the first (io::max_time_s)",
+                      text, ds, first_text_, max_time_s));
+    const std::int64_t ns = ds * 1'000'000'000 + (t.nanoseconds - first_.nanoseconds);
+    return {.id = static_cast<std::int64_t>(id),
+            .arrival_s = static_cast<double>(ns) * 1e-9,
+            .input_tokens = prompt_length(file_, header_, row, ci_),
+            .output_tokens = non_negative_integer(file_, header_, row, co_),
+            .block_hashes = {}};
+  }
+
+private:
+  std::string file_;
+  std::vector<std::string> header_;
+  std::size_t ct_, ci_, co_;
+  timestamp_parts first_{}, prev_{};
+  std::string first_text_;
+};
+
+/// Reads up to `limit` rows of `in` into a workload with `make(row, id)`.
+/// @throws trace_error for an empty trace or more than io::max_requests rows.
+template <class Make>
+[[nodiscard]] workload read_rows(csv_reader& in, std::size_t limit, Make&& make) {
+  workload w{.name = in.file(), .requests = {}, .block_tokens = mooncake_block_tokens};
+  csv_row row;
+  while (w.requests.size() < limit && in.next(row)) {
+    check_request_count(in.file(), row, w.requests.size());
+    w.requests.push_back(make(row, w.requests.size()));
+  }
+  if (w.requests.empty() && limit > 0)
+    throw trace_error(in.file(), 2, 1, "empty trace: no requests after the header");
+  return w;
+}
+
+} // namespace detail
+
 /// An Azure trace already read as CSV: arrivals are seconds after the first row's timestamp.
 /// @throws trace_error for a missing column, an empty trace, a bad timestamp, a timestamp
-/// before the previous row's, a prompt < 1 token or a negative or non-integer length.
+/// before the previous row's or more than io::max_time_s after the first row's, a prompt < 1
+/// token or a negative or non-integer length.
 [[nodiscard]] inline workload from_azure_csv(const csv_table& t) {
+  // Columns looked up in order, so that the first missing one is named.
   const std::size_t ct = t.column(azure_timestamp_column);
   const std::size_t ci = t.column(azure_input_column);
   const std::size_t co = t.column(azure_output_column);
+  detail::azure_rows make(t.file(), t.header(), ct, ci, co);
   if (t.rows() == 0)
     throw trace_error(t.file(), 2, 1, "empty trace: no requests after the header");
   workload w{.name = t.file(), .requests = {}, .block_tokens = mooncake_block_tokens};
   w.requests.reserve(t.rows());
-  std::int64_t first_ns = 0, prev_ns = 0;
-  for (std::size_t r = 0; r < t.rows(); ++r) {
-    const std::int64_t ns =
-        parse_timestamp_ns(t.text(r, ct), t.file(), t.line_of(r), t.column_of(r, ct));
-    if (r == 0)
-      first_ns = prev_ns = ns;
-    if (ns < prev_ns)
-      throw trace_error(t.file(), t.line_of(r), t.column_of(r, ct),
-                        fmt::format("timestamp '{}' is before the previous row's", t.text(r, ct)));
-    prev_ns = ns;
-    const std::int64_t in = detail::non_negative_integer(t, r, ci);
-    if (in < 1)
-      throw trace_error(t.file(), t.line_of(r), t.column_of(r, ci),
-                        fmt::format("column '{}': {} must be >= 1", azure_input_column, in));
-    w.requests.push_back({.id = static_cast<std::int64_t>(r),
-                          .arrival_s = static_cast<double>(ns - first_ns) * 1e-9,
-                          .input_tokens = in,
-                          .output_tokens = detail::non_negative_integer(t, r, co),
-                          .block_hashes = {}});
-  }
+  for (std::size_t r = 0; r < t.rows(); ++r)
+    w.requests.push_back(make(t.row(r), r));
   return w;
 }
 
-/// Reads an Azure LLM inference trace CSV. @throws trace_error.
-[[nodiscard]] inline workload read_azure_workload(const std::string& path) {
-  return from_azure_csv(csv_table::read(path));
+/// Reads the first `limit` requests (all by default) of an Azure LLM inference trace CSV,
+/// streaming it: memory holds the requests kept, not the file. @throws trace_error as
+/// from_azure_csv, and for a directory, an unreadable file or more than io::max_requests rows.
+[[nodiscard]] inline workload
+read_azure_workload(const std::string& path,
+                    std::size_t limit = std::numeric_limits<std::size_t>::max()) {
+  csv_reader in(path);
+  const std::size_t ct = in.column(azure_timestamp_column);
+  const std::size_t ci = in.column(azure_input_column);
+  const std::size_t co = in.column(azure_output_column);
+  detail::azure_rows make(path, in.header(), ct, ci, co);
+  return detail::read_rows(in, limit, make);
 }
 
 /// Inter-arrival law of a generated workload.
@@ -326,28 +427,52 @@ struct arrival_config {
   double rate_per_s = 1.0; ///< mean arrivals per second (> 0)
   double cv = 1.0;         ///< gamma only: coefficient of variation of the gaps (> 0)
 
-  /// @throws config_error naming the first bad field.
+  /// @throws config_error naming the first bad field; a rate below one request per
+  /// io::max_time_s puts the first arrival past the bound on times.
   void validate() const {
     check_positive("io::arrival_config", "rate_per_s", rate_per_s);
+    if (rate_per_s < 1.0 / max_time_s)
+      throw config_error("io::arrival_config", "rate_per_s",
+                         fmt::format("({}) must be at least {} (one request per io::max_time_s, "
+                                     "{:.0f} s)",
+                                     rate_per_s, 1.0 / max_time_s, max_time_s));
     check_positive("io::arrival_config", "cv", cv);
   }
 };
+
+namespace detail {
+
+/// Arrival times one at a time (see generate_arrivals).
+class arrival_clock {
+public:
+  explicit arrival_clock(const arrival_config& a)
+      : a_(a), shape_(1.0 / (a.cv * a.cv)), scale_(a.cv * a.cv / a.rate_per_s) {
+    a.validate();
+  }
+  /// The next arrival, drawn from `g`.
+  double next(rng& g) {
+    now_ += a_.process == arrival_process::poisson ? g.exponential(a_.rate_per_s)
+                                                   : g.gamma(shape_, scale_);
+    return now_;
+  }
+
+private:
+  arrival_config a_;
+  double shape_, scale_;
+  double now_ = 0.0;
+};
+
+} // namespace detail
 
 /// `n` arrival times starting with a gap from 0: Poisson gaps Exp(rate), or gamma gaps with
 /// shape 1/cv² and scale cv²/rate (mean 1/rate, coefficient of variation cv).
 /// @throws config_error for invalid `a`.
 [[nodiscard]] inline std::vector<double> generate_arrivals(std::size_t n, const arrival_config& a,
                                                            rng& g) {
-  a.validate();
+  detail::arrival_clock clock(a);
   std::vector<double> t(n);
-  double now = 0.0;
-  const double shape = 1.0 / (a.cv * a.cv);
-  const double scale = a.cv * a.cv / a.rate_per_s;
-  for (std::size_t i = 0; i < n; ++i) {
-    now +=
-        a.process == arrival_process::poisson ? g.exponential(a.rate_per_s) : g.gamma(shape, scale);
-    t[i] = now;
-  }
+  for (std::size_t i = 0; i < n; ++i)
+    t[i] = clock.next(g);
   return t;
 }
 
@@ -355,37 +480,65 @@ struct arrival_config {
 inline constexpr std::string_view lengths_input_column = "num_prefill_tokens";
 inline constexpr std::string_view lengths_output_column = "num_decode_tokens";
 
+namespace detail {
+
+/// Length-only rows to requests, one row at a time, each arrival the clock's next.
+class lengths_rows {
+public:
+  lengths_rows(std::string file, const std::vector<std::string>& header, std::size_t ci,
+               std::size_t co, const arrival_config& a, std::uint64_t seed)
+      : file_(std::move(file)), header_(header), ci_(ci), co_(co), clock_(a), g_(seed) {}
+
+  [[nodiscard]] workload_request operator()(const csv_row& row, std::size_t id) {
+    const double arrival = clock_.next(g_);
+    return {.id = static_cast<std::int64_t>(id),
+            .arrival_s = arrival,
+            .input_tokens = prompt_length(file_, header_, row, ci_),
+            .output_tokens = non_negative_integer(file_, header_, row, co_),
+            .block_hashes = {}};
+  }
+
+private:
+  std::string file_;
+  std::vector<std::string> header_;
+  std::size_t ci_, co_;
+  arrival_clock clock_;
+  rng g_;
+};
+
+} // namespace detail
+
 /// A length-only CSV already read, with arrivals drawn from `a` by an engine seeded with `seed`.
 /// @throws trace_error for a missing column, an empty trace, a prompt < 1 token or a negative
 /// or non-integer length; config_error for invalid `a`.
 [[nodiscard]] inline workload from_lengths_csv(const csv_table& t, const arrival_config& a,
                                                std::uint64_t seed) {
+  a.validate();
   const std::size_t ci = t.column(lengths_input_column);
   const std::size_t co = t.column(lengths_output_column);
+  detail::lengths_rows make(t.file(), t.header(), ci, co, a, seed);
   if (t.rows() == 0)
     throw trace_error(t.file(), 2, 1, "empty trace: no requests after the header");
-  rng g(seed);
-  const std::vector<double> arrivals = generate_arrivals(t.rows(), a, g);
   workload w{.name = t.file(), .requests = {}, .block_tokens = mooncake_block_tokens};
   w.requests.reserve(t.rows());
-  for (std::size_t r = 0; r < t.rows(); ++r) {
-    const std::int64_t in = detail::non_negative_integer(t, r, ci);
-    if (in < 1)
-      throw trace_error(t.file(), t.line_of(r), t.column_of(r, ci),
-                        fmt::format("column '{}': {} must be >= 1", lengths_input_column, in));
-    w.requests.push_back({.id = static_cast<std::int64_t>(r),
-                          .arrival_s = arrivals[r],
-                          .input_tokens = in,
-                          .output_tokens = detail::non_negative_integer(t, r, co),
-                          .block_hashes = {}});
-  }
+  for (std::size_t r = 0; r < t.rows(); ++r)
+    w.requests.push_back(make(t.row(r), r));
   return w;
 }
 
-/// Reads a length-only CSV with generated arrivals. @throws trace_error, config_error.
-[[nodiscard]] inline workload read_lengths_workload(const std::string& path,
-                                                    const arrival_config& a, std::uint64_t seed) {
-  return from_lengths_csv(csv_table::read(path), a, seed);
+/// Reads the first `limit` requests (all by default) of a length-only CSV with generated
+/// arrivals, streaming it (the same requests as from_lengths_csv on the whole file).
+/// @throws trace_error, config_error as from_lengths_csv, and trace_error for a directory, an
+/// unreadable file or more than io::max_requests rows.
+[[nodiscard]] inline workload
+read_lengths_workload(const std::string& path, const arrival_config& a, std::uint64_t seed,
+                      std::size_t limit = std::numeric_limits<std::size_t>::max()) {
+  a.validate();
+  csv_reader in(path);
+  const std::size_t ci = in.column(lengths_input_column);
+  const std::size_t co = in.column(lengths_output_column);
+  detail::lengths_rows make(path, in.header(), ci, co, a, seed);
+  return detail::read_rows(in, limit, make);
 }
 
 /// Synthetic requests: lengths uniform in [mean·(1 − spread), mean·(1 + spread)] (fixed when

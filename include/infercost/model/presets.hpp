@@ -417,6 +417,7 @@ inline constexpr auto hf_ids = std::to_array<std::pair<std::string_view, std::st
     {"deepseek-ai/DeepSeek-V3.2-Exp", "deepseek_v32_exp"},
     {"Qwen/Qwen3-235B-A22B", "qwen3_235b_a22b"},
     {"Qwen/Qwen3-235B-A22B-FP8", "qwen3_235b_a22b"},
+    {"vllm-ascend/Qwen3-235B-A22B-W8A8", "qwen3_235b_a22b"},
     {"Qwen/Qwen3-30B-A3B", "qwen3_30b_a3b"},
     {"mistralai/Mixtral-8x7B-v0.1", "mixtral_8x7b"},
     {"meta-llama/Llama-3.1-8B", "llama3_8b"},

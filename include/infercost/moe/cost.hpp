@@ -105,7 +105,6 @@ struct moe_cost {
   double max_device_assignments = 0.0;  ///< expected processed assignments, most loaded device
   double mean_device_assignments = 0.0; ///< processed assignments / D: T·k / D with no drops
   double touched_slots = 0.0;           ///< expected expert slots the busiest device reads
-  double distinct_experts = 0.0;        ///< expected distinct experts the whole batch touches
   double dropped_assignments = 0.0;     ///< expected assignments over capacity, whole batch
 
   /// Device max/mean load.
@@ -125,9 +124,11 @@ struct moe_cost {
 /// depends only on the popularity, not on the token count: its greedy steps compare load ratios
 /// (replicate the expert with the largest load per replica; pack the heaviest replica into the
 /// lightest device), which scaling every load by T leaves unchanged. `work(tokens)` costs O(D)
-/// plus one exp or expm1 per distinct touch probability that T does not saturate (at most two
-/// with uniform popularity), plus, under a capacity limit, one Binomial sum per distinct
-/// inclusion probability.
+/// plus one exp or expm1 per distinct touch probability of the busiest device's slots that T does
+/// not saturate (at most two with uniform popularity), plus, under a capacity limit, one Binomial
+/// sum per distinct inclusion probability. The whole batch's distinct experts, which no cost
+/// depends on (a device reads its own slots) and which take one exp per expert under skewed
+/// popularity, are a separate query: distinct_experts(tokens).
 class layer_cost_model {
 public:
   /// @param policy the router's policies (any `router_policy<Scoring, Selection, Capacity>`
@@ -202,6 +203,15 @@ public:
     return std::accumulate(node_reach_.begin(), node_reach_.end(), 0.0);
   }
 
+  /// Expected distinct experts a step of `tokens` tokens (the whole EP group's batch) touches:
+  /// Σ_i 1 − (1 − π_i)^T (moe::expected_distinct_experts). The weights a step reads are
+  /// work(tokens).touched_slots, the busiest device's own slots.
+  /// @throws config_error for a negative or non-finite token count.
+  [[nodiscard]] double distinct_experts(double tokens) const {
+    check_non_negative("moe::moe_layer_cost", "tokens", tokens);
+    return distinct_(tokens);
+  }
+
   /// The work of one step of `tokens` tokens (the whole EP group's batch).
   /// @throws config_error for a negative or non-finite token count, or a capacity policy that
   /// returns a capacity below −1.
@@ -230,7 +240,6 @@ public:
 
     m.max_device_assignments = load(busiest);
     m.mean_device_assignments = (capped.empty() ? total : load_sum) / d;
-    m.distinct_experts = distinct_(tokens);
     m.touched_slots = cap_lo == 0 && cap_hi == 0 ? 0.0 : slot_touch_[busiest](tokens);
 
     const double h = cfg_.hidden, w = cfg_.expert_hidden, b = bytes_per_element(prec_);

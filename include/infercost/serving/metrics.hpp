@@ -5,12 +5,16 @@
 ///
 /// Definitions (DistServe, Zhong et al. OSDI'24 §2; vLLM's benchmark_serving):
 /// - TTFT = time the first output token is available − arrival. In PD disaggregation the first
-///   token is available once the request's KV cache has reached its decode instance.
+///   token is available once the request's KV cache has reached its decode instance. A request
+///   with no output tokens (a prefill-only request: scoring, embedding, a cache warm-up) ends
+///   with its prefill; its TTFT is that end − arrival, the time to its only response.
 /// - TPOT = (completion − first token) / (output tokens − 1), for requests with >= 2 tokens.
 /// - E2E = completion − arrival; queueing = start of the first prefill chunk − arrival.
 /// - Goodput = completed requests meeting both SLOs per second of makespan. A request with no
 ///   second token has no TPOT and meets the TPOT SLO vacuously; one with no token at all
-///   (output 0) meets both.
+///   (output 0) must still meet the TTFT SLO with its prefill.
+/// - Statistics over no requests (every request rejected, say) are NaN with a count of 0: the
+///   JSON report writes them as null, the command line as "n/a".
 #pragma once
 
 #include <cmath>
@@ -84,8 +88,11 @@ struct request_record {
   rejection_reason reason = rejection_reason::none;
 
   [[nodiscard]] bool completed() const noexcept { return status == request_status::completed; }
-  /// Time to first token; NaN without one.
-  [[nodiscard]] double ttft_s() const noexcept { return first_token_s - arrival_s; }
+  /// Time to first token; with no output tokens, time to the end of the prefill (the request's
+  /// completion); NaN before either.
+  [[nodiscard]] double ttft_s() const noexcept {
+    return (output_tokens == 0 ? completion_s : first_token_s) - arrival_s;
+  }
   /// Time per output token after the first; NaN with fewer than two tokens.
   [[nodiscard]] double tpot_s() const noexcept {
     return output_tokens >= 2

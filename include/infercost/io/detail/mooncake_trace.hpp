@@ -73,8 +73,18 @@ inline constexpr std::array<std::string_view, 4> mooncake_keys = {"timestamp", "
 /// A line parsed into a request, with what the trace reader needs to place later errors.
 struct mooncake_line {
   mooncake_request request;
-  std::size_t timestamp_occurrence = 0; ///< which `"timestamp":` of the line is the field's key
+  /// For each known key (mooncake_key order), which `"key":` of the line is the field's key.
+  std::array<std::size_t, 4> occurrence{};
+
+  /// 1-based column of the known field `k`'s key in `text`, the line parsed.
+  [[nodiscard]] std::size_t column(std::string_view text, mooncake_key k) const noexcept {
+    const auto i = static_cast<std::size_t>(k);
+    return key_column(text, mooncake_keys[i], occurrence[i]);
+  }
 };
+
+/// The largest timestamp accepted, ms: io::max_time_s.
+inline constexpr double max_timestamp_ms = max_time_s * 1e3;
 
 /// SAX handler for nlohmann::json::sax_parse that fills a mooncake_request from one line and
 /// raises trace_error on the first syntax error or broken rule.
@@ -118,6 +128,8 @@ public:
     if (depth_ == 1) {
       switch (key_) {
       case mooncake_key::timestamp:
+        if (static_cast<double>(v) > max_timestamp_ms)
+          too_late(fmt::format("{}", v));
         out_.request.timestamp_ms = static_cast<double>(v);
         break;
       case mooncake_key::input_length:
@@ -146,6 +158,8 @@ public:
       case mooncake_key::timestamp:
         if (v < 0.0)
           fail_key(fmt::format("timestamp ({}) must be >= 0", raw));
+        if (!(v <= max_timestamp_ms))
+          too_late(raw);
         out_.request.timestamp_ms = v;
         break;
       case mooncake_key::input_length:
@@ -201,8 +215,7 @@ public:
         if (seen_[i])
           fail_key(fmt::format("duplicate key '{}'", mooncake_keys[i]));
         seen_[i] = true;
-        if (which == mooncake_key::timestamp)
-          out_.timestamp_occurrence = key_occurrence_;
+        out_.occurrence[i] = key_occurrence_;
       }
     }
     return true;
@@ -231,6 +244,11 @@ private:
                                    ? key_column(text_, other_key_, 1)
                                    : key_column(text_, key_name(), key_occurrence_);
     throw trace_error(file_, line_, column, what);
+  }
+  [[noreturn]] void too_late(std::string_view shown) const {
+    fail_key(fmt::format("timestamp ({}) must be at most {:.0f} ms (about 31.7 years; "
+                         "io::max_time_s)",
+                         shown, max_timestamp_ms));
   }
   [[noreturn]] void not_an_object() const {
     throw trace_error(file_, line_, 1, "a line must be one JSON object");
@@ -315,7 +333,61 @@ private:
   if (!ok)
     throw trace_error(file, line, 1, "malformed line");
   sax.finish();
+  // One id per 512-token block of the prompt: more ids than blocks would make a prefix cache
+  // hit load more KV than the prompt has. Fewer are accepted (a trace may hash only a prefix).
+  const mooncake_request& r = out.request;
+  const auto blocks = static_cast<std::uint64_t>(r.input_length / mooncake_block_tokens +
+                                                 (r.input_length % mooncake_block_tokens != 0));
+  if (r.hash_ids.size() > blocks)
+    throw trace_error(file, line, out.column(text, mooncake_key::hash_ids),
+                      fmt::format("hash_ids has {} ids, more than the {} blocks of {} tokens "
+                                  "of input_length ({})",
+                                  r.hash_ids.size(), blocks, mooncake_block_tokens,
+                                  r.input_length));
+  out.request.line = line;
   return out;
+}
+
+/// Calls `use(parsed, text)` for each non-blank line of `in`, in order, after checking that
+/// timestamps do not decrease, until `use` returns false. @throws trace_error naming `file`, the
+/// line and the column.
+template <class Use>
+void for_each_mooncake_line(byte_stream& in, const std::string& file, Use&& use) {
+  std::string text;
+  std::size_t line = 0;
+  double prev_ms = 0.0;
+  bool first = true;
+  while (in.read_line(text)) {
+    ++line;
+    const std::string_view s = text;
+    if (s.find_first_not_of(" \t\r") == std::string_view::npos)
+      continue;
+    mooncake_line parsed = parse_line(s, file, line);
+    const double ms = parsed.request.timestamp_ms;
+    if (!first && ms < prev_ms)
+      throw trace_error(
+          file, line, parsed.column(s, mooncake_key::timestamp),
+          fmt::format("timestamp ({}) is before the previous line's ({})", ms, prev_ms));
+    prev_ms = ms;
+    first = false;
+    if (!use(parsed, s))
+      return;
+  }
+}
+
+/// The workload request of a parsed line, the `id`-th of the trace.
+/// @throws trace_error at input_length's key for a prompt < 1 token.
+[[nodiscard]] inline workload_request to_request(mooncake_line& parsed, std::string_view text,
+                                                 const std::string& file, std::size_t id) {
+  mooncake_request& q = parsed.request;
+  if (q.input_length < 1)
+    throw trace_error(file, q.line, parsed.column(text, mooncake_key::input_length),
+                      fmt::format("input_length ({}) must be >= 1", q.input_length));
+  return {.id = static_cast<std::int64_t>(id),
+          .arrival_s = q.timestamp_ms / 1000.0,
+          .input_tokens = q.input_length,
+          .output_tokens = q.output_length,
+          .block_hashes = std::move(q.hash_ids)};
 }
 
 } // namespace detail
@@ -328,29 +400,22 @@ INFERCOST_FUNC mooncake_request parse_mooncake_line(std::string_view text, const
 INFERCOST_FUNC std::vector<mooncake_request> parse_mooncake_trace(std::string_view text,
                                                                   const std::string& file) {
   std::vector<mooncake_request> out;
-  std::size_t line = 0, begin = 0;
-  while (begin < text.size()) {
-    ++line;
-    std::size_t end = text.find('\n', begin);
-    if (end == std::string_view::npos)
-      end = text.size();
-    const std::string_view s = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (s.find_first_not_of(" \t\r") == std::string_view::npos)
-      continue;
-    detail::mooncake_line parsed = detail::parse_line(s, file, line);
-    mooncake_request& r = parsed.request;
-    if (!out.empty() && r.timestamp_ms < out.back().timestamp_ms)
-      throw trace_error(file, line, detail::key_column(s, "timestamp", parsed.timestamp_occurrence),
-                        fmt::format("timestamp ({}) is before the previous line's ({})",
-                                    r.timestamp_ms, out.back().timestamp_ms));
-    out.push_back(std::move(r));
-  }
+  detail::byte_stream in(text);
+  detail::for_each_mooncake_line(in, file, [&](detail::mooncake_line& parsed, std::string_view) {
+    out.push_back(std::move(parsed.request));
+    return true;
+  });
   return out;
 }
 
 INFERCOST_FUNC std::vector<mooncake_request> read_mooncake_trace(const std::string& path) {
-  return parse_mooncake_trace(read_file(path), path);
+  std::vector<mooncake_request> out;
+  detail::byte_stream in(path, nullptr);
+  detail::for_each_mooncake_line(in, path, [&](detail::mooncake_line& parsed, std::string_view) {
+    out.push_back(std::move(parsed.request));
+    return true;
+  });
+  return out;
 }
 
 INFERCOST_FUNC workload from_mooncake(const std::vector<mooncake_request>& trace,
@@ -363,8 +428,8 @@ INFERCOST_FUNC workload from_mooncake(const std::vector<mooncake_request>& trace
     const mooncake_request& q = trace[i];
     if (q.input_length < 1)
       throw trace_error(
-          w.name, 0, 0,
-          fmt::format("request {}: input_length ({}) must be >= 1", i, q.input_length));
+          w.name, q.line, 0,
+          fmt::format("input_length ({}) of request {} must be >= 1", q.input_length, i + 1));
     w.requests.push_back({.id = static_cast<std::int64_t>(i),
                           .arrival_s = q.timestamp_ms / 1000.0,
                           .input_tokens = q.input_length,
@@ -374,8 +439,22 @@ INFERCOST_FUNC workload from_mooncake(const std::vector<mooncake_request>& trace
   return w;
 }
 
-INFERCOST_FUNC workload read_mooncake_workload(const std::string& path) {
-  return from_mooncake(read_mooncake_trace(path), path);
+INFERCOST_FUNC workload read_mooncake_workload(const std::string& path, std::size_t limit) {
+  workload w{.name = path, .requests = {}, .block_tokens = mooncake_block_tokens};
+  detail::byte_stream in(path, nullptr);
+  if (limit == 0)
+    return w;
+  detail::for_each_mooncake_line(
+      in, path, [&](detail::mooncake_line& parsed, std::string_view text) {
+        if (w.requests.size() >= max_requests)
+          throw trace_error(path, parsed.request.line, 1,
+                            fmt::format("more than {} requests (io::max_requests)", max_requests));
+        w.requests.push_back(detail::to_request(parsed, text, path, w.requests.size()));
+        return w.requests.size() < limit;
+      });
+  if (w.requests.empty())
+    throw trace_error(path, 0, 0, "empty trace: no requests");
+  return w;
 }
 
 } // namespace infercost::io
