@@ -9,5 +9,5 @@
 
 #include "infercost/io/mooncake_trace.hpp"
 #include "infercost/model/hf_config.hpp"
-#include "infercost/serving/report_json.hpp"
 #include "infercost/plan/planner.hpp"
+#include "infercost/serving/report_json.hpp"
