@@ -18,37 +18,57 @@ mkdir -p "$out"
 flags=(-std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
        -fno-sanitize-recover=undefined -I "$root/include" -isystem /usr/include/eigen3)
 
-# The readers, one translation unit each, on one core; meanwhile the command line on the other:
-# its subcommands (not main.cpp) compiled one by one (-O0: parsing is cheap, compiling is not).
-(
-  for t in mooncake_trace azure_csv lengths_csv; do
-    "$cxx" "${flags[@]}" -fsanitize=fuzzer "$root/tests/fuzz/${t}_fuzz.cpp" -lfmt \
-      -o "$out/${t}_fuzz"
-  done
-) &
-readers=$!
+# Every translation unit is compiled as its own job, two at a time: the readers (one each) and
+# the command line's subcommands (not main.cpp; -O0: parsing is cheap, compiling is not).
 mkdir -p "$out/cli"
 cli_flags=("${flags[@]}" -O0 -I "$root/examples/cli" -DINFERCOST_DATA_DIR="\"$root/../shared/data\""
            -DINFERCOST_EXAMPLES_DIR="\"$root/examples\"")
-instrumented=() plain=()
-for f in "$root"/examples/cli/*.cpp "$root/tests/fuzz/cli_options_fuzz.cpp"; do
-  [ "$(basename "$f")" = main.cpp ] && continue
-  o="$out/cli/$(basename "$f" .cpp).o"
+compile_reader() {
+  "$cxx" "${flags[@]}" -fsanitize=fuzzer "$root/tests/fuzz/$1_fuzz.cpp" -lfmt -o "$out/$1_fuzz"
+}
+compile_cli() {
+  local f="$1" o="$out/cli/$(basename "$1" .cpp).o"
+  rm -f "$o.instrumented"
   if "$cxx" "${cli_flags[@]}" -fsanitize=fuzzer-no-link -c "$f" -o "$o" 2> "$o.log"; then
-    instrumented+=("$o")
+    touch "$o.instrumented"
   else
-    # A file clang 14 cannot compile (it lacks C++20's lambda captures of structured bindings)
-    # is compiled by g++ without coverage or sanitizers; the option parsing it calls lives in
-    # CLI11's headers, instrumented through the other files, whose copies the link keeps (they
-    # come first).
+    # A file clang 14 cannot compile is compiled by g++ without coverage or sanitizers; the
+    # option parsing it calls lives in CLI11's headers, instrumented through the other files,
+    # whose copies the link keeps (they come first).
     echo "fuzz: $(basename "$f"): compiled with g++, not instrumented ($o.log)"
     g++ -std=c++20 -O0 -I "$root/include" -isystem /usr/include/eigen3 -I "$root/examples/cli" \
       -DINFERCOST_DATA_DIR="\"$root/../shared/data\"" -DINFERCOST_EXAMPLES_DIR="\"$root/examples\"" \
       -c "$f" -o "$o"
-    plain+=("$o")
   fi
+}
+cli_sources=()
+for f in "$root"/examples/cli/*.cpp "$root/tests/fuzz/cli_options_fuzz.cpp"; do
+  [ "$(basename "$f")" = main.cpp ] || cli_sources+=("$f")
 done
-wait "$readers"
+running=0
+compile_failed=0
+limited() { # runs "$@" in the background, at most two at a time
+  "$@" &
+  if ((++running >= 2)); then
+    wait -n || compile_failed=1
+    ((running--))
+  fi
+}
+for t in mooncake_trace azure_csv lengths_csv; do limited compile_reader "$t"; done
+for f in "${cli_sources[@]}"; do limited compile_cli "$f"; done
+while ((running > 0)); do
+  wait -n || compile_failed=1
+  ((running--))
+done
+if ((compile_failed)); then
+  echo "fuzz: a target failed to compile" >&2
+  exit 1
+fi
+instrumented=() plain=()
+for f in "${cli_sources[@]}"; do
+  o="$out/cli/$(basename "$f" .cpp).o"
+  if [ -e "$o.instrumented" ]; then instrumented+=("$o"); else plain+=("$o"); fi
+done
 "$cxx" "${flags[@]}" -fsanitize=fuzzer "${instrumented[@]}" "${plain[@]}" -lfmt -pthread \
   -o "$out/cli_options_fuzz"
 
