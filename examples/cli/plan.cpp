@@ -60,7 +60,7 @@ struct plan_options {
   std::string calibration;
   std::vector<std::string> usd_per_hour;
   int threads = 0;
-  int max_finalists = 0;
+  int max_finalists = 64;
   int exhaustive = 0;
   unsigned long long seed = 1;
   bool json = false;
@@ -352,7 +352,8 @@ int run_plan(const plan_options& o) {
                               {"rate_source", d.rate_source}});
     j["search"] = {{"shapes", r.shapes},           {"infeasible_shapes", r.infeasible_shapes},
                    {"candidates", r.candidates},   {"simulated_candidates", r.simulated_candidates},
-                   {"simulations", r.simulations}, {"seconds", search_s}};
+                   {"simulations", r.simulations}, {"capped", r.capped},
+                   {"seconds", search_s}};
     if (r.best) {
       const nlohmann::json b = deployment_json(space, goals, *r.best);
       for (auto it = b.begin(); it != b.end(); ++it)
@@ -390,6 +391,10 @@ int run_plan(const plan_options& o) {
              "{} confirmed by simulation in {} runs; {:.1f} s\n\n",
              r.shapes, r.infeasible_shapes, r.candidates, r.simulated_candidates, r.simulations,
              search_s);
+  if (r.capped)
+    fmt::print("(stopped at --max-finalists {}: candidates whose bound is below the best cost "
+               "were not simulated; 0 simulates them all)\n\n",
+               o.max_finalists);
   if (!r.best) {
     fmt::print("no deployment in the space meets the objectives");
     if (!r.confirmed.empty()) {
@@ -510,8 +515,8 @@ command add_plan(CLI::App& app) {
   sub->add_option("--threads", o->threads, "Simulation threads (0: the machine's)")
       ->capture_default_str();
   sub->add_option("--max-finalists", o->max_finalists,
-                  "Confirm at most this many candidates by simulation (0: until none can be "
-                  "cheaper)")
+                  "Confirm at most this many candidates by simulation, in order of their cost "
+                  "bound (0: until no bound is below the best found)")
       ->capture_default_str();
   sub->add_option("--exhaustive", o->exhaustive,
                   "Also simulate every candidate at 1..N instances per pool and compare (small "

@@ -112,6 +112,7 @@ struct run_result {
   /// space meets is priced at the nearest one found, and `miss` says by how much.
   bool meets = true;
   std::string miss;
+  bool capped = false; ///< planned: the search stopped at its finalist cap (plan::result::capped)
   std::string rate_source;
   serving::report rep;
   econ::price_sheet sheet;
@@ -393,6 +394,7 @@ run_result planned_run(const price_options& o, const lever_set& l, plan::search_
   const plan::evaluation& chosen = found.best ? *found.best : *found.closest;
   const plan::deployment& d = chosen.d;
   run_result r;
+  r.capped = found.capped;
   if (!found.best) {
     r.meets = false;
     r.miss = fmt::format("no deployment of {} on {} meets the objectives; the nearest reaches "
@@ -815,6 +817,14 @@ int run_price(const price_options& o) {
       missed.push_back(fmt::format("{}: {}", s.run.step, s.run.miss));
   for (const std::string& m : missed)
     fmt::print("   * {}\n", m);
+  bool capped = false;
+  for (const run_result& r : per_device)
+    capped = capped || r.capped;
+  for (const step_result& s : steps)
+    capped = capped || s.run.capped;
+  if (capped)
+    fmt::print("   some searches stopped at their 64 lowest-bound candidates with cheaper bounds "
+               "left; `infercost plan --max-finalists 0` searches a row in full\n");
   if (o.as_given)
     fmt::print("   busy time counts a step whatever its batch: where a pool runs below "
                "saturation, a lever that shortens steps\n   buys latency more than cost; "

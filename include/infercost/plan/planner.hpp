@@ -182,8 +182,11 @@ struct search_space {
   bool cache_aware_routing = true;
   int max_devices = 0;     ///< device budget of a deployment; 0: none
   int max_instances = 256; ///< instances per pool the confirmation may grow to
-  /// Candidates confirmed by simulation at most (in order of their bound); 0: all.
-  int max_finalists = 0;
+  /// Candidates confirmed by simulation at most, in order of their bound; 0: every candidate
+  /// whose bound is below the best cost found. The screen's bound is loose where prefill queues
+  /// (it assumes every device busy), so a PD space can leave hundreds of candidates under it;
+  /// the cap bounds the search's time, and the result says when it stopped there.
+  int max_finalists = 64;
   /// The engine profile of a device (engine/engine_profile.hpp); empty: the roofline alone.
   std::function<engine::engine_profile(const any_device&)> engine_profile{};
   int threads = 0;        ///< confirmation threads; 0: the machine's
@@ -231,9 +234,10 @@ struct search_space {
 /// The load a workload puts on a deployment, as the screen sees it.
 struct load_summary {
   double requests_per_s = 0.0;
-  double mean_input = 0.0;   ///< prompt tokens
-  double median_input = 0.0; ///< prompt tokens
-  double mean_output = 0.0;  ///< output tokens
+  double mean_input = 0.0;     ///< prompt tokens
+  double median_input = 0.0;   ///< prompt tokens
+  double mean_output = 0.0;    ///< output tokens
+  std::int64_t max_tokens = 0; ///< the longest request's prompt + output tokens
   /// Share of prompt tokens an unbounded prefix cache would hit (chained block hashes; 0 without).
   double ideal_hit_rate = 0.0;
 
@@ -257,6 +261,7 @@ struct load_summary {
       in += static_cast<double>(q.input_tokens);
       out += static_cast<double>(q.output_tokens);
       inputs.push_back(static_cast<double>(q.input_tokens));
+      s.max_tokens = std::max(s.max_tokens, q.input_tokens + q.output_tokens);
       // Chained hashes: a block hits while every block before it did.
       std::int64_t hits = 0;
       bool prefix = true;
@@ -297,6 +302,8 @@ struct evaluation {
   double ttft_s = 0.0; ///< TTFT at the objectives' quantile
   double tpot_s = 0.0; ///< TPOT at the quantile
   std::int64_t rejected = 0;
+  /// Of those, requests that fit no instance's KV memory even alone: more instances cannot help.
+  std::int64_t rejected_too_long = 0;
   double usd_per_hour = 0.0;             ///< the deployment's devices at their rates
   double lower_bound_usd_per_hour = 0.0; ///< the screen's bound for its candidate
   double utilisation_entry = 0.0;        ///< mean busy share of the entry pool's instances
@@ -334,6 +341,9 @@ struct result {
   std::size_t candidates = 0;                  ///< deployments with a bound
   std::size_t simulated_candidates = 0;
   std::size_t simulations = 0; ///< discrete-event runs in all
+  /// Whether the confirmation stopped at search_space::max_finalists with candidates left whose
+  /// bound was below the best cost (then a cheaper deployment may exist).
+  bool capped = false;
 };
 
 namespace detail {
@@ -729,6 +739,8 @@ public:
     e.ttft_s = obj_.at(r.latency.ttft_s);
     e.tpot_s = obj_.at(r.latency.tpot_s);
     e.rejected = r.rejected;
+    e.rejected_too_long =
+        r.rejected_by[static_cast<std::size_t>(serving::rejection_reason::exceeds_kv_capacity)];
     e.meets = r.rejected == 0 && r.completed > 0 && !(e.ttft_s > obj_.ttft_s) &&
               !(e.tpot_s > obj_.tpot_target_s());
     e.usd_per_hour = usd_per_hour(space_, d);
@@ -759,8 +771,11 @@ public:
     result out;
     out.load = load_;
     std::vector<candidate> cands = screen(out);
-    if (space_.max_finalists > 0 && cands.size() > static_cast<std::size_t>(space_.max_finalists))
+    std::optional<double> first_left; // the bound of the first candidate beyond the cap
+    if (space_.max_finalists > 0 && cands.size() > static_cast<std::size_t>(space_.max_finalists)) {
+      first_left = cands[static_cast<std::size_t>(space_.max_finalists)].bound_usd_per_hour;
       cands.resize(static_cast<std::size_t>(space_.max_finalists));
+    }
     constexpr std::size_t wave = 4;
     std::optional<std::pair<double, std::size_t>> best; // (cost, candidate index)
     for (std::size_t start = 0; start < cands.size(); start += wave) {
@@ -784,6 +799,7 @@ public:
         }
       }
     }
+    out.capped = first_left && (!best || *first_left < best->first);
     if (out.best) {
       mark_chosen(out);
     } else {
@@ -900,6 +916,10 @@ private:
         pass = e;
         break;
       }
+      // A request that fits no instance even alone is rejected at any count: the shape cannot
+      // serve the workload.
+      if (e.rejected_too_long > 0)
+        break;
       const bool ttft_bad = e.rejected > 0 || e.ttft_s > obj_.ttft_s;
       const bool tpot_bad = e.tpot_s > obj_.tpot_target_s();
       // More instances shorten queues, not steps: once a growth no longer cuts the worst
