@@ -65,6 +65,21 @@ const io::workload& trace() {
 
 double cpu_s() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
+/// Replays `w` on `c` once per benchmark iteration; keeps the last report in `r` and returns the
+/// mean CPU seconds of one replay.
+template <class Cluster>
+double timed_replays(benchmark::State& state, Cluster& c, const io::workload& w,
+                     serving::report& r) {
+  double cpu = 0.0;
+  for (auto _ : state) {
+    const double t0 = cpu_s();
+    r = c.run(w, 1);
+    cpu += cpu_s() - t0;
+    benchmark::DoNotOptimize(r.steps);
+  }
+  return cpu / static_cast<double>(state.iterations());
+}
+
 /// The reference: the same colocated policy with every running sequence kept and visited.
 class reference_cluster {
 public:
@@ -228,14 +243,7 @@ double compare(benchmark::State& state, const io::workload& w, const model::mode
   serving::basic_cluster<device> c(
       m, {.colocated = {.instances = n, .layout = l, .scheduler = sched}});
   serving::report r;
-  double ours = 0.0;
-  for (auto _ : state) {
-    const double t0 = cpu_s();
-    r = c.run(w, 1);
-    ours += cpu_s() - t0;
-    benchmark::DoNotOptimize(r.steps);
-  }
-  ours /= static_cast<double>(state.iterations());
+  const double ours = timed_replays(state, c, w, r);
 
   reference_cluster ref(c.prefill_engine(), sched, n);
   std::vector<double> first, done;
@@ -347,14 +355,7 @@ void BM_deepseek_v3_replay(benchmark::State& state) {
   }
   serving::basic_cluster<device> c(model::presets::deepseek_v3(), cfg);
   serving::report r;
-  double ours = 0.0;
-  for (auto _ : state) {
-    const double t0 = cpu_s();
-    r = c.run(w, 1);
-    ours += cpu_s() - t0;
-    benchmark::DoNotOptimize(r.steps);
-  }
-  ours /= static_cast<double>(state.iterations());
+  const double ours = timed_replays(state, c, w, r);
   if (!levers)
     deepseek_plain_cpu_s = ours;
   state.counters["requests"] = static_cast<double>(r.completed);

@@ -25,6 +25,15 @@ if [[ ! -f "$readme" ]]; then
   exit 1
 fi
 
+# Writes to $out the README with the lines from marker $1 to marker $2 (inclusive) replaced by
+# the file $block.
+replace_block() {
+  awk -v b="$1" -v e="$2" -v f="$block" '
+    $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+    $0 == e { skip = 0; next }
+    !skip { print }' "$readme" >"$out"
+}
+
 block="$(mktemp)"
 out="$(mktemp)"
 trap 'rm -f "$block" "$out"' EXIT
@@ -41,10 +50,7 @@ has_begin=$(grep -cxF -- "$begin" "$readme" || true)
 has_end=$(grep -cxF -- "$end" "$readme" || true)
 if [[ "$has_begin" == 1 && "$has_end" == 1 ]]; then
   # Replace the lines from the begin marker to the end marker, inclusive.
-  awk -v b="$begin" -v e="$end" -v f="$block" '
-    $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
-    $0 == e { skip = 0; next }
-    !skip { print }' "$readme" >"$out"
+  replace_block "$begin" "$end"
 elif [[ "$has_begin" == 0 && "$has_end" == 0 ]]; then
   # Insert before the first heading of level <= 2 after "Quick start" (outside code fences),
   # or at the end of the file.
@@ -78,10 +84,7 @@ if [[ "$(grep -cxF -- "$plan_begin" "$readme" || true)" == 1 &&
     echo '```'
     echo "$plan_end"
   } >"$block"
-  awk -v b="$plan_begin" -v e="$plan_end" -v f="$block" '
-    $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
-    $0 == e { skip = 0; next }
-    !skip { print }' "$readme" >"$out"
+  replace_block "$plan_begin" "$plan_end"
   cat "$out" >"$readme"
 fi
 sweep_begin='<!-- infercost-plan-sweep:begin -->'
@@ -98,10 +101,7 @@ if [[ -x "$sweep" ]] && command -v mpirun >/dev/null &&
     echo '```'
     echo "$sweep_end"
   } >"$block"
-  awk -v b="$sweep_begin" -v e="$sweep_end" -v f="$block" '
-    $0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
-    $0 == e { skip = 0; next }
-    !skip { print }' "$readme" >"$out"
+  replace_block "$sweep_begin" "$sweep_end"
   cat "$out" >"$readme"
 fi
 echo "update_readme.sh: updated $readme" >&2

@@ -20,6 +20,10 @@
 #include <utility>
 #include <vector>
 
+namespace infercost::plan {
+struct device_offer;
+} // namespace infercost::plan
+
 namespace infercost::cli {
 
 /// Runs a parsed subcommand; returns the process exit status.
@@ -114,6 +118,14 @@ std::pair<std::string, double> parse_rate(std::string_view area, const std::stri
 std::pair<double, std::string> device_rate(std::string_view area,
                                            const std::vector<std::string>& overrides,
                                            const std::string& device);
+
+/// A device the planner may use (plan::device_offer): catalog device `name` with its scale-up
+/// domain resized to `devices_per_node` when > 0, its rate (device_rate) and the weight precision
+/// `precision_name`, or the one it serves when empty. Defined with `infercost plan`.
+/// @throws config_error for an unknown device, a bad rate entry or precision.
+plan::device_offer device_offer_of(std::string_view area, const std::string& name,
+                                   const std::vector<std::string>& overrides,
+                                   const std::string& precision_name, int devices_per_node);
 
 command add_devices(CLI::App& app);
 command add_models(CLI::App& app);

@@ -25,6 +25,19 @@
 
 namespace infercost::cli {
 
+plan::device_offer device_offer_of(std::string_view area, const std::string& name,
+                                   const std::vector<std::string>& overrides,
+                                   const std::string& precision_name, int devices_per_node) {
+  any_device d = device_of(name, devices_per_node);
+  auto [usd, source] = device_rate(area, overrides, name);
+  const precision p =
+      precision_name.empty() ? serving_precision(d) : parse_precision(precision_name);
+  return {.device = std::move(d),
+          .usd_per_device_hour = usd,
+          .rate_source = std::move(source),
+          .weights = p};
+}
+
 namespace {
 
 constexpr std::string_view area = "cli::plan";
@@ -114,13 +127,8 @@ plan::search_space space_of(const plan_options& o) {
   plan::search_space s;
   if (o.devices.empty())
     throw config_error(area, "devices", "(none) needs at least one device");
-  for (const std::string& name : o.devices) {
-    any_device d = make_device(name);
-    const auto [usd, source] = device_rate(area, o.usd_per_hour, std::string(d.name()));
-    const precision p = o.precision.empty() ? serving_precision(d) : parse_precision(o.precision);
-    s.devices.push_back(
-        {.device = std::move(d), .usd_per_device_hour = usd, .rate_source = source, .weights = p});
-  }
+  for (const std::string& name : o.devices)
+    s.devices.push_back(device_offer_of(area, name, o.usd_per_hour, o.precision, 0));
   for (const std::string& kv : o.usd_per_hour) {
     const std::string name = parse_rate(area, kv).first;
     bool priced = false;

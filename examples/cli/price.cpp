@@ -347,15 +347,9 @@ run_result run_config(const price_options& o, const lever_set& l, const std::str
 plan::search_space space_for(const price_options& o, const lever_set& l,
                              const std::vector<std::string>& devices) {
   plan::search_space s;
-  for (const std::string& name : devices) {
-    const any_device d = device_of(name, o.devices_per_node);
-    const auto [usd, source] = device_rate(area, o.usd_per_hour, name);
+  for (const std::string& name : devices)
     s.devices.push_back(
-        {.device = d,
-         .usd_per_device_hour = usd,
-         .rate_source = source,
-         .weights = o.precision.empty() ? serving_precision(d) : parse_precision(o.precision)});
-  }
+        device_offer_of(area, name, o.usd_per_hour, o.precision, o.devices_per_node));
   s.colocated = true;
   s.pd = l.pd;
   s.max_batched_tokens = {o.max_batched_tokens};
@@ -370,13 +364,12 @@ plan::search_space space_for(const price_options& o, const lever_set& l,
   return s;
 }
 
-/// The cheapest deployment of lever set `l` over `devices` meeting the objectives, simulated and
-/// priced at its operating point (all device time, idle included). `prefill_on`/`decode_on`
-/// (indices into `devices`) pin a PD deployment's pools.
+/// The cheapest deployment in space `s` meeting the objectives, simulated and priced at its
+/// operating point (all device time, idle included).
 template <class Attention>
-run_result planned_run(const price_options& o, const lever_set& l, plan::search_space s,
-                       const model::model_config& m, const typename Attention::config& a,
-                       const io::workload& w, std::string step) {
+run_result planned_run(const price_options& o, plan::search_space s, const model::model_config& m,
+                       const typename Attention::config& a, const io::workload& w,
+                       std::string step) {
   const plan::objectives goals{
       .ttft_s = o.slo_ttft_s, .tpot_s = o.slo_tpot_s, .quantile = o.quantile};
   const plan::basic_planner<Attention> planner(m, s, goals, w, a);
@@ -421,7 +414,6 @@ run_result planned_run(const price_options& o, const lever_set& l, plan::search_
   r.usd_per_mtok_all =
       usd / static_cast<double>(u.output_tokens + u.input_hit_tokens + u.input_miss_tokens) *
       units::mega;
-  (void)l;
   return r;
 }
 
@@ -445,9 +437,9 @@ run_result planned_config(const price_options& o, const lever_set& l,
   if (l.sparse) {
     const attention::topk_config a =
         m.index_topk > 0 ? attention::topk_config::from_model(m) : attention::topk_config{};
-    return planned_run<attention::topk_sparse>(o, l, std::move(s), m, a, w, std::move(step));
+    return planned_run<attention::topk_sparse>(o, std::move(s), m, a, w, std::move(step));
   }
-  return planned_run<attention::full>(o, l, std::move(s), m, {}, w, std::move(step));
+  return planned_run<attention::full>(o, std::move(s), m, {}, w, std::move(step));
 }
 
 /// The quantile of `s` the objectives use (--quantile).

@@ -2,7 +2,6 @@
 #include "commands.hpp"
 
 #include <infercost/device/any_device.hpp>
-#include <infercost/device/tco.hpp>
 #include <infercost/econ/tco.hpp>
 
 #include <fmt/core.h>
@@ -45,16 +44,8 @@ std::pair<double, std::string> device_rate(std::string_view area,
   for (const std::string& kv : overrides)
     if (const auto [name, v] = parse_rate(area, kv); name == canonical)
       return {v, "--usd-per-hour"};
-  for (const std::string_view name : econ::deployment_names) {
-    const econ::deployment d = econ::find_deployment(name);
-    if (d.device == device)
-      return {d.usd_per_device_hour(), fmt::format("{}: {}", d.name, d.source)};
-  }
-  // No preset: the device's typical purchase (device/tco.hpp), as `infercost devices` shows it.
-  const double tdp = make_device(device).tdp_w();
-  return {tco::from_purchase(typical_purchase(device, tdp)).usd_per_device_hour(),
-          fmt::format("typical_purchase: {} (device/tco.hpp), TDP {} W, 4 years",
-                      price_of(device).source, tdp)};
+  econ::device_rate r = econ::default_rate(device);
+  return {r.usd_per_device_hour, std::move(r.source)};
 }
 
 } // namespace infercost::cli

@@ -17,7 +17,6 @@
 
 #include <infercost/core/error.hpp>
 #include <infercost/device/any_device.hpp>
-#include <infercost/device/tco.hpp>
 #include <infercost/econ/tco.hpp>
 #include <infercost/io/mooncake_trace.hpp>
 #include <infercost/model/presets.hpp>
@@ -44,18 +43,6 @@ struct job {
   double rate = 0.0;
 };
 
-/// $/device-hour of a catalog device: its first econ deployment preset, else its typical
-/// purchase TCO (as `infercost price` and `plan` take it without --usd-per-hour).
-double rate_of(const std::string& device) {
-  for (const std::string_view name : ic::econ::deployment_names) {
-    const ic::econ::deployment d = ic::econ::find_deployment(name);
-    if (d.device == device)
-      return d.usd_per_device_hour();
-  }
-  const double tdp = ic::make_device(device).tdp_w();
-  return ic::tco::from_purchase(ic::typical_purchase(device, tdp)).usd_per_device_hour();
-}
-
 /// The plan of one combination as text lines: "plan|..." for the plan, "point|..." per analytic
 /// operating point (fields separated by '|').
 std::string run_job(const job& j, const std::string& trace, std::size_t max_requests) {
@@ -67,8 +54,8 @@ std::string run_job(const job& j, const std::string& trace, std::size_t max_requ
   ic::plan::search_space s;
   const ic::any_device d = ic::make_device(j.device);
   s.devices.push_back({.device = d,
-                       .usd_per_device_hour = rate_of(std::string(d.name())),
-                       .rate_source = "econ presets",
+                       .usd_per_device_hour = ic::econ::default_rate(j.device).usd_per_device_hour,
+                       .rate_source = "econ::default_rate",
                        .weights = ic::serving_precision(d)});
   s.threads = 1;
   const ic::plan::planner p(ic::model::presets::find(j.model), s, {}, w);

@@ -445,28 +445,18 @@ struct ascend_910c {
 /// RoCE (25 GB/s) [A3, CM384]; PCIe 5.0 x16 shared by two dies (32 GB/s, assumed); 400 W (half
 /// of the 800 W assumed for the package); 48 AIV cores as 910B2 (an estimate, see
 /// ascend_vector_flops). Traffic between the two dies of one package is timed at the UB rate.
+/// Compute, memory, vector cores, RoCE share, PCIe and power are the 910B2 die's; the node, its
+/// switched UB/HCCS scale-up (the same 7 × 28 GB/s per direction) and the measured efficiencies
+/// are the A3's.
+[[nodiscard]] constexpr ascend_spec make_atlas_800_a3(ascend_spec s) noexcept {
+  s.name = "atlas_800_a3";
+  s.npus_per_node = 16;
+  s.switched_scale_up = true;
+  s.eff = ascend_a3_efficiency;
+  return s;
+}
 struct atlas_800_a3 {
-  static constexpr ascend_spec value{.name = "atlas_800_a3",
-                                     .memory_bytes = 64 * gib,
-                                     .memory_bytes_per_s = 1600 * giga,
-                                     .cube_fp16_flops = 376 * tera,
-                                     .cube_int8_flops = 752 * tera,
-                                     .cube_fp32_flops = 99 * tera,
-                                     .vector_flops = ascend_vector_flops(48),
-                                     .dequant_vector_flops_per_cube_flop =
-                                         ascend_w8a8_dequant_vector_per_cube_flop,
-                                     .hccs_link_bytes_per_s = 392.0 / 2.0 / 7.0 * giga,
-                                     .hccs_links = 7,
-                                     .npus_per_node = 16,
-                                     .switched_scale_up = true,
-                                     .roce_bytes_per_s = 25 * giga,
-                                     .pcie_bytes_per_s = 32 * giga,
-                                     .op_overhead_s = ascend_op_overhead_s,
-                                     .hccs_latency_s = hccs_latency_s,
-                                     .roce_latency_s = roce_latency_s,
-                                     .pcie_latency_s = pcie_latency_s,
-                                     .tdp_w = 400,
-                                     .eff = ascend_a3_efficiency};
+  static constexpr ascend_spec value = make_atlas_800_a3(ascend_910b2::value);
 };
 
 /// One 910C die of a CloudMatrix384 supernode [CM384]: the atlas_800_a3 die with the whole

@@ -11,6 +11,7 @@
 
 #include "infercost/core/error.hpp"
 #include "infercost/core/units.hpp"
+#include "infercost/device/any_device.hpp"
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/tco.hpp"
 
@@ -226,6 +227,29 @@ inline deployment article(std::string_view name, const article_server& s) {
     valid += (valid.empty() ? "" : ", ") + std::string(n);
   throw config_error("econ::tco", "deployment",
                      fmt::format("('{}') is not a known deployment; valid: {}", name, valid));
+}
+
+/// A device's $/device-hour and where it comes from.
+struct device_rate {
+  double usd_per_device_hour = 0.0;
+  std::string source;
+};
+
+/// The $/device-hour of catalog device `device` when none is given: the first deployment preset of
+/// that device (an alias matches its catalog entry: ascend_910b is ascend_910b2), else the
+/// device's typical purchase (device/tco.hpp) over 4 years. @throws config_error for an unknown
+/// device.
+[[nodiscard]] inline device_rate default_rate(std::string_view device) {
+  const any_device d = make_device(device);
+  for (const std::string_view name : deployment_names) {
+    const deployment p = find_deployment(name);
+    if (make_device(p.device).name() == d.name())
+      return {p.usd_per_device_hour(), fmt::format("{}: {}", p.name, p.source)};
+  }
+  const double tdp = d.tdp_w();
+  return {tco::from_purchase(typical_purchase(d.name(), tdp)).usd_per_device_hour(),
+          fmt::format("typical_purchase: {} (device/tco.hpp), TDP {} W, 4 years",
+                      price_of(d.name()).source, tdp)};
 }
 
 /// Every deployment preset, in the order of deployment_names.

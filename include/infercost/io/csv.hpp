@@ -6,6 +6,7 @@
 /// line and column.
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -121,6 +122,16 @@ private:
   std::size_t pos_ = 0;
 };
 
+/// Index of the column `name` in `header` (of `file`). @throws trace_error (line 1) when the
+/// header lacks it.
+[[nodiscard]] inline std::size_t column_index(const std::vector<std::string>& header,
+                                              const std::string& file, std::string_view name) {
+  const auto it = std::find(header.begin(), header.end(), name);
+  if (it == header.end())
+    throw trace_error(file, 1, 0, fmt::format("missing column '{}'", name));
+  return static_cast<std::size_t>(it - header.begin());
+}
+
 } // namespace detail
 
 /// The bytes of a file. @throws trace_error (line 0) if it is a directory or cannot be opened or
@@ -165,17 +176,11 @@ public:
 
   /// Index of a named column. @throws trace_error (line 1) when the header lacks it.
   [[nodiscard]] std::size_t column(std::string_view name) const {
-    for (std::size_t i = 0; i < header_.size(); ++i)
-      if (header_[i] == name)
-        return i;
-    throw trace_error(file_, 1, 0, fmt::format("missing column '{}'", name));
+    return detail::column_index(header_, file_, name);
   }
   /// True when the header has the named column.
   [[nodiscard]] bool has_column(std::string_view name) const noexcept {
-    for (const auto& h : header_)
-      if (h == name)
-        return true;
-    return false;
+    return std::find(header_.begin(), header_.end(), name) != header_.end();
   }
 
   /// The next data row into `row`; false at the end of the file.
@@ -298,17 +303,11 @@ public:
 
   /// Index of a named column. @throws trace_error (line 1) when the header lacks it.
   [[nodiscard]] std::size_t column(std::string_view name) const {
-    for (std::size_t i = 0; i < header_.size(); ++i)
-      if (header_[i] == name)
-        return i;
-    throw trace_error(file_, 1, 0, fmt::format("missing column '{}'", name));
+    return detail::column_index(header_, file_, name);
   }
   /// True when the header has the named column.
   [[nodiscard]] bool has_column(std::string_view name) const noexcept {
-    for (const auto& h : header_)
-      if (h == name)
-        return true;
-    return false;
+    return std::find(header_.begin(), header_.end(), name) != header_.end();
   }
 
   /// The raw text of a field.

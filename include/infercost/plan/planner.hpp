@@ -293,6 +293,13 @@ struct pool_capacity {
   double decode_tokens_per_s = 0.0;  ///< output tokens/s of an instance at that batch
   double prefill_tokens_per_s = 0.0; ///< prompt tokens/s of an instance at its step budget
   double median_prefill_s = 0.0;     ///< the median prompt's miss tokens prefilled alone
+  /// Decode operating points for the frontier: batches 1, 2, 4, … per group up to the KV limit.
+  struct decode_point {
+    int batch_per_group = 0;
+    double step_s = 0.0;       ///< the decode step
+    double tokens_per_s = 0.0; ///< output tokens/s of an instance
+  };
+  std::vector<decode_point> ladder;
 };
 
 /// A deployment the confirmation simulated, and what it measured.
@@ -548,9 +555,9 @@ public:
       };
       const double target = obj_.tpot_target_s();
       // The step grows with the batch: the largest batch whose TPOT meets the target.
-      if (decode_step(1) / c.tokens_per_step > target) {
+      if (const double one = decode_step(1) / c.tokens_per_step; one > target) {
         c.why = fmt::format("a decode step of one sequence per group takes {:.1f} ms per token",
-                            1e3 * decode_step(1) / c.tokens_per_step);
+                            1e3 * one);
         return c;
       }
       int lo = 1, hi = kv_batch;
@@ -590,6 +597,10 @@ public:
         c.why = fmt::format("prefills the median prompt ({} tokens) alone in {:.2f} s", median, t);
         return c;
       }
+      for (int b = 1; b <= kv_batch; b *= 2) {
+        const double step = decode_step(b);
+        c.ladder.push_back({b, step, b * groups * c.tokens_per_step / step});
+      }
       c.feasible = true;
     } catch (const config_error& e) {
       c.why = e.what();
@@ -619,8 +630,24 @@ public:
       return it->second;
     };
     const double lambda = load_.requests_per_s;
-    const auto budget_ok = [&](const deployment& d) {
-      return space_.max_devices == 0 || d.devices() <= space_.max_devices;
+    // The fewest instances that carry `load` instances' worth of work, all busy.
+    const auto instances = [](double load) {
+      return std::max(1, static_cast<int>(std::ceil(load - 1e-9)));
+    };
+    // Adds deployment `d` with each routing policy its cache allows, within the device budget.
+    const auto add = [&](deployment d, const pool_capacity& entry, const pool_capacity& decode) {
+      if (space_.max_devices > 0 && d.devices() > space_.max_devices)
+        return;
+      const bool cache_aware = d.prefix_cache && space_.cache_aware_routing;
+      for (const std::string_view b : {"least_loaded", "cache_aware"}) {
+        if (b == "cache_aware" && !cache_aware)
+          break;
+        d.balancer = std::string(b);
+        cands.push_back({.d = d,
+                         .bound_usd_per_hour = usd_per_hour(space_, d),
+                         .entry = entry,
+                         .decode = decode});
+      }
     };
     std::vector<pool_shape> shapes;
     for (std::size_t dev = 0; dev < space_.devices.size(); ++dev)
@@ -630,9 +657,6 @@ public:
     for (const int mtp : space_.mtp_tokens) {
       for (const bool cache : space_.prefix_cache) {
         const double miss_input = load_.mean_input * (cache ? 1.0 - load_.ideal_hit_rate : 1.0);
-        std::vector<std::string> balancers{"least_loaded"};
-        if (cache && space_.cache_aware_routing)
-          balancers.emplace_back("cache_aware");
         // Colocated: an instance spends I_miss / prefill rate + O / decode rate per request.
         if (space_.colocated)
           for (pool_shape p : shapes)
@@ -644,23 +668,15 @@ public:
               p.max_sequences_per_group = c.batch_per_group;
               const double per_request =
                   miss_input / c.prefill_tokens_per_s + load_.mean_output / c.decode_tokens_per_s;
-              const int n = std::max(1, static_cast<int>(std::ceil(lambda * per_request - 1e-9)));
-              for (const std::string& b : balancers) {
-                candidate x{.d = {.mode = serving::serving_mode::colocated,
-                                  .entry = p,
-                                  .entry_instances = n,
-                                  .decode = {},
-                                  .decode_instances = 0,
-                                  .mtp_tokens = mtp,
-                                  .prefix_cache = cache,
-                                  .balancer = b},
-                            .bound_usd_per_hour = 0.0,
-                            .entry = c,
-                            .decode = {}};
-                x.bound_usd_per_hour = usd_per_hour(space_, x.d);
-                if (budget_ok(x.d))
-                  cands.push_back(std::move(x));
-              }
+              add({.mode = serving::serving_mode::colocated,
+                   .entry = p,
+                   .entry_instances = instances(lambda * per_request),
+                   .decode = {},
+                   .decode_instances = 0,
+                   .mtp_tokens = mtp,
+                   .prefix_cache = cache,
+                   .balancer = {}},
+                  c, {});
             }
         if (!space_.pd)
           continue;
@@ -668,12 +684,13 @@ public:
           if (space_.prefill_on && pre.device != *space_.prefill_on)
             continue;
           pre.max_batched_tokens = space_.prefill_max_batched_tokens;
-          // The prefill pool decodes nothing: its screen uses MTP 0 and its own budget.
+          // The prefill pool decodes nothing: its screen uses MTP 0 and its own budget, and its
+          // instances take the largest batch cap.
           const pool_capacity pc = cap(pre, 0, cache);
           if (!pc.feasible)
             continue;
-          const int np = std::max(
-              1, static_cast<int>(std::ceil(lambda * miss_input / pc.prefill_tokens_per_s - 1e-9)));
+          const int np = instances(lambda * miss_input / pc.prefill_tokens_per_s);
+          pre.max_sequences_per_group = space_.max_sequences_per_group;
           for (pool_shape dec : shapes) {
             if ((!space_.heterogeneous && dec.device != pre.device) ||
                 (space_.decode_on && dec.device != *space_.decode_on))
@@ -684,27 +701,16 @@ public:
               if (!dc.feasible)
                 continue;
               dec.max_sequences_per_group = dc.batch_per_group;
-              const int nd =
-                  std::max(1, static_cast<int>(std::ceil(
-                                  lambda * load_.mean_output / dc.decode_tokens_per_s - 1e-9)));
-              pool_shape entry = pre;
-              entry.max_sequences_per_group = space_.max_sequences_per_group;
-              for (const std::string& b : balancers) {
-                candidate x{.d = {.mode = serving::serving_mode::pd,
-                                  .entry = entry,
-                                  .entry_instances = np,
-                                  .decode = dec,
-                                  .decode_instances = nd,
-                                  .mtp_tokens = mtp,
-                                  .prefix_cache = cache,
-                                  .balancer = b},
-                            .bound_usd_per_hour = 0.0,
-                            .entry = pc,
-                            .decode = dc};
-                x.bound_usd_per_hour = usd_per_hour(space_, x.d);
-                if (budget_ok(x.d))
-                  cands.push_back(std::move(x));
-              }
+              add({.mode = serving::serving_mode::pd,
+                   .entry = pre,
+                   .entry_instances = np,
+                   .decode = dec,
+                   .decode_instances =
+                       instances(lambda * load_.mean_output / dc.decode_tokens_per_s),
+                   .mtp_tokens = mtp,
+                   .prefix_cache = cache,
+                   .balancer = {}},
+                  pc, dc);
             }
           }
         }
@@ -965,8 +971,8 @@ private:
     return runs;
   }
 
-  /// The analytic operating points of every feasible shape (memoised capacities), and their
-  /// frontiers.
+  /// The analytic operating points of every feasible shape (the decode ladders of the memoised
+  /// capacities), and their frontiers.
   template <class Memo> void frontier(result& out, const Memo& memo) const {
     for (const auto& [key, c] : memo) {
       if (!c.feasible)
@@ -976,32 +982,21 @@ private:
                          .devices = k,
                          .style = static_cast<parallel_style>(style),
                          .max_batched_tokens = budget};
-      const engine_type e(model_, detail::layout_of(model_, space_, p, mtp), attention_,
-                          space_.devices[dev].device);
-      const auto context = static_cast<std::int64_t>(load_.mean_input + load_.mean_output / 2.0);
-      const double groups = e.layout().attention_groups();
       const double miss = load_.mean_input * (cache ? 1.0 - load_.ideal_hit_rate : 1.0);
       const double rate = space_.devices[dev].usd_per_device_hour;
-      const int kv_batch = static_cast<int>(
-          std::min<double>(c.kv_sequences_per_group, space_.max_sequences_per_group));
-      for (int b = 1; b <= kv_batch; b *= 2) {
-        engine::step_batch s;
-        s.totals.decode_sequences = static_cast<double>(b) * groups;
-        s.totals.decode_context_sum = s.totals.decode_sequences * static_cast<double>(context);
-        s.speculative_tokens = mtp;
-        const double step = e(s).total_s;
-        const double decode_rate = b * groups * c.tokens_per_step / step;
+      for (const pool_capacity::decode_point& d : c.ladder) {
         // Device-seconds per output token: decode, plus the prefill of its share of prompt.
         const double device_s =
-            k / decode_rate +
+            k / d.tokens_per_s +
             (load_.mean_output > 0 ? miss / load_.mean_output : 0.0) * k / c.prefill_tokens_per_s;
-        frontier_point f{.shape = detail::point_label(space_, p, mtp, cache),
-                         .user_tokens_per_s = c.tokens_per_step / step,
-                         .tokens_per_s_per_device = 1.0 / device_s,
-                         .usd_per_million_output = device_s * rate / units::hour_s * units::mega,
-                         .batch_per_group = b,
-                         .tpot_s = step / c.tokens_per_step};
-        out.points.push_back(std::move(f));
+        out.points.push_back(
+            {.shape = detail::point_label(space_, p, mtp, cache),
+             .user_tokens_per_s = c.tokens_per_step / d.step_s,
+             .tokens_per_s_per_device = 1.0 / device_s,
+             .usd_per_million_output = device_s * rate / units::hour_s * units::mega,
+             .batch_per_group = d.batch_per_group,
+             .tpot_s = d.step_s / c.tokens_per_step,
+             .chosen = false});
       }
     }
     out.throughput = throughput_frontier(out.points);
