@@ -90,3 +90,4 @@
 // io/ (CSV and synthetic workloads)
 #include "infercost/io/csv.hpp"
 #include "infercost/io/workload.hpp"
+#include "infercost/io/workload_types.hpp"

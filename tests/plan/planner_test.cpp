@@ -4,6 +4,7 @@
 // simulation of a small space on each device family.
 #include <infercost/core/random.hpp>
 #include <infercost/device/any_device.hpp>
+#include <infercost/io/workload.hpp>
 #include <infercost/model/presets.hpp>
 #include <infercost/plan/planner.hpp>
 

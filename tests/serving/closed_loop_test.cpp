@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "infercost/device/catalog.hpp"
+#include "infercost/io/workload.hpp"
 #include "infercost/model/presets.hpp"
 #include "infercost/serving/cluster.hpp"
 #include "infercost/serving/report_json.hpp"

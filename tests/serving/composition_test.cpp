@@ -11,6 +11,7 @@
 
 #include "infercost/attention/cost.hpp"
 #include "infercost/device/catalog.hpp"
+#include "infercost/io/workload.hpp"
 #include "infercost/kvcache/eviction_policy.hpp"
 #include "infercost/model/presets.hpp"
 #include "infercost/serving/cluster.hpp"

@@ -18,7 +18,7 @@
 
 #include "infercost/device/work.hpp"
 #include "infercost/engine/step_cost.hpp"
-#include "infercost/io/workload.hpp"
+#include "infercost/io/workload_types.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
 #include "infercost/model/model_config.hpp"
 

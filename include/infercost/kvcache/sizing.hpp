@@ -21,7 +21,7 @@
 #include "infercost/core/error.hpp"
 #include "infercost/device/concepts.hpp"
 #include "infercost/engine/step_cost.hpp"
-#include "infercost/io/workload.hpp"
+#include "infercost/io/workload_types.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
 #include "infercost/kvcache/tiers.hpp"
 #include "infercost/model/model_config.hpp"

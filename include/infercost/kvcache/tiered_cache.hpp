@@ -36,7 +36,7 @@
 #include "infercost/device/catalog.hpp"
 #include "infercost/device/concepts.hpp"
 #include "infercost/fwd.hpp"
-#include "infercost/io/workload.hpp"
+#include "infercost/io/workload_types.hpp"
 #include "infercost/kvcache/detail/id_map.hpp"
 #include "infercost/kvcache/eviction.hpp" // the concept and the library's policies
 #include "infercost/kvcache/tiers.hpp"

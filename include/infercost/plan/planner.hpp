@@ -68,7 +68,7 @@
 #include "infercost/device/any_device.hpp"
 #include "infercost/econ/price_sheet.hpp"
 #include "infercost/engine/step_cost.hpp"
-#include "infercost/io/workload.hpp"
+#include "infercost/io/workload_types.hpp"
 #include "infercost/model/model_config.hpp"
 #include "infercost/plan/frontier.hpp"
 #include "infercost/serving/cluster.hpp"

@@ -28,7 +28,7 @@
 #include <fmt/core.h>
 
 #include "infercost/core/error.hpp"
-#include "infercost/io/workload.hpp"
+#include "infercost/io/workload_types.hpp"
 #include "infercost/serving/metrics.hpp"
 
 namespace infercost::serving {

@@ -38,7 +38,7 @@
 #include "infercost/device/any_device.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/fwd.hpp"
-#include "infercost/io/workload.hpp"
+#include "infercost/io/workload_types.hpp"
 #include "infercost/serving/closed_loop.hpp"
 #include "infercost/serving/event_loop.hpp"
 #include "infercost/serving/instance.hpp"

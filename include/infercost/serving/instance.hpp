@@ -72,7 +72,7 @@
 #include "infercost/device/any_device.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/fwd.hpp"
-#include "infercost/io/workload.hpp"
+#include "infercost/io/workload_types.hpp"
 #include "infercost/kvcache/tiered_cache.hpp"
 #include "infercost/kvcache/tiers.hpp"
 #include "infercost/serving/detail/kv_budget.hpp"

@@ -35,7 +35,7 @@
 #include "infercost/device/concepts.hpp"
 #include "infercost/engine/step_cost.hpp"
 #include "infercost/fwd.hpp"
-#include "infercost/io/workload.hpp"
+#include "infercost/io/workload_types.hpp"
 #include "infercost/model/model_config.hpp"
 #include "infercost/serving/instance.hpp"
 #include "infercost/serving/metrics.hpp"
