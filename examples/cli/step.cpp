@@ -62,6 +62,7 @@ nlohmann::json breakdown_json(const engine::step_breakdown& r) {
           {"pp_comm_s", r.pp_comm_s},
           {"host_overhead_s", r.host_overhead_s},
           {"launch_floor_s", r.launch_floor_s},
+          {"comm_unit_s", r.comm_unit_s},
           {"compute_s", r.compute_s},
           {"comm_s", r.comm_s},
           {"overlap_saved_s", r.overlap_saved_s}};
@@ -180,15 +181,23 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
   if (m.is_moe())
     fmt::print("  expert max/mean load   {:>12.3f}\n", r.expert_imbalance);
   fmt::print("  breakdown (summed over layers and micro-batches, before overlap):\n");
-  const std::pair<const char*, double> rows[] = {
-      {"attention", r.attention_s},       {"attention projections", r.projection_s},
-      {"dense FFN", r.dense_ffn_s},       {"router", r.router_s},
-      {"routed experts", r.experts_s},    {"shared experts", r.shared_s},
-      {"element-wise", r.elementwise_s},  {"embedding + LM head", r.lm_head_s},
-      {"TP all-reduce", r.tp_comm_s},     {"EP dispatch", r.dispatch_s},
-      {"EP combine", r.combine_s},        {"MTP draft", r.draft_s},
-      {"pipeline sends", r.pp_comm_s},    {"engine host time", r.host_overhead_s},
-      {"launch floor", r.launch_floor_s}, {"hidden by overlap", -r.overlap_saved_s}};
+  const std::pair<const char*, double> rows[] = {{"attention", r.attention_s},
+                                                 {"attention projections", r.projection_s},
+                                                 {"dense FFN", r.dense_ffn_s},
+                                                 {"router", r.router_s},
+                                                 {"routed experts", r.experts_s},
+                                                 {"shared experts", r.shared_s},
+                                                 {"element-wise", r.elementwise_s},
+                                                 {"embedding + LM head", r.lm_head_s},
+                                                 {"TP all-reduce", r.tp_comm_s},
+                                                 {"EP dispatch", r.dispatch_s},
+                                                 {"EP combine", r.combine_s},
+                                                 {"MTP draft", r.draft_s},
+                                                 {"pipeline sends", r.pp_comm_s},
+                                                 {"engine host time", r.host_overhead_s},
+                                                 {"launch floor", r.launch_floor_s},
+                                                 {"SMs held by EP kernels", r.comm_unit_s},
+                                                 {"hidden by overlap", -r.overlap_saved_s}};
   for (const auto& [name, s] : rows)
     if (s != 0.0)
       fmt::print("    {:<24} {:>10.3f} ms {:>6.1f}%\n", name, s * 1e3, 100 * s / r.total_s);

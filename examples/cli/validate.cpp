@@ -9,10 +9,10 @@
 // backends are engine profile names (trtllm, vllm, sglang, vllm_ascend).
 //
 // A row is skipped, and counted, when its model has no preset, its precision has no device rate
-// (weight-only int4), its layout is inconsistent (the GPUs its id names differ from
-// tp × attention_dp × pp, or a MoE model's moe_tp × moe_ep differs from tp × attention_dp), its
-// attention TP spans more than four nodes, a disaggregated row lacks worker counts or batch sizes,
-// or the engine refuses the layout (the config_error's message is kept).
+// (w4a8 on a part without INT8 GEMMs for it), its layout is inconsistent (the GPUs its id names
+// differ from tp × attention_dp × pp, or a MoE model's moe_tp × moe_ep differs from tp ×
+// attention_dp), its attention TP spans more than four nodes, a disaggregated row lacks worker
+// counts or batch sizes, or the engine refuses the layout (the config_error's message is kept).
 #include "commands.hpp"
 #include "plot.hpp"
 
@@ -90,6 +90,8 @@ struct row_result {
   std::optional<double> tpot_ms; ///< predicted mean TPOT
   std::optional<skip_reason> skipped;
   std::optional<double> output_tok_s; ///< predicted output tokens per second, all devices
+  bool weight_only =
+      false; ///< 4-bit weights multiplied in BF16 (engine::parallel_layout::gemm_prec)
 };
 
 /// Thrown inside a row's mapping to skip it.
@@ -101,24 +103,36 @@ struct skip_row {
   throw skip_row{{std::move(category), std::move(detail)}};
 }
 
-/// The precision of a quantisation mode as the sample names them (aiconfigurator's
-/// common.GEMMQuantMode / MoEQuantMode names): fp8 (per-tensor) and fp8_block (DeepSeek-V3's
-/// 128×128 block scales) are FP8 weights and GEMMs; empty, bf16, fp16 and float16 are the
-/// model's 16-bit checkpoint; nvfp4 and mxfp4 are FP4 weights; w8a8 and int8 are INT8 weights
-/// and GEMMs (vLLM-Ascend's `--quantization ascend` W8A8 checkpoints). w4a8 (4-bit weights, INT8
-/// GEMMs) is int4 where the device runs it (Ascend); weight-only int4 (int4_wo, w4a16), and w4a8
-/// elsewhere, have no precision of their own in the device model, and the row is skipped.
-precision precision_of(const std::optional<std::string>& mode, const any_device& dev) {
+/// The weights' precision of a quantisation mode as the sample names them (aiconfigurator's
+/// common.GEMMQuantMode / MoEQuantMode names), and the precision the GEMMs multiply in when it
+/// differs (weight-only quantisation):
+/// - fp8 (per-tensor) and fp8_block (DeepSeek-V3's 128×128 block scales): FP8 weights and GEMMs;
+/// - empty, bf16, fp16 and float16: the model's 16-bit checkpoint;
+/// - nvfp4 and mxfp4: FP4 weights; on a part without FP4 tensor cores (Hopper) they multiply in
+///   BF16 (W4A16): vLLM's MXFP4 MoE backends for SM90 (FlashInfer's MXFP4 × BF16, Marlin and
+///   Triton; vllm/model_executor/layers/quantization/mxfp4.py, `Mxfp4Backend`) all take BF16
+///   activations, MXFP8 activations being Blackwell's (SM100);
+/// - int4_wo and w4a16: INT4 weights multiplied in BF16 (Marlin-style weight-only kernels);
+/// - w8a8 and int8: INT8 weights and GEMMs (vLLM-Ascend's `--quantization ascend` W8A8);
+/// - w4a8: 4-bit weights with INT8 GEMMs where the device runs them (Ascend), else skipped.
+struct quantisation {
+  precision weights;
+  std::optional<precision> gemm; ///< GEMM math when not the weights' own
+};
+quantisation quantisation_of(const std::optional<std::string>& mode, const any_device& dev) {
   if (!mode || *mode == "bf16" || *mode == "fp16" || *mode == "float16")
-    return precision::bf16;
+    return {precision::bf16, std::nullopt};
   if (*mode == "fp8" || *mode == "fp8_block")
-    return precision::fp8;
+    return {precision::fp8, std::nullopt};
   if (*mode == "nvfp4" || *mode == "mxfp4")
-    return precision::fp4;
+    return {precision::fp4,
+            dev.supports(precision::fp4) ? std::nullopt : std::optional{precision::bf16}};
+  if (*mode == "int4_wo" || *mode == "w4a16")
+    return {precision::int4, precision::bf16};
   if (*mode == "w8a8" || *mode == "int8")
-    return precision::int8;
+    return {precision::int8, std::nullopt};
   if (*mode == "w4a8" && dev.supports(precision::int4))
-    return precision::int4;
+    return {precision::int4, std::nullopt};
   skip("precision not modelled", fmt::format("quant mode '{}'", *mode));
 }
 
@@ -202,16 +216,18 @@ engine::parallel_layout layout_of(const io::serving_run& run, const io::serving_
                        tp, dp));
   }
   // Dense GEMMs at the GEMM mode; a MoE model's weights are mostly experts, at the MoE mode.
-  const precision weights = precision_of(
+  const quantisation q = quantisation_of(
       m.is_moe() && run.moe_quant_mode ? run.moe_quant_mode : run.gemm_quant_mode, dev);
-  const bool quantised =
-      weights == precision::fp8 || weights == precision::int8 || weights == precision::int4;
+  const precision weights = q.weights;
+  const bool quantised = weights == precision::fp8 || weights == precision::int8 ||
+                         weights == precision::int4 || q.gemm.has_value();
   engine::parallel_layout l{
       .devices = devices,
       .tp = tp,
       .dp_attention = dp > 1,
       .ep = moe_ep,
       .weight_prec = weights,
+      .gemm_prec = q.gemm,
       // Quantised runs keep attention math in BF16 (serve's rule; FlashAttention-3 FP8 is
       // opt-in; vLLM-Ascend's W8A8 quantises the linear layers only).
       .attention_prec = quantised ? precision::bf16 : weights,
@@ -219,7 +235,8 @@ engine::parallel_layout layout_of(const io::serving_run& run, const io::serving_
       // DeepSeek-V3 §3.3.2: dispatch in FP8, combine in BF16. vLLM-Ascend's MC2 dispatch
       // quantises tokens to INT8 for integer-quantised experts (quant_mode=2,
       // vllm_ascend/ops/fused_moe/token_dispatcher.py, v0.18.0) and combines in BF16.
-      .dispatch_prec = weights == precision::fp8                                  ? precision::fp8
+      .dispatch_prec = q.gemm                                                     ? *q.gemm
+                       : weights == precision::fp8                                ? precision::fp8
                        : weights == precision::int8 || weights == precision::int4 ? precision::int8
                                                                                   : precision::bf16,
       .combine_prec = precision::bf16,
@@ -267,11 +284,13 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
   serving::cluster_config cfg;
   serving::policy_values<serving::runtime_policies> policies;
   std::int64_t clients = 0;
+  bool weight_only = false;
   if (!run.disaggregated()) {
     const io::serving_run_layout& a = run.agg;
     if (!a.batch_size || *a.batch_size <= 0)
       skip("missing batch size", "batch_size empty");
     const engine::parallel_layout l = layout_of(run, a, m, "agg", profile, dev);
+    weight_only = l.weight_only();
     // batch_size is per attention-DP rank and pipeline stage (io/serving_runs.hpp).
     clients = *a.batch_size * count_of(a.attention_dp_size) * count_of(a.pp_size);
     cfg.mode = serving::serving_mode::colocated;
@@ -286,6 +305,7 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
     io::serving_run_layout p = run.prefill, d = run.decode;
     const engine::parallel_layout pl = layout_of(run, p, m, "prefill", profile, dev);
     const engine::parallel_layout dl = layout_of(run, d, m, "decode", profile, dev);
+    weight_only = pl.weight_only() || dl.weight_only();
     const std::int64_t decode_ranks = count_of(d.attention_dp_size) * count_of(d.pp_size);
     if (!p.num_workers && !d.num_workers && !p.batch_size && !d.batch_size) {
       // Rows that record the workers' layouts but neither their counts nor their batch sizes:
@@ -354,7 +374,8 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
   return {.ttft_ms = r.latency.ttft_s.mean * 1e3,
           .tpot_ms = r.latency.tpot_s.mean * 1e3,
           .skipped = std::nullopt,
-          .output_tok_s = r.output_tokens_per_s_per_device * r.devices};
+          .output_tok_s = r.output_tokens_per_s_per_device * r.devices,
+          .weight_only = weight_only};
 }
 
 row_result simulate_row(const io::serving_run& run, const validate_options& o) {
@@ -544,7 +565,8 @@ int run_validate(validate_options o) {
                       {"measured_tpot_ms", runs[i]->tpot_ms},
                       {"predicted_ttft_ms", r.ttft_ms ? nlohmann::json(*r.ttft_ms) : nullptr},
                       {"predicted_tpot_ms", r.tpot_ms ? nlohmann::json(*r.tpot_ms) : nullptr},
-                      {"skipped", r.skipped ? nlohmann::json(r.skipped->text()) : nullptr}});
+                      {"skipped", r.skipped ? nlohmann::json(r.skipped->text()) : nullptr},
+                      {"weight_only", r.weight_only}});
       if (const std::optional<double> m = run_output_tok_s(*runs[i]); m && r.output_tok_s) {
         rows.back()["measured_output_tok_s"] = *m;
         rows.back()["predicted_output_tok_s"] = *r.output_tok_s;
@@ -595,6 +617,13 @@ int run_validate(validate_options o) {
     fmt::print("  {}: predicted {:.1f} tok/s, measured {:.1f} tok/s, error {}\n", runs[i]->id,
                *results[i].output_tok_s, *m, pct(*results[i].output_tok_s / *m - 1.0));
   }
+  const auto weight_only = std::count_if(results.begin(), results.end(), [](const row_result& r) {
+    return !r.skipped && r.weight_only;
+  });
+  if (weight_only > 0)
+    fmt::print("\nweight-only GEMMs: {} simulated rows store 4-bit weights their device has no "
+               "4-bit tensor cores for, multiplied in BF16 (W4A16)\n",
+               weight_only);
   if (!skipped.empty()) {
     fmt::print("\nskipped rows by reason\n");
     for (const auto& [category, v] : skipped)

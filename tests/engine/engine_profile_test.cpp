@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -269,4 +270,62 @@ TEST_CASE("W8A8 on an Atlas 800 A3 node runs INT8 GEMMs and pays their Vector de
   s.dequant_vector_flops_per_cube_flop = 0.0;
   const full_engine<atlas_800_a3> q0(m, w8a8, {}, atlas_800_a3(s));
   CHECK(q0(pf).experts_s < rq.experts_s);
+}
+
+TEMPLATE_TEST_CASE("EP kernels holding compute units slow an overlapped prefill's MoE layers only",
+                   "[engine][profile]", h800_sxm, ascend_910b) {
+  // tiny_moe: layer 0 dense, layer 1 MoE; DP attention over 2 devices, EP 2, two micro-batches.
+  // With a share s of the compute units held by the all-to-all, the MoE layer's computation per
+  // micro-batch, c, becomes c / (1 − s), and its wall time m·max(c', k) + min(c', k) with k its
+  // dispatch + combine per micro-batch; the dense layer, which has no all-to-all, is unchanged.
+  constexpr double s = 0.25;
+  constexpr int m = 2;
+  const parallel_layout base{
+      .devices = 2, .tp = 1, .dp_attention = true, .ep = 2, .micro_batches = m};
+  const full_engine<TestType> plain(tiny_moe(), base);
+  const full_engine<TestType> held(tiny_moe(),
+                                   with_profile(base, engine_profile{.ep_comm_unit_share = s}));
+  const step_batch prefill = step_batch{}.add_prefill(4096).add_prefill(4096);
+  const auto r0 = plain(prefill), r = held(prefill);
+  // Per micro-batch, from the plain breakdown (summed over both layers and both micro-batches;
+  // attention, projections and element-wise work are the same in both layers).
+  const double c = ((r0.attention_s + r0.projection_s + r0.elementwise_s) / 2 + r0.router_s +
+                    r0.experts_s + r0.shared_s) /
+                   m;
+  const double k = (r0.dispatch_s + r0.combine_s) / m;
+  const double c_held = c / (1.0 - s);
+  const double wall0 = m * std::max(c, k) + std::min(c, k);
+  const double wall = m * std::max(c_held, k) + std::min(c_held, k);
+  CHECK(r.total_s == Approx(r0.total_s + (wall - wall0)).epsilon(1e-12));
+  CHECK(r.comm_unit_s == Approx(m * (c_held - c)).epsilon(1e-12));
+  CHECK(r0.comm_unit_s == 0.0);
+  // The books balance with the new term.
+  CHECK(r.total_s ==
+        Approx(r.compute_s + r.comm_unit_s + r.comm_s - r.overlap_saved_s).epsilon(1e-12));
+  // Op times are the roofline's: the share shows only in comm_unit_s and the wall time.
+  CHECK(r.experts_s == r0.experts_s);
+  CHECK(r.compute_s == r0.compute_s);
+
+  // Decode steps (graph-replayed, low-latency kernels that hold no compute unit) and steps
+  // without micro-batch overlap are unchanged, bit for bit.
+  const step_batch decode = step_batch{}.add_decode(2048).add_decode(2048);
+  CHECK(held(decode).total_s == plain(decode).total_s);
+  parallel_layout one = base;
+  one.micro_batches = 1;
+  CHECK(full_engine<TestType>(tiny_moe(),
+                              with_profile(one, engine_profile{.ep_comm_unit_share = s}))(prefill)
+            .total_s == full_engine<TestType>(tiny_moe(), one)(prefill).total_s);
+}
+
+TEST_CASE("the EP kernels' share of compute units is SGLang's DeepEP default and stays below 1",
+          "[engine][profile]") {
+  // DeepEP's Buffer.num_sms = 20 of an H100's 132 SMs; the other presets leave it at 0.
+  CHECK(engine::profile_of("sglang").ep_comm_unit_share == Approx(20.0 / 132.0).epsilon(1e-15));
+  for (const auto name : {"none", "trtllm", "vllm", "vllm_ascend"})
+    CHECK(engine::profile_of(name).ep_comm_unit_share == 0.0);
+  CHECK_THROWS_WITH((engine_profile{.ep_comm_unit_share = 1.0}.validate()),
+                    "engine::profile: ep_comm_unit_share (1) must be in [0, 1)");
+  CHECK_THROWS_WITH((engine_profile{.ep_comm_unit_share = -0.1}.validate()),
+                    "engine::profile: ep_comm_unit_share (-0.1) must be in [0, 1)");
+  CHECK_FALSE((engine_profile{.ep_comm_unit_share = 0.1}.is_none()));
 }

@@ -190,3 +190,42 @@ TEST_CASE("an expert-parallel MoE pipeline stage runs its half of the batch", "[
   CHECK(r2.total_s == Approx(r1.total_s + 3.0256e-6).epsilon(1e-12));
   CHECK(r2.expert_imbalance == r1.expert_imbalance);
 }
+
+TEMPLATE_TEST_CASE("weight-only quantisation stores 4-bit weights and multiplies in BF16",
+                   "[engine][layout]", h800_sxm, ascend_910b) {
+  // Neither Hopper nor the 910B has FP4 matrix units: FP4 weights alone are refused, and as
+  // W4A16 (gemm_prec = bf16) they are stored at 4.5 bits and multiplied at the BF16 rate.
+  using E = full_engine<TestType>;
+  const parallel_layout bf16{.devices = 1, .tp = 1, .weight_prec = precision::bf16};
+  parallel_layout fp4 = bf16;
+  fp4.weight_prec = precision::fp4;
+  CHECK_THROWS_WITH(E(tiny_moe(), fp4), Catch::Contains("weight_prec (fp4) is not supported"));
+  parallel_layout w4a16 = fp4;
+  w4a16.gemm_prec = precision::bf16;
+  CHECK(w4a16.weight_only());
+  CHECK(w4a16.gemm_math_prec() == precision::bf16);
+  parallel_layout native = bf16;
+  native.gemm_prec = precision::bf16;
+  CHECK_FALSE(native.weight_only());
+  // A GEMM precision the device lacks is refused under its own name.
+  parallel_layout bad = fp4;
+  bad.gemm_prec = precision::fp4;
+  CHECK_THROWS_WITH(E(tiny_moe(), bad), Catch::Contains("gemm_prec (fp4) is not supported"));
+
+  const E plain(tiny_moe(), bf16), weight_only(tiny_moe(), w4a16);
+  // Every weight at 4.5 bits instead of 16.
+  CHECK(weight_only.weight_bytes_per_device() ==
+        Approx(plain.weight_bytes_per_device() * (4.5 / 8.0) / 2.0).epsilon(1e-12));
+  // A batch-1 decode step streams the weights: fewer bytes, less time.
+  const auto d0 = plain(step_batch{}.add_decode(100)),
+             d1 = weight_only(step_batch{}.add_decode(100));
+  CHECK(d1.total_s < d0.total_s);
+  CHECK(d1.flops == d0.flops);
+  // A long prefill is compute-bound: the same FLOPs at the same BF16 rate.
+  const auto p0 = plain(step_batch{}.add_prefill(8192)),
+             p1 = weight_only(step_batch{}.add_prefill(8192));
+  CHECK(p1.flops == p0.flops);
+  CHECK(p1.projection_s == Approx(p0.projection_s).epsilon(1e-12));
+  CHECK(p1.experts_s == Approx(p0.experts_s).epsilon(1e-12));
+  CHECK(p1.dense_ffn_s == Approx(p0.dense_ffn_s).epsilon(1e-12));
+}

@@ -34,6 +34,22 @@
 ///   is faster than these kernels are, and tensor-parallel decode came out 20% faster than the
 ///   aiconfigurator runs measure; until a one-shot latency is fitted, the ring stands in for it.
 ///
+/// - `ep_comm_unit_share`: the share of a device's compute units (SMs) that the expert-parallel
+///   all-to-all kernels hold while two or more micro-batches overlap them with computation in a
+///   step with prefill. DeepEP's normal (high-throughput) kernels, which prefill runs, move data
+///   with SMs of their own: [DEEPEP] deep_ep/buffer.py `Buffer.num_sms = 20` by default, and
+///   [DSPROF] DeepSeek's own prefill profile splits an H800's 132 SMs into 108 for computation and
+///   24 for communication. [SGLTBO] SGLang's two-batch overlap caps DeepGEMM at the device's SMs
+///   minus DeepEP's in prefill (python/sglang/srt/operations_strategy.py, `deep_gemm_num_sms =
+///   total_num_sms - DeepEPConfig.get_instance().num_sms`) and leaves it uncapped in decode, whose
+///   low-latency kernels hold no SM while data moves (DeepEP README: "hook-based
+///   communication-computation overlapping method that does not occupy any SM resource"). So
+///   in such a step every computation of an MoE layer takes 1 / (1 − share) of its roofline time
+///   (engine/step_cost.hpp; the breakdown's `comm_unit_s`). Decode-only steps, steps without
+///   micro-batch overlap and layers without an all-to-all are unaffected. The share is of the
+///   device the preset was read for (132 SMs on H100, H800 and H200); on another part scale it
+///   to that part's SM count.
+///
 /// A step then takes roofline(step) + (launch-floor excess) + decode_step_s or prefill_step_s
 /// (engine/step_cost.hpp adds them; its breakdown reports them as `host_overhead_s` and
 /// `launch_floor_s`). `profiles::none()` (all zero) is the roofline alone, the default.
@@ -74,6 +90,14 @@
 ///   buffer is under 256 KiB (512 KiB for <= 4 GPUs); SGLang uses the same custom all-reduce.
 ///   [FTAR] NVIDIA FasterTransformer's custom all-reduce, from which TensorRT-LLM's descends,
 ///   switches from one-shot to two-shot at DEFALUT_ALGO_AR_SIZE_THRESHOLD = 196,608 bytes.
+/// - [DEEPEP] deepseek-ai/DeepEP, deep_ep/buffer.py (`num_sms: int = 20`, the SMs its normal
+///   kernels use) and README ("Normal kernels ... support SM number control"; the low-latency
+///   kernels' overlap "does not occupy any SM resource").
+/// - [DSPROF] deepseek-ai/profile-data, README and assets/prefill.jpg: prefill with EP32, two
+///   micro-batches, "Computation 108 SMs", "Communication 24 SMs".
+/// - [SGLTBO] sgl-project/sglang, python/sglang/srt/two_batch_overlap.py (`_model_forward_tbo`
+///   runs the overlapped layers inside `configure_deep_gemm_num_sms(deep_gemm_num_sms)`) and
+///   operations_strategy.py (prefill: total SMs − DeepEP's; decode: None, all SMs).
 ///
 /// Ascend (vLLM-Ascend; the same terms, read for the NPU runtime):
 /// - [VASCQ3] vLLM-Ascend v0.18.0, docs/source/tutorials/models/Qwen3-235B-A22B.md,
@@ -117,6 +141,8 @@ struct engine_profile {
   double request_s = 0.0;          ///< front-end time per request before scheduling, s
   /// Largest TP all-reduce buffer (bytes) reduced in one shot inside a node; 0: ring only.
   double oneshot_allreduce_bytes = 0.0;
+  /// Share of compute units the EP all-to-all holds under micro-batch overlap in a prefill step.
+  double ep_comm_unit_share = 0.0;
 
   /// @throws config_error naming the first field that is negative or not finite.
   void validate() const {
@@ -127,6 +153,9 @@ struct engine_profile {
     check_non_negative(c, "launches_per_layer", launches_per_layer);
     check_non_negative(c, "request_s", request_s);
     check_non_negative(c, "oneshot_allreduce_bytes", oneshot_allreduce_bytes);
+    if (!(ep_comm_unit_share >= 0.0 && ep_comm_unit_share < 1.0))
+      throw config_error(c, "ep_comm_unit_share",
+                         fmt::format("({}) must be in [0, 1)", ep_comm_unit_share));
   }
 
   /// Host time of one step: prefill_step_s when the step carries prefill tokens, else
@@ -141,7 +170,7 @@ struct engine_profile {
   /// True when every term is zero: the roofline alone.
   [[nodiscard]] constexpr bool is_none() const noexcept {
     return decode_step_s == 0.0 && prefill_step_s == 0.0 && layer_launch_floor_s() == 0.0 &&
-           request_s == 0.0 && oneshot_allreduce_bytes == 0.0;
+           request_s == 0.0 && oneshot_allreduce_bytes == 0.0 && ep_comm_unit_share == 0.0;
   }
 };
 
@@ -184,14 +213,16 @@ using units::us;
 /// SGLang: zero-overhead (overlap) scheduler with a small residual gap between decode batches
 /// [SGL04], taken with the sampler as 200 µs; a prefill (extend) step 1 ms; eager PyTorch ops at
 /// ~10 µs each [PTDISP]; 12 + 4 FP8 quantisation kernels per layer; vLLM's one-shot all-reduce
-/// under 256 KiB [VLLMAR], left off (see below).
+/// under 256 KiB [VLLMAR], left off (see below); two-batch overlap in prefill gives DeepEP's
+/// default 20 of 132 SMs to the all-to-all [DEEPEP, SGLTBO].
 [[nodiscard]] constexpr engine_profile sglang() noexcept {
   return {.name = "sglang",
           .decode_step_s = 200 * us,
           .prefill_step_s = 1000 * us,
           .launch_s = 10 * us,
           .launches_per_layer = 16,
-          .oneshot_allreduce_bytes = 0};
+          .oneshot_allreduce_bytes = 0,
+          .ep_comm_unit_share = 20.0 / 132.0};
 }
 
 /// vLLM-Ascend (vLLM's V1 engine on torch_npu): decode-only steps replay an ACL graph with async

@@ -105,7 +105,13 @@ struct parallel_layout {
   int redundant_experts = 0; ///< EPLB replica slots across the EP group
   int micro_batches = 1;     ///< micro-batches overlapping compute and communication
   double expert_skew = 0.0;  ///< Zipf exponent of expert popularity (0 = uniform routing)
-  precision weight_prec = precision::bf16;    ///< GEMM weights and their matrix math
+  precision weight_prec = precision::bf16; ///< GEMM weights (and their matrix math, unless
+                                           ///< gemm_prec says otherwise)
+  /// Matrix math of the GEMMs when it differs from the weights' storage: weight-only
+  /// quantisation, e.g. W4A16 (FP4 or INT4 weights dequantised inside a BF16 GEMM, as vLLM runs
+  /// gpt-oss's MXFP4 weights on Hopper, whose tensor cores have no FP4). Weight bytes stay at
+  /// weight_prec; FLOPs run at this precision, which the device must support. None: weight_prec.
+  std::optional<precision> gemm_prec{};
   precision attention_prec = precision::bf16; ///< QK^T / PV math and activations
   precision kv_prec = precision::bf16;        ///< KV-cache storage
   /// Dispatch element type (DeepSeek-V3 §3.3.2 dispatches FP8, combines BF16).
@@ -121,6 +127,13 @@ struct parallel_layout {
   int pp = 1; ///< pipeline-parallel stages (layers split into pp stages of devices / pp each)
   /// What the serving engine adds to each step (engine/engine_profile.hpp); none by default.
   engine_profile overheads{};
+
+  /// The precision the GEMMs multiply in: gemm_prec, or the weights' own.
+  [[nodiscard]] precision gemm_math_prec() const noexcept {
+    return gemm_prec.value_or(weight_prec);
+  }
+  /// True when the weights are stored narrower than the GEMMs multiply (weight-only quantisation).
+  [[nodiscard]] bool weight_only() const noexcept { return gemm_prec && *gemm_prec != weight_prec; }
 
   /// Devices of one pipeline stage.
   [[nodiscard]] int stage_devices() const noexcept { return devices / pp; }
@@ -207,21 +220,24 @@ struct step_batch {
 /// Where a step's time goes. Op times are summed over layers and micro-batches (before overlap);
 /// `total_s` is the step's wall time after overlap.
 struct step_breakdown {
-  double attention_s = 0;      ///< attention core (and indexer, CSA projections)
-  double projection_s = 0;     ///< attention Q/K/V/O projections
-  double dense_ffn_s = 0;      ///< dense FFN layers
-  double router_s = 0;         ///< MoE routers
-  double experts_s = 0;        ///< routed experts on the busiest device
-  double shared_s = 0;         ///< shared experts
-  double elementwise_s = 0;    ///< norms, residual adds, rotary
-  double lm_head_s = 0;        ///< embedding gather and LM head
-  double tp_comm_s = 0;        ///< tensor-parallel all-reduces
-  double dispatch_s = 0;       ///< MoE dispatch all-to-alls
-  double combine_s = 0;        ///< MoE combine all-to-alls
-  double draft_s = 0;          ///< MTP draft forward passes (speculative)
-  double pp_comm_s = 0;        ///< point-to-point sends between pipeline stages
-  double host_overhead_s = 0;  ///< the engine's host time of the step (engine_profile)
-  double launch_floor_s = 0;   ///< time eager layers wait on kernel launches beyond the roofline
+  double attention_s = 0;     ///< attention core (and indexer, CSA projections)
+  double projection_s = 0;    ///< attention Q/K/V/O projections
+  double dense_ffn_s = 0;     ///< dense FFN layers
+  double router_s = 0;        ///< MoE routers
+  double experts_s = 0;       ///< routed experts on the busiest device
+  double shared_s = 0;        ///< shared experts
+  double elementwise_s = 0;   ///< norms, residual adds, rotary
+  double lm_head_s = 0;       ///< embedding gather and LM head
+  double tp_comm_s = 0;       ///< tensor-parallel all-reduces
+  double dispatch_s = 0;      ///< MoE dispatch all-to-alls
+  double combine_s = 0;       ///< MoE combine all-to-alls
+  double draft_s = 0;         ///< MTP draft forward passes (speculative)
+  double pp_comm_s = 0;       ///< point-to-point sends between pipeline stages
+  double host_overhead_s = 0; ///< the engine's host time of the step (engine_profile)
+  double launch_floor_s = 0;  ///< time eager layers wait on kernel launches beyond the roofline
+  /// computation slowed by the compute units the EP all-to-all holds under overlap (summed
+  /// like the op times, before overlap; engine_profile::ep_comm_unit_share)
+  double comm_unit_s = 0;
   double compute_s = 0;        ///< all computation
   double comm_s = 0;           ///< all communication
   double overlap_saved_s = 0;  ///< time hidden by micro-batch overlap
@@ -276,7 +292,8 @@ public:
       : model_(std::move(m)), layout_(layout), device_(std::move(device)) {
     model_.validate();
     layout_.validate(model_);
-    require_precision(device_, "engine::layout", "weight_prec", layout_.weight_prec);
+    require_precision(device_, "engine::layout", layout_.gemm_prec ? "gemm_prec" : "weight_prec",
+                      layout_.gemm_math_prec());
     require_precision(device_, "engine::layout", "attention_prec", layout_.attention_prec);
     shape_ = attention::attention_shape::from_model(model_, layout_.kv_prec);
     shape_.compute_prec = layout_.attention_prec;
@@ -297,7 +314,8 @@ public:
                               .devices_per_node = device_.devices_per_node(),
                               .redundant_experts = layout_.redundant_experts,
                               .dispatch_precision = layout_.dispatch_prec,
-                              .combine_precision = layout_.combine_prec};
+                              .combine_precision = layout_.combine_prec,
+                              .gemm_precision = layout_.gemm_prec};
       const moe::any_router_policy policy =
           layout_.routing ? *layout_.routing : moe::router_policy_of(model_);
       const moe::router_config cfg = moe::router_config::from_model(model_);
@@ -311,7 +329,8 @@ public:
         const moe::ep_layout one{.ep_size = 1,
                                  .devices_per_node = device_.devices_per_node(),
                                  .dispatch_precision = layout_.dispatch_prec,
-                                 .combine_precision = layout_.combine_prec};
+                                 .combine_precision = layout_.combine_prec,
+                                 .gemm_precision = layout_.gemm_prec};
         moe_group_.emplace(cfg, one, layout_.weight_prec, popularity, policy);
       }
     }
@@ -376,7 +395,7 @@ public:
                                .bytes_read = proj_params * b_w / layout_.tp +
                                              2.0 * local * model_.hidden * b_act,
                                .bytes_written = local * model_.hidden * b_act,
-                               .prec = layout_.weight_prec,
+                               .prec = layout_.gemm_math_prec(),
                                .kind = op_kind::gemm};
       const lm_head_ops head = lm_head(local);
       out.draft_s =
@@ -552,9 +571,17 @@ private:
           continue;
         const layer_times lt = layer(mt, mtokens, attn_kind == 1, ffn_kind == 1);
         const double compute = lt.compute_s(), comm = lt.comm_s();
+        // Under micro-batch overlap in an eager (prefill) step, the EP all-to-all kernels hold
+        // a share of the compute units and the layer's computation runs on the rest
+        // (engine_profile::ep_comm_unit_share).
+        const double unit_share = m > 1 && eager && lt.dispatch_s + lt.combine_s > 0.0
+                                      ? layout_.overheads.ep_comm_unit_share
+                                      : 0.0;
+        const double slowed = compute / (1.0 - unit_share);
         double layer_wall =
-            m == 1 ? compute + comm : m * std::max(compute, comm) + std::min(compute, comm);
-        out.overlap_saved_s += n * (m * (compute + comm) - layer_wall);
+            m == 1 ? compute + comm : m * std::max(slowed, comm) + std::min(slowed, comm);
+        out.comm_unit_s += n * m * (slowed - compute);
+        out.overlap_saved_s += n * (m * (slowed + comm) - layer_wall);
         if (eager) {
           const double floor = m * layout_.overheads.layer_launch_floor_s();
           if (floor > layer_wall) {
@@ -624,7 +651,7 @@ private:
     const op_work proj{.flops = 2.0 * proj_params * local / tp,
                        .bytes_read = proj_params * b_w / tp + local * h * b_act,
                        .bytes_written = local * h * b_act,
-                       .prec = layout_.weight_prec,
+                       .prec = layout_.gemm_math_prec(),
                        .kind = op_kind::gemm};
     lt.projection_s = device_.op_time_s(proj);
     lt.flops += proj.flops;
@@ -653,7 +680,7 @@ private:
                         .vector_flops = 4.0 * model_.intermediate * local / tp,
                         .bytes_read = ffn_params * b_w / tp + local * h * b_act,
                         .bytes_written = local * h * b_act,
-                        .prec = layout_.weight_prec,
+                        .prec = layout_.gemm_math_prec(),
                         .kind = op_kind::gemm};
       lt.ffn_s = device_.op_time_s(ffn);
       lt.flops += ffn.flops;
@@ -733,7 +760,7 @@ private:
     return {.head = {.flops = 2.0 * v * h * local / tp,
                      .bytes_read = v * h * b_w / tp + local * h * b_w,
                      .bytes_written = local * v / tp * 4.0, // FP32 logits
-                     .prec = layout_.weight_prec,
+                     .prec = layout_.gemm_math_prec(),
                      .kind = op_kind::gemm},
             .gather = {.bytes_read = local * h * b_w,
                        .bytes_written = local * h * b_w,

@@ -6,7 +6,7 @@
 ///      "profiles": [{"device": "h100_sxm", "engine": "trtllm", "rows": 240,
 ///                    "fit_rms_log": 0.31, "decode_step_s": 1.2e-4, "prefill_step_s": 2.1e-3,
 ///                    "launch_s": 6.0e-6, "launches_per_layer": 10, "request_s": 0.05,
-///                    "oneshot_allreduce_bytes": 0}]}
+///                    "oneshot_allreduce_bytes": 0, "ep_comm_unit_share": 0}]}
 ///
 /// A profile starts from its engine's preset (engine::profile_of); the terms present replace the
 /// preset's. Unknown keys are an error (a misspelt term must not be ignored).
@@ -93,6 +93,8 @@ inline engine::calibration parse_calibration(std::string_view text, const std::s
         e.profile.launches_per_layer = v;
       else if (key == "oneshot_allreduce_bytes")
         e.profile.oneshot_allreduce_bytes = v;
+      else if (key == "ep_comm_unit_share")
+        e.profile.ep_comm_unit_share = v;
       else
         fail(fmt::format("{}.{}: unknown key", at, key));
     }
@@ -130,7 +132,8 @@ inline std::string to_json(const engine::calibration& c) {
                                {"launch_s", e.profile.launch_s},
                                {"launches_per_layer", e.profile.launches_per_layer},
                                {"request_s", e.profile.request_s},
-                               {"oneshot_allreduce_bytes", e.profile.oneshot_allreduce_bytes}});
+                               {"oneshot_allreduce_bytes", e.profile.oneshot_allreduce_bytes},
+                               {"ep_comm_unit_share", e.profile.ep_comm_unit_share}});
   nlohmann::ordered_json out;
   out["source"] = c.source;
   out["profiles"] = std::move(profiles);

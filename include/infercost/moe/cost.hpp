@@ -46,6 +46,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,10 @@ struct ep_layout {
   /// Element type of dispatched tokens (DeepSeek-V3 §3.3 dispatches FP8 and combines BF16).
   precision dispatch_precision = precision::bf16;
   precision combine_precision = precision::bf16; ///< element type of combined outputs
+  /// Matrix math of the expert and router GEMMs when it differs from the weights' storage
+  /// precision (weight-only quantisation: 4-bit weights dequantised inside a BF16 GEMM); none:
+  /// the weights' own precision.
+  std::optional<precision> gemm_precision{};
 
   /// @throws config_error naming the first field out of its domain.
   void validate(int num_experts) const {
@@ -246,13 +251,15 @@ public:
     const double mats = cfg_.ffn == model::ffn_kind::swiglu ? 3.0 : 2.0;
     const double expert_bytes = mats * h * w * b;
     const double local_tokens = tokens / d;
+    const precision math = layout_.gemm_precision.value_or(prec_);
     m.router = router_work(cfg_, local_tokens, prec_);
+    m.router.prec = math;
     const double a = m.max_device_assignments;
     m.experts = op_work{.flops = 2.0 * mats * h * w * a,
                         .vector_flops = 4.0 * w * a, // activation and the weighted combine
                         .bytes_read = m.touched_slots * expert_bytes + a * h * b,
                         .bytes_written = a * h * b,
-                        .prec = prec_,
+                        .prec = math,
                         .kind = op_kind::gemm};
     const double ns = cfg_.num_shared_experts;
     m.shared =
@@ -260,7 +267,7 @@ public:
                 .vector_flops = 4.0 * w * ns * local_tokens,
                 .bytes_read = (local_tokens > 0.0 ? ns * expert_bytes : 0.0) + local_tokens * h * b,
                 .bytes_written = local_tokens * h * b,
-                .prec = prec_,
+                .prec = math,
                 .kind = op_kind::gemm};
 
     // Traffic of the busiest device, in elements·h: what it sends and what it receives.
