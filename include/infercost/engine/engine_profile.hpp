@@ -91,8 +91,8 @@
 ///   [FTAR] NVIDIA FasterTransformer's custom all-reduce, from which TensorRT-LLM's descends,
 ///   switches from one-shot to two-shot at DEFALUT_ALGO_AR_SIZE_THRESHOLD = 196,608 bytes.
 /// - [DEEPEP] deepseek-ai/DeepEP, deep_ep/buffer.py (`num_sms: int = 20`, the SMs its normal
-///   kernels use) and README ("Normal kernels ... support SM number control"; the low-latency
-///   kernels' overlap "does not occupy any SM resource").
+///   kernels use) and README (the normal kernels "support SM (Streaming Multiprocessors) number
+///   control"; the low-latency kernels' overlap "does not occupy any SM resource").
 /// - [DSPROF] deepseek-ai/profile-data, README and assets/prefill.jpg: prefill with EP32, two
 ///   micro-batches, "Computation 108 SMs", "Communication 24 SMs".
 /// - [SGLTBO] sgl-project/sglang, python/sglang/srt/two_batch_overlap.py (`_model_forward_tbo`
