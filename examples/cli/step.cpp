@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace infercost::cli {
@@ -25,6 +26,7 @@ struct step_options {
   std::string attention = "full";
   std::string precision; ///< empty: the device's serving precision (serving_precision)
   std::string kv_precision = "bf16";
+  std::string gemm_precision; ///< empty: the weights' own (no weight-only quantisation)
   int devices = 128;
   int devices_per_node = 0; ///< 0: the device's own
   int tp = 0;               // 0: devices / pp without --dp-attention, 1 with it
@@ -82,6 +84,8 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
   check_positive("cli::step", "pp", o.pp);
   check_positive("cli::step", "moe-tp", o.moe_tp);
   const int stage = o.devices / o.pp;
+  const std::optional<precision> gemm =
+      o.gemm_precision.empty() ? std::nullopt : std::optional{parse_precision(o.gemm_precision)};
   engine::parallel_layout l{.devices = o.devices,
                             .tp = o.tp > 0 ? o.tp : (o.dp_attention ? 1 : stage),
                             .dp_attention = o.dp_attention,
@@ -91,9 +95,10 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
                             .micro_batches = o.micro_batches,
                             .expert_skew = o.expert_skew,
                             .weight_prec = p,
+                            .gemm_prec = gemm,
                             .attention_prec = engine::attention_precision_for(p),
                             .kv_prec = parse_precision(o.kv_precision),
-                            .dispatch_prec = p,
+                            .dispatch_prec = gemm.value_or(p),
                             .combine_prec = precision::bf16,
                             .mtp_draft = o.mtp,
                             .moe_tp = o.moe_tp,
@@ -159,6 +164,7 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
                      {"pp", l.pp},
                      {"engine", std::string(l.overheads.name)},
                      {"precision", to_string(p)},
+                     {"gemm_precision", to_string(l.gemm_math_prec())},
                      {"tokens", r.tokens},
                      {"step_s", r.total_s},
                      {"tokens_per_s_per_device", tokens_per_s_per_device},
@@ -168,12 +174,16 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
     std::cout << j.dump(2) << '\n';
     return 0;
   }
-  fmt::print("{} {} on {} x {} ({} attention, TP {}, EP {}{}{}{}, {} micro-batch{}, {} weights, "
+  fmt::print("{} {} on {} x {} ({} attention, TP {}, EP {}{}{}{}, {} micro-batch{}, {}, "
              "engine {})\n",
              m.name, o.phase, o.devices, device.name(), Policy::name, l.tp, l.ep,
              l.moe_tp > 1 ? fmt::format(", MoE TP {}", l.moe_tp) : "",
              l.pp > 1 ? fmt::format(", PP {}", l.pp) : "", l.dp_attention ? ", DP attention" : "",
-             l.micro_batches, l.micro_batches > 1 ? "es" : "", to_string(p), l.overheads.name);
+             l.micro_batches, l.micro_batches > 1 ? "es" : "",
+             l.weight_only() ? fmt::format("{} weights, {} GEMMs (weight-only)", to_string(p),
+                                           to_string(l.gemm_math_prec()))
+                             : fmt::format("{} weights", to_string(p)),
+             l.overheads.name);
   fmt::print("  tokens in step         {:>12.0f}\n", r.tokens);
   fmt::print("  step time              {:>12.3f} ms\n", r.total_s * 1e3);
   fmt::print("  tokens/s per device    {:>12.0f}\n", tokens_per_s_per_device);
@@ -219,6 +229,10 @@ command add_step(CLI::App& app) {
                   "Weight precision: bf16, fp8, int8 (W8A8), int4 (W4A8), fp4 (default: the one "
                   "the device serves: FP8 on parts with FP8 units, INT8 on Ascend)");
   sub->add_option("--kv-precision", o->kv_precision, "KV-cache precision")->capture_default_str();
+  sub->add_option("--gemm-precision", o->gemm_precision,
+                  "GEMM math when it differs from the weights' (weight-only quantisation: "
+                  "--precision fp4 --gemm-precision bf16 is W4A16 on a part without FP4 units); "
+                  "default: the weights' own");
   sub->add_option("--devices", o->devices, "Devices in the instance")->capture_default_str();
   sub->add_option("--devices-per-node", o->devices_per_node,
                   "Devices per scale-up domain (0: the device's own)")
