@@ -90,8 +90,8 @@ struct row_result {
   std::optional<double> tpot_ms; ///< predicted mean TPOT
   std::optional<skip_reason> skipped;
   std::optional<double> output_tok_s; ///< predicted output tokens per second, all devices
-  bool weight_only =
-      false; ///< 4-bit weights multiplied in BF16 (engine::parallel_layout::gemm_prec)
+  /// 4-bit weights multiplied in BF16 (engine::parallel_layout::gemm_prec).
+  bool weight_only = false;
 };
 
 /// Thrown inside a row's mapping to skip it.
