@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -46,6 +47,14 @@ inline bool& skipped() {
 /// The path of a sample the repository ships under examples/data.
 [[nodiscard]] inline std::string sample_file(std::string_view name) {
   return std::string(INFERCOST_SOURCE_DIR) + "/examples/data/" + std::string(name);
+}
+
+/// Writes `text` to a file named `name` in the temporary folder and returns its path (tests of
+/// readers that take a path).
+inline std::string temp_file(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
 }
 
 } // namespace infercost::test

@@ -14,6 +14,7 @@ using infercost::trace_error;
 using infercost::io::parse_mooncake_line;
 using infercost::io::parse_mooncake_trace;
 using infercost::io::read_mooncake_trace;
+using infercost::test::temp_file;
 
 namespace {
 /// Runs `f`, requires a trace_error, and returns it.
@@ -262,15 +263,6 @@ TEST_CASE("mooncake timestamps are bounded by io::max_time_s", "[io][mooncake]")
                             "t.jsonl", 1)
             .timestamp_ms == 1e12);
 }
-
-namespace {
-/// Writes `text` to a file in the temporary folder and returns its path.
-std::string temp_file(const std::string& name, const std::string& text) {
-  const std::string path = (std::filesystem::temp_directory_path() / name).string();
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-} // namespace
 
 TEST_CASE("a zero-length mooncake prompt is reported at its 1-based line and key",
           "[io][mooncake]") {
