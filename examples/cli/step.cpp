@@ -65,6 +65,7 @@ nlohmann::json breakdown_json(const engine::step_breakdown& r) {
           {"host_overhead_s", r.host_overhead_s},
           {"launch_floor_s", r.launch_floor_s},
           {"comm_unit_s", r.comm_unit_s},
+          {"other_kernels_s", r.other_kernels_s},
           {"compute_s", r.compute_s},
           {"comm_s", r.comm_s},
           {"overlap_saved_s", r.overlap_saved_s}};
@@ -198,6 +199,7 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
                                                  {"routed experts", r.experts_s},
                                                  {"shared experts", r.shared_s},
                                                  {"element-wise", r.elementwise_s},
+                                                 {"other kernels (fixed cost)", r.other_kernels_s},
                                                  {"embedding + LM head", r.lm_head_s},
                                                  {"TP all-reduce", r.tp_comm_s},
                                                  {"EP dispatch", r.dispatch_s},
@@ -210,7 +212,7 @@ template <class Device, class Policy> int run_step(const step_options& o, const 
                                                  {"hidden by overlap", -r.overlap_saved_s}};
   for (const auto& [name, s] : rows)
     if (s != 0.0)
-      fmt::print("    {:<24} {:>10.3f} ms {:>6.1f}%\n", name, s * 1e3, 100 * s / r.total_s);
+      fmt::print("    {:<28} {:>10.3f} ms {:>6.1f}%\n", name, s * 1e3, 100 * s / r.total_s);
   return 0;
 }
 

@@ -80,6 +80,15 @@ TEMPLATE_TEST_CASE("a decode step pays the decode host time and no launch floor"
   // Dense on one device and MoE on a DP-attention + EP-2 layout.
   const parallel_layout dense_l{.devices = 1, .tp = 1};
   const parallel_layout moe_l{.devices = 2, .tp = 1, .dp_attention = true, .ep = 2};
+  // The device's fixed cost per op (h800: a 4 µs launch; 910B: a 10 µs dispatch).
+  const double op_s = TestType{}.op_time_s(op_work{});
+  CHECK(op_s == Approx(std::is_same_v<TestType, h800_sxm> ? 4e-6 : 10e-6).epsilon(1e-12));
+  // Of the profile's 20 kernels per layer the ops the model times: attention, projections,
+  // element-wise and FFN (4; one device, no all-reduce) in a dense layer; attention,
+  // projections, element-wise, router, experts, shared expert, dispatch and combine (8) in the
+  // MoE layer. Dense model: 2 × 16 untimed kernels; MoE model: 16 + 12.
+  const double other_s[] = {2 * 16 * op_s, (16 + 12) * op_s};
+  int k = 0;
   for (const auto& [m, l] : {std::pair{tiny_dense(), dense_l}, std::pair{tiny_moe(), moe_l}}) {
     const full_engine<TestType> bare(m, l);
     const full_engine<TestType> eng(m, with_profile(l, round_profile));
@@ -88,35 +97,44 @@ TEMPLATE_TEST_CASE("a decode step pays the decode host time and no launch floor"
     const auto r0 = bare(b);
     const auto r = eng(b);
     // Decode steps replay a CUDA graph: the 200 µs launch floor does not apply even though one
-    // layer of this tiny batch takes far less (tens of µs); only the 1 ms host time is added.
+    // layer of this tiny batch takes far less (tens of µs); the 1 ms host time is added, and the
+    // untimed kernels' fixed cost.
     CHECK(r.host_overhead_s == 1e-3);
     CHECK(r.launch_floor_s == 0.0);
-    CHECK(r.total_s == r0.total_s + 1e-3);
-    CHECK(r.compute_s == r0.compute_s);
+    CHECK(r0.other_kernels_s == 0.0);
+    CHECK(r.other_kernels_s == Approx(other_s[k]).epsilon(1e-12));
+    CHECK(r.total_s == Approx(r0.total_s + 1e-3 + other_s[k]).epsilon(1e-12));
+    CHECK(r.compute_s == Approx(r0.compute_s + other_s[k]).epsilon(1e-12));
     CHECK(std::isfinite(r.total_s));
+    ++k;
   }
 }
 
 TEMPLATE_TEST_CASE("a tiny eager prefill step waits on the launch floor of every layer",
                    "[engine][profile]", h800_sxm, ascend_910b) {
+  // 20 kernels launched at 20 µs each: a 400 µs floor per layer, above what the device takes for
+  // them (20 × its 4 or 10 µs fixed cost per op, plus this tiny batch's work).
+  engine_profile slow_launch = round_profile;
+  slow_launch.launch_s = 20e-6;
   const parallel_layout dense_l{.devices = 1, .tp = 1};
   const parallel_layout moe_l{.devices = 2, .tp = 1, .dp_attention = true, .ep = 2};
   for (const auto& [m, l] : {std::pair{tiny_dense(), dense_l}, std::pair{tiny_moe(), moe_l}}) {
     const full_engine<TestType> bare(m, l);
-    const full_engine<TestType> eng(m, with_profile(l, round_profile));
+    const full_engine<TestType> eng(m, with_profile(l, slow_launch));
     step_batch b;
     b.add_prefill(2);
     const auto r0 = bare(b);
     const auto r = eng(b);
-    // One layer of 2 tokens (1 per device on the MoE layout) is a few ops of a few µs each
-    // (h800: 4 µs launch per op; 910B: 10 µs dispatch per op), well under the 20 · 10 µs =
-    // 200 µs it takes to launch its kernels, so each of the 2 layers takes 200 µs: 400 µs of
-    // layers, plus the LM head (not a layer, not floored) and the 2 ms prefill host time.
-    const double layers_s = 2 * 20 * 10e-6;
+    // Each of the 2 layers takes its 400 µs floor: 800 µs of layers, plus the LM head (not a
+    // layer, not floored) and the 2 ms prefill host time.
+    const double layers_s = 2 * 20 * 20e-6;
     CHECK(r.host_overhead_s == 2e-3);
     CHECK(r.total_s - r.lm_head_s - r.host_overhead_s == Approx(layers_s).epsilon(1e-12));
-    // The floor's excess over the roofline is reported on its own.
-    CHECK(r.launch_floor_s == Approx(layers_s - (r0.total_s - r0.lm_head_s)).epsilon(1e-12));
+    // The floor's excess over the device's time (the roofline and the untimed kernels) is
+    // reported on its own.
+    CHECK(r.other_kernels_s > 0.0);
+    CHECK(r.launch_floor_s ==
+          Approx(layers_s - (r0.total_s - r0.lm_head_s) - r.other_kernels_s).epsilon(1e-12));
     CHECK(r.launch_floor_s > 0.0);
     CHECK(r.lm_head_s == r0.lm_head_s);
   }
@@ -133,7 +151,10 @@ TEMPLATE_TEST_CASE("a long prefill is above the launch floor and pays only the h
   const auto r0 = bare(b);
   const auto r = eng(b);
   CHECK(r.launch_floor_s == 0.0);
-  CHECK(r.total_s == r0.total_s + 2e-3);
+  // 32 layers × (20 − 4 timed ops) kernels at the device's fixed cost per op.
+  const double other_s = 32 * 16 * TestType{}.op_time_s(op_work{});
+  CHECK(r.other_kernels_s == Approx(other_s).epsilon(1e-12));
+  CHECK(r.total_s == Approx(r0.total_s + 2e-3 + other_s).epsilon(1e-12));
 }
 
 TEST_CASE("the floor counts every micro-batch's launches", "[engine][profile]") {

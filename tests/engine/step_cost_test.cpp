@@ -104,6 +104,67 @@ TEMPLATE_TEST_CASE("micro-batch overlap hides communication and the books balanc
   }
 }
 
+TEMPLATE_TEST_CASE("a prefill chunk runs in one DP attention group and the step waits for it",
+                   "[engine]", h800_sxm, ascend_910b) {
+  const auto m = model::presets::deepseek_v3();
+  const parallel_layout l{.devices = 32,
+                          .tp = 8,
+                          .dp_attention = true,
+                          .ep = 32,
+                          .weight_prec = TestType{}.native_weight_precision()};
+  const full_engine<TestType> sc(m, l); // 4 attention groups of TP 8
+  const auto with_decode = [](step_batch b) {
+    b.totals.decode_sequences += 4 * 16;
+    b.totals.decode_context_sum += 4 * 16 * 2048.0;
+    return b;
+  };
+  // One 4,096-token prompt beside the decode batch: its group does the whole chunk, so every
+  // per-group op takes what it takes when each of the four groups has such a chunk; the routed
+  // experts still see the instance's tokens only.
+  const auto one = sc(with_decode(step_batch{}.add_prefill(4096)));
+  const auto four = sc(with_decode(
+      step_batch{}.add_prefill(4096).add_prefill(4096).add_prefill(4096).add_prefill(4096)));
+  CHECK(one.attention_s == four.attention_s);
+  CHECK(one.projection_s == four.projection_s);
+  CHECK(one.elementwise_s == four.elementwise_s);
+  CHECK(one.tp_comm_s == four.tp_comm_s);
+  CHECK(one.router_s == four.router_s);
+  CHECK(one.shared_s == four.shared_s);
+  CHECK(one.dispatch_s == four.dispatch_s);
+  CHECK(one.combine_s == four.combine_s);
+  CHECK(one.experts_s < four.experts_s);
+  CHECK(one.tokens == 4096 + 64);
+  // Spread as the same tokens in four chunks of 1,024 (one per group), the step is faster: the
+  // single chunk cannot be shared out.
+  const auto spread = sc(with_decode(
+      step_batch{}.add_prefill(1024).add_prefill(1024).add_prefill(1024).add_prefill(1024)));
+  CHECK(spread.total_s < one.total_s);
+  CHECK(spread.experts_s == one.experts_s);
+  // Five chunks over four groups: the busiest holds two.
+  const auto five = sc(with_decode(step_batch{}
+                                       .add_prefill(1024)
+                                       .add_prefill(1024)
+                                       .add_prefill(1024)
+                                       .add_prefill(1024)
+                                       .add_prefill(1024)));
+  const auto eight = sc(with_decode(step_batch{}
+                                        .add_prefill(1024)
+                                        .add_prefill(1024)
+                                        .add_prefill(1024)
+                                        .add_prefill(1024)
+                                        .add_prefill(1024)
+                                        .add_prefill(1024)
+                                        .add_prefill(1024)
+                                        .add_prefill(1024)));
+  CHECK(five.attention_s == eight.attention_s);
+  CHECK(five.projection_s == eight.projection_s);
+  // Without DP attention (one group) nothing changes: the chunk is the group's.
+  const full_engine<TestType> tp(
+      m, {.devices = 32, .tp = 32, .ep = 32, .weight_prec = TestType{}.native_weight_precision()});
+  CHECK(tp(with_decode(step_batch{}.add_prefill(4096))).total_s <
+        tp(with_decode(step_batch{}.add_prefill(4096).add_prefill(4096))).total_s);
+}
+
 TEST_CASE("expert skew makes the busiest device slower and replication relieves it", "[engine]") {
   const auto m = model::presets::deepseek_v3();
   step_batch b;

@@ -111,7 +111,10 @@ TEST_CASE("load summary: rate, lengths and the hits of an unbounded prefix cache
   CHECK(l.requests_per_s == Approx(1.0)); // 3 gaps over 3 s
   CHECK(l.mean_input == Approx(7.0));
   CHECK(l.mean_output == Approx(3.0));
-  CHECK(l.median_input == Approx(8.0)); // sorted 4 6 8 10: element 2
+  CHECK(l.median_input == Approx(8.0)); // sorted 4 6 8 10: element floor(0.5 · 4) = 2
+  CHECK(l.p90_input == Approx(10.0));   // element floor(0.9 · 4) = 3
+  CHECK(l.input_at(0.9) == l.p90_input);
+  CHECK(l.input_at(0.5) == l.median_input);
   // Hits: 0 + 8 + 4 + min(4, 4 − 1) = 15 of 28 tokens.
   CHECK(l.ideal_hit_rate == Approx(15.0 / 28.0));
 
@@ -149,6 +152,33 @@ TEST_CASE("the screen's decode batch is the largest whose step meets the TPOT ob
       CHECK(step(c.batch_per_group + 1) > goals.tpot_s);
     CHECK(c.decode_tokens_per_s == Approx(c.batch_per_group / step(c.batch_per_group)));
   }
+}
+
+TEST_CASE("node_dp_ep runs attention TP inside each node and DP across nodes", "[plan]") {
+  const ic::model::model_config m = ic::model::presets::deepseek_v3();
+  for (const char* device : {"h800_sxm", "ascend_910b"}) {
+    INFO(device);
+    const plan::search_space s = small_space(device, 2.0);
+    const int node = s.devices[0].device.devices_per_node();
+    const ic::engine::parallel_layout l = ic::plan::detail::layout_of(
+        m, s, {.device = 0, .devices = 4 * node, .style = plan::parallel_style::node_dp_ep}, 0);
+    CHECK(l.tp == node);
+    CHECK(l.dp_attention);
+    CHECK(l.attention_groups() == 4);
+    CHECK(l.ep == 4 * node);
+    CHECK(l.devices == 4 * node);
+  }
+  // The search offers the style only for instances spanning nodes (inside one it is tp_ep).
+  plan::search_space s = small_space("h800_sxm", 2.0);
+  s.instance_devices = {8, 32}; // BF16 DeepSeek-V3 needs 32 H800 (42 GB each)
+  s.styles = {plan::parallel_style::node_dp_ep};
+  const ic::io::workload w = poisson_workload(1.0, 50, 1024, 64);
+  const plan::planner p(m, s, {.ttft_s = 5.0, .tpot_s = 0.2}, w);
+  const plan::result r = p.search();
+  for (const plan::evaluation& c : r.confirmed)
+    CHECK(c.d.entry.devices == 32);
+  REQUIRE(r.best);
+  CHECK(r.best->d.entry.style == plan::parallel_style::node_dp_ep);
 }
 
 TEST_CASE("the search finds what an exhaustive simulation of a small space finds", "[plan]") {

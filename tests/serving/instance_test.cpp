@@ -103,6 +103,39 @@ TEMPLATE_TEST_CASE("a long prompt is prefilled in budget-sized chunks, then deco
   CHECK(inst.stats().steps == 5);
 }
 
+TEMPLATE_TEST_CASE("with DP attention a prompt's chunks take one group's budget, not the "
+                   "instance's",
+                   "[serving][instance]", h800_sxm, ascend_910b) {
+  // Four attention groups of one device: the instance's step budget is 4 × 2048 tokens, but a
+  // chunk runs in one group, so a 5,000-token prompt still takes 2048 + 2048 + 904.
+  const engine_t<TestType> e(model::presets::qwen3_30b_a3b(),
+                             {.devices = 4, .tp = 1, .dp_attention = true, .ep = 4});
+  const auto reqs = requests({{5000, 1}, {1000, 1}});
+  auto rec = records_for(reqs);
+  instance_t<TestType> inst(0, instance_role::colocated, e, {.max_batched_tokens = 2048}, {}, {},
+                            reqs, rec, 512, 1);
+  inst.enqueue(0);
+  inst.enqueue(1);
+  step_outcome out;
+  // Step 1: a 2048-token chunk of the long prompt and the whole short one, side by side.
+  const double first = e(engine::step_batch{}.add_prefill(2048, 0).add_prefill(1000, 0)).total_s;
+  std::optional<double> d = inst.start_step(0.0);
+  REQUIRE(d);
+  CHECK(*d == first);
+  double t = *d;
+  inst.finish_step(t, out);
+  CHECK(out.completed == std::vector<std::int64_t>{1});
+  for (const auto& [n, cached] : {std::pair<std::int64_t, std::int64_t>{2048, 2048}, {904, 4096}}) {
+    d = inst.start_step(t);
+    REQUIRE(d);
+    CHECK(*d == e(engine::step_batch{}.add_prefill(n, cached)).total_s);
+    t += *d;
+    inst.finish_step(t, out);
+  }
+  CHECK(rec[0].first_token_s == t);
+  CHECK(inst.stats().steps == 3);
+}
+
 TEMPLATE_TEST_CASE("continuous batching mixes a new prompt into the decode batch and keeps "
                    "the context sum exact",
                    "[serving][instance]", h800_sxm, ascend_910b) {

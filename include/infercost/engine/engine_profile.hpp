@@ -18,6 +18,15 @@
 /// - `launch_s` × `launches_per_layer`: the launch floor of an eager (not graph-captured) step:
 ///   one layer of one micro-batch takes at least launches_per_layer · launch_s, the host time to
 ///   issue its kernels. Decode-only steps are graph-captured and have no floor.
+/// - `launches_per_layer` is also what the device runs, graph or not: engine/step_cost.hpp times
+///   a layer as a few ops (attention, projections, element-wise, FFN or router and experts, the
+///   collectives), each with the device's fixed per-op overhead (its launch and pipeline
+///   fill/drain, device/catalog.hpp), and the layer's other kernels (norms, rotary, KV-cache
+///   writes, activation quantisation, the separate Q/K/V and O GEMMs) each add that overhead
+///   too: (launches_per_layer − timed ops) × the device's per-op overhead per layer and
+///   micro-batch, the breakdown's `other_kernels_s`. This is why a small model's decode step is
+///   slower than its bytes: 32 layers × ~10 untimed kernels × 4 µs is 1.3 ms beside Llama-3.1-8B's
+///   ~5 ms of weight reads on an H100. The roofline alone (`profiles::none()`) has none.
 ///
 /// - `request_s`: time a request spends in the engine's front end before its scheduler sees it:
 ///   the HTTP request, tokenisation, routing to a worker. It adds to every request's TTFT and

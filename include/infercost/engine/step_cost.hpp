@@ -26,6 +26,20 @@
 ///     stage (no DP attention) or a reduce-scatter back to the groups followed, for tp > 1, by
 ///     the group's all-reduce. Router and shared experts run like the TP case, on the attention
 ///     group's tokens with shared experts split tp ways;
+/// - data-parallel attention groups step in lockstep: every MoE layer's dispatch and combine
+///   (or all-gather) waits for every group, so a step takes as long as its busiest group.
+///   Decoding sequences spread evenly over the groups; a prefill chunk is one request's and
+///   belongs to one group whole, so a step whose chunks do not divide evenly over the groups
+///   (one new 4K prompt beside the decode batch of four groups) has a busiest group with
+///   ceil(chunks / groups) chunks. That group's attention, projections, element-wise work,
+///   all-reduces, LM head, router, shared experts and sends are timed; the routed experts still
+///   process the instance's tokens. The engines do this: vLLM's DP ranks agree on every step's
+///   token counts and graph mode, one eager rank making all eager (vllm/v1/worker/dp_utils.py,
+///   `coordinate_batch_across_dp`), and vLLM-Ascend pads each rank's MoE input to the largest
+///   rank's tokens (vllm_ascend/ops/fused_moe/prepare_finalize.py, `max_tokens_across_dp`);
+///   SGLang's scheduler gathers every DP rank's token count and forward mode each step and runs
+///   an idle batch on a rank without work (python/sglang/srt/managers/scheduler.py,
+///   `prepare_dp_attn_batch`, `get_idle_batch`);
 /// - with `pp` > 1 the layers are split into pp stages of consecutive layers and the batch into
 ///   pp micro-batches that are in flight together (vLLM runs one virtual engine per stage,
 ///   TensorRT-LLM keeps pp micro-batches in flight). In steady state each stage is busy pp ·
@@ -56,6 +70,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -238,6 +253,10 @@ struct step_breakdown {
   /// computation slowed by the compute units the EP all-to-all holds under overlap (summed
   /// like the op times, before overlap; engine_profile::ep_comm_unit_share)
   double comm_unit_s = 0;
+  /// the fixed cost of the kernels of each layer that no op above times (norms, rotary,
+  /// quantisation, KV writes: engine_profile::launches_per_layer beyond the timed ops), each at
+  /// the device's per-op overhead; part of compute_s
+  double other_kernels_s = 0;
   double compute_s = 0;        ///< all computation
   double comm_s = 0;           ///< all communication
   double overlap_saved_s = 0;  ///< time hidden by micro-batch overlap
@@ -257,6 +276,7 @@ struct layer_times {
   double attention_s = 0, projection_s = 0, ffn_s = 0, router_s = 0, experts_s = 0, shared_s = 0,
          elementwise_s = 0, tp_comm_s = 0, dispatch_s = 0, combine_s = 0, flops = 0, bytes = 0,
          imbalance = 1;
+  int kernels = 0; ///< the ops timed above: computations and collectives
   [[nodiscard]] double compute_s() const noexcept {
     return attention_s + projection_s + ffn_s + router_s + experts_s + shared_s + elementwise_s;
   }
@@ -273,6 +293,41 @@ struct layer_times {
   s.prefill_cached_sum *= f;
   s.prefill_pairs *= f;
   return s;
+}
+
+/// The busiest data-parallel attention group's part of a step (see the file comment).
+struct group_share {
+  attention::batch_totals batch; ///< the group's sums
+  double tokens = 0;             ///< its tokens (decode, verify and prefill)
+  double logits = 0;             ///< its tokens whose logits are computed
+};
+
+/// The share of `groups` data-parallel attention groups' busiest group in a step of `t` (with
+/// `decode_tokens` decode and verify tokens and `logits` logits tokens in all). Decoding
+/// sequences spread evenly; a prefill chunk belongs to one group whole, so the busiest group
+/// holds ceil(chunks / groups) chunks of the mean chunk's size (all of them when there are fewer
+/// than one chunk's worth).
+[[nodiscard]] inline group_share busiest_group(const attention::batch_totals& t,
+                                               double decode_tokens, double logits, double groups) {
+  group_share s{scaled(t, 1.0 / groups), (decode_tokens + t.prefill_tokens) / groups,
+                logits / groups};
+  const double c = t.prefill_chunks;
+  if (groups <= 1.0 || c <= 0.0)
+    return s;
+  const double chunks = std::ceil(c / groups - 1e-9);
+  const double f = std::min(1.0, chunks / c); // the busiest group's share of the prefill sums
+  s.batch.prefill_chunks = c * f;
+  s.batch.prefill_tokens = t.prefill_tokens * f;
+  s.batch.prefill_cached_sum = t.prefill_cached_sum * f;
+  s.batch.prefill_pairs = t.prefill_pairs * f;
+  s.tokens = decode_tokens / groups + t.prefill_tokens * f;
+  s.logits = (logits - c) / groups + c * f;
+  return s;
+}
+
+/// `s` scaled by f (a micro-batch's or a pipeline micro-batch's share).
+[[nodiscard]] inline group_share scaled(const group_share& s, double f) {
+  return {scaled(s.batch, f), s.tokens * f, s.logits * f};
 }
 
 } // namespace detail
@@ -357,15 +412,16 @@ public:
     verify.decode_queries_per_sequence = 1.0 + b.speculative_tokens;
     // Steps with prefill tokens run eagerly; decode-only steps replay a CUDA graph.
     const bool eager = b.totals.prefill_tokens > 0.0;
+    const detail::group_share grp =
+        detail::busiest_group(verify, b.decode_tokens(), logits_tokens(b), groups());
     if (layout_.pp == 1) {
-      accumulate_forward(verify, out.tokens, logits_tokens(b), eager, out);
+      accumulate_forward(out.tokens, grp, eager, out);
     } else {
       // One micro-batch of batch / pp through every stage, then (pp − 1) sends of its
       // activations from one stage to the next (see the file comment).
       const double f = 1.0 / layout_.pp;
-      accumulate_forward(detail::scaled(verify, f), out.tokens * f, logits_tokens(b) * f, eager,
-                         out);
-      const double local = out.tokens * f / groups();
+      accumulate_forward(out.tokens * f, detail::scaled(grp, f), eager, out);
+      const double local = grp.tokens * f;
       const comm_work send{
           .kind = collective::point_to_point,
           .bytes = local * model_.hidden * bytes_per_element(layout_.attention_prec),
@@ -384,9 +440,10 @@ public:
       draft.decode_sequences = b.totals.decode_sequences;
       draft.decode_context_sum = b.totals.decode_context_sum;
       step_breakdown d;
-      const double layers =
-          forward_layers(draft, draft.decode_sequences, 1, model_.is_moe() ? 0 : 1,
-                         model_.is_moe() ? 1 : 0, eager, d);
+      const double layers = forward_layers(
+          draft.decode_sequences,
+          detail::busiest_group(draft, draft.decode_sequences, draft.decode_sequences, groups()), 1,
+          model_.is_moe() ? 0 : 1, model_.is_moe() ? 1 : 0, eager, d);
       const double local = draft.decode_sequences / groups();
       const double b_w = bytes_per_element(layout_.weight_prec);
       const double b_act = bytes_per_element(layout_.attention_prec);
@@ -530,12 +587,13 @@ private:
                                                     : link_scope::inter_node;
   }
 
-  /// Adds the whole model's forward pass to `out`.
-  void accumulate_forward(const attention::batch_totals& t, double tokens, double logits,
-                          bool eager, step_breakdown& out) const {
-    const double s = forward_layers(t, tokens, model_.num_layers, model_.num_dense_layers(),
+  /// Adds the whole model's forward pass of `tokens` tokens, whose busiest attention group does
+  /// `grp`, to `out`.
+  void accumulate_forward(double tokens, const detail::group_share& grp, bool eager,
+                          step_breakdown& out) const {
+    const double s = forward_layers(tokens, grp, model_.num_layers, model_.num_dense_layers(),
                                     model_.num_moe_layers(), eager, out);
-    const lm_head_ops ops = lm_head(logits / groups());
+    const lm_head_ops ops = lm_head(grp.logits);
     const double head = ops.time_s(device_);
     out.lm_head_s += head;
     out.compute_s += head;
@@ -546,14 +604,15 @@ private:
     }
   }
 
-  /// Time of `layers` layers (of which `dense` have a dense FFN and `moe` an MoE FFN) on the
-  /// batch `t` of `tokens` tokens, with micro-batch overlap and, in an `eager` step, the
-  /// engine's launch floor per layer and micro-batch; adds the breakdown to `out`.
-  double forward_layers(const attention::batch_totals& t, double tokens, int layers, int dense,
+  /// Time of `layers` layers (of which `dense` have a dense FFN and `moe` an MoE FFN) on a
+  /// batch of `tokens` tokens whose busiest attention group does `grp`, with micro-batch
+  /// overlap and, in an `eager` step, the engine's launch floor per layer and micro-batch; adds
+  /// the breakdown to `out`.
+  double forward_layers(double tokens, const detail::group_share& grp, int layers, int dense,
                         int moe_layers, bool eager, step_breakdown& out) const {
     const int m = layout_.micro_batches;
     const double f = 1.0 / m;
-    const attention::batch_totals mt = detail::scaled(t, f);
+    const detail::group_share mgrp = detail::scaled(grp, f);
     const double mtokens = tokens * f;
     const int sliding = std::min(model_.num_sliding_layers(), layers);
     const int full = layers - sliding;
@@ -569,8 +628,11 @@ private:
         const double n = n_ffn * share;
         if (n <= 0.0)
           continue;
-        const layer_times lt = layer(mt, mtokens, attn_kind == 1, ffn_kind == 1);
-        const double compute = lt.compute_s(), comm = lt.comm_s();
+        const layer_times lt = layer(mtokens, mgrp, attn_kind == 1, ffn_kind == 1);
+        // The layer's kernels that no op times still each cost the device's per-op overhead.
+        const double other = std::max(0.0, layout_.overheads.launches_per_layer - lt.kernels) *
+                             device_.op_time_s(op_work{});
+        const double compute = lt.compute_s() + other, comm = lt.comm_s();
         // Under micro-batch overlap in an eager (prefill) step, the EP all-to-all kernels hold
         // a share of the compute units and the layer's computation runs on the rest
         // (engine_profile::ep_comm_unit_share).
@@ -581,6 +643,7 @@ private:
         double layer_wall =
             m == 1 ? compute + comm : m * std::max(slowed, comm) + std::min(slowed, comm);
         out.comm_unit_s += n * m * (slowed - compute);
+        out.other_kernels_s += n * m * other;
         out.overlap_saved_s += n * (m * (slowed + comm) - layer_wall);
         if (eager) {
           const double floor = m * layout_.overheads.layer_launch_floor_s();
@@ -624,18 +687,19 @@ private:
     return Attention::step_work(shape_, attention_, t);
   }
 
-  /// One layer, one micro-batch `t` of `tokens` tokens (whole instance), on the busiest device.
-  layer_times layer(const attention::batch_totals& t, double tokens, bool sliding_layer,
+  /// One layer, one micro-batch of `tokens` tokens (whole instance) whose busiest attention
+  /// group does `grp`, on the busiest device.
+  layer_times layer(double tokens, const detail::group_share& grp, bool sliding_layer,
                     bool moe_ffn) const {
     layer_times lt;
     const double g = groups(), tp = layout_.tp;
-    const double local = tokens / g; // tokens of one attention group
+    const double local = grp.tokens; // tokens of the busiest attention group
     const double b_act = bytes_per_element(layout_.attention_prec);
     const double b_w = bytes_per_element(layout_.weight_prec);
     const double h = model_.hidden;
 
-    // Attention core on one group's sequences, heads split tp ways.
-    const attention::attention_work aw = attention_work(detail::scaled(t, 1.0 / g), sliding_layer);
+    // Attention core on the group's sequences, heads split tp ways.
+    const attention::attention_work aw = attention_work(grp.batch, sliding_layer);
     op_work attn = aw.to_op_work();
     attn.flops /= tp;
     attn.vector_flops /= tp;
@@ -643,6 +707,7 @@ private:
         aw.kv_bytes_read / kv_shards() + aw.index_bytes_read + aw.activation_bytes_read / tp;
     attn.bytes_written = aw.kv_bytes_written / kv_shards() + aw.activation_bytes_written / tp;
     lt.attention_s = device_.op_time_s(attn);
+    lt.kernels = 3; // attention, projections, element-wise
     lt.flops += attn.flops;
     lt.bytes += attn.bytes();
 
@@ -672,7 +737,9 @@ private:
                               .ranks = layout_.tp,
                               .scope = tp_scope()};
     const double ar_s = allreduce_time_s(allreduce);
+    const int ar_kernel = ar_s > 0.0 ? 1 : 0;
     lt.tp_comm_s += ar_s; // after attention
+    lt.kernels += ar_kernel;
 
     if (!moe_ffn) {
       const double ffn_params = model::ffn_params(model_.ffn, model_.hidden, model_.intermediate);
@@ -686,12 +753,24 @@ private:
       lt.flops += ffn.flops;
       lt.bytes += ffn.bytes();
       lt.tp_comm_s += ar_s;
+      lt.kernels += 1 + ar_kernel;
       return lt;
     }
 
     moe::moe_cost mc;
     if (moe_mode_ == moe_mode::ep) {
       mc = moe_->cost(device_, tokens);
+      if (local * g > tokens * (1.0 + 1e-12)) {
+        // The busiest group's devices route, run shared experts for and send more tokens than
+        // the mean; the experts still process the instance's tokens (file comment).
+        const moe::moe_cost busy = moe_->cost(device_, local * g);
+        mc.router = busy.router;
+        mc.shared = busy.shared;
+        mc.router_s = busy.router_s;
+        mc.shared_s = busy.shared_s;
+        mc.dispatch_s = busy.dispatch_s;
+        mc.combine_s = busy.combine_s;
+      }
     } else {
       // Router on the attention group's tokens; shared experts split tp ways like a dense FFN.
       // TP: the routed experts too, each device doing 1/tp of every expert's work on the
@@ -734,6 +813,7 @@ private:
                                  .scope = scope});
       }
       lt.tp_comm_s += ar_s; // the group's all-reduce (the stage's, without DP attention)
+      lt.kernels += ar_kernel;
     }
     lt.router_s = mc.router_s;
     lt.experts_s = mc.experts_s;
@@ -741,6 +821,8 @@ private:
     lt.dispatch_s = mc.dispatch_s;
     lt.combine_s = mc.combine_s;
     lt.imbalance = mc.imbalance();
+    lt.kernels += 2 + (mc.shared_s > 0.0 ? 1 : 0) + (mc.dispatch_s > 0.0 ? 1 : 0) +
+                  (mc.combine_s > 0.0 ? 1 : 0); // router, experts, shared, dispatch, combine
     lt.flops += mc.router.flops + mc.experts.flops + mc.shared.flops;
     lt.bytes += mc.router.bytes() + mc.experts.bytes() + mc.shared.bytes();
     return lt;

@@ -17,8 +17,9 @@
 ///    step budget. With the workload's load (requests/s, mean prompt and output, the prompt share
 ///    an unbounded prefix cache would hit), that gives the fewest instances each pool could
 ///    possibly do with, every device saturated — a *lower bound* on what the deployment costs.
-///    Shapes that cannot hold the weights, or that prefill the median prompt alone slower than
-///    the TTFT objective, are dropped with the reason.
+///    Shapes that cannot hold the weights, or that prefill the prompt at the objectives' quantile
+///    (its miss tokens, chunk by chunk on one attention group) alone slower than the TTFT
+///    objective, are dropped with the reason.
 /// 2. **Confirm** (discrete-event simulation, serving::basic_cluster): candidates in order of
 ///    their bound are replayed on the workload itself; the instance counts grow (the pool the
 ///    failing objective points to) until the TTFT and TPOT quantiles meet the objectives with no
@@ -116,6 +117,10 @@ enum class parallel_style {
   tp,    ///< tensor parallel over all devices (experts split like a dense FFN)
   tp_ep, ///< tensor-parallel attention, expert parallelism over all devices
   dp_ep, ///< data-parallel attention groups of one device, expert parallelism over all devices
+  /// Tensor-parallel attention inside each scale-up domain (node), a data-parallel attention
+  /// group per domain, expert parallelism over all devices: DeepSeek-V3's own prefill runs
+  /// attention TP inside DP groups (arXiv:2412.19437 §3.4.1); only for instances spanning domains.
+  node_dp_ep,
 };
 
 [[nodiscard]] constexpr std::string_view to_string(parallel_style s) noexcept {
@@ -126,6 +131,8 @@ enum class parallel_style {
     return "tp_ep";
   case parallel_style::dp_ep:
     return "dp_ep";
+  case parallel_style::node_dp_ep:
+    return "node_dp_ep";
   }
   return "?";
 }
@@ -167,7 +174,7 @@ struct search_space {
   std::optional<std::size_t> prefill_on{}; ///< PD: the prefill pool's device (index); none: any
   std::optional<std::size_t> decode_on{};  ///< PD: the decode pool's device (index); none: any
   std::vector<int> instance_devices{1, 2, 4, 8, 16, 32}; ///< devices per instance
-  std::vector<parallel_style> styles{}; ///< empty: tp for dense, tp_ep and dp_ep for MoE
+  std::vector<parallel_style> styles{}; ///< empty: tp for dense; tp_ep, dp_ep, node_dp_ep for MoE
   std::vector<std::int64_t> max_batched_tokens{2048, 8192}; ///< colocated and decode step budgets
   std::int64_t prefill_max_batched_tokens = 16384;          ///< the prefill pool's step budget
   int max_sequences_per_group = 512; ///< the largest decode batch cap considered
@@ -236,6 +243,8 @@ struct load_summary {
   double requests_per_s = 0.0;
   double mean_input = 0.0;     ///< prompt tokens
   double median_input = 0.0;   ///< prompt tokens
+  double p90_input = 0.0;      ///< prompt tokens at the 90th percentile
+  double p99_input = 0.0;      ///< prompt tokens at the 99th percentile
   double mean_output = 0.0;    ///< output tokens
   std::int64_t max_tokens = 0; ///< the longest request's prompt + output tokens
   /// Share of prompt tokens an unbounded prefix cache would hit (chained block hashes; 0 without).
@@ -275,10 +284,19 @@ struct load_summary {
     s.mean_input = in / n;
     s.mean_output = out / n;
     s.ideal_hit_rate = in > 0.0 ? hit / in : 0.0;
-    std::nth_element(inputs.begin(),
-                     inputs.begin() + static_cast<std::ptrdiff_t>(inputs.size() / 2), inputs.end());
-    s.median_input = inputs[inputs.size() / 2];
+    // The element at index floor(q·n) of the sorted prompts (the serving report's convention).
+    std::sort(inputs.begin(), inputs.end());
+    const auto at = [&](double q) {
+      return inputs[std::min(inputs.size() - 1, static_cast<std::size_t>(q * n))];
+    };
+    s.median_input = at(0.5);
+    s.p90_input = at(0.9);
+    s.p99_input = at(0.99);
     return s;
+  }
+  /// Prompt tokens at quantile q (0.5, 0.9 or 0.99).
+  [[nodiscard]] double input_at(double q) const noexcept {
+    return q >= 0.99 ? p99_input : q >= 0.9 ? p90_input : median_input;
   }
 };
 
@@ -292,7 +310,9 @@ struct pool_capacity {
   double tokens_per_step = 1.0;      ///< output tokens per sequence per step (MTP: > 1)
   double decode_tokens_per_s = 0.0;  ///< output tokens/s of an instance at that batch
   double prefill_tokens_per_s = 0.0; ///< prompt tokens/s of an instance at its step budget
-  double median_prefill_s = 0.0;     ///< the median prompt's miss tokens prefilled alone
+  /// The prompt at the objectives' quantile (its mean miss share) prefilled alone, s: above the
+  /// TTFT objective, the shape is unlikely to meet it (the search tries it last).
+  double quantile_prefill_s = 0.0;
   /// Decode operating points for the frontier: batches 1, 2, 4, … per group up to the KV limit.
   struct decode_point {
     int batch_per_group = 0;
@@ -328,6 +348,9 @@ struct candidate {
   deployment d;
   double bound_usd_per_hour = 0.0;
   pool_capacity entry, decode; ///< the screen's view of each pool
+  /// Whether the entry pool prefills the prompt at the objectives' quantile alone within the TTFT
+  /// objective (pool_capacity::quantile_prefill_s); candidates that do not are tried last.
+  bool hopeful = true;
 };
 
 /// The search's answer.
@@ -361,9 +384,13 @@ namespace detail {
                                                        int mtp_tokens) {
   const device_offer& offer = s.devices[p.device];
   const precision w = offer.weights;
+  const int tp = p.style == parallel_style::dp_ep ? 1
+                 : p.style == parallel_style::node_dp_ep
+                     ? std::min(p.devices, offer.device.devices_per_node())
+                     : p.devices;
   engine::parallel_layout l{.devices = p.devices,
-                            .tp = p.style == parallel_style::dp_ep ? 1 : p.devices,
-                            .dp_attention = p.style == parallel_style::dp_ep,
+                            .tp = tp,
+                            .dp_attention = tp < p.devices,
                             .ep = p.style == parallel_style::tp ? 1 : p.devices,
                             .weight_prec = w,
                             .attention_prec = engine::attention_precision_for(w),
@@ -500,7 +527,10 @@ public:
   using policies = serving::with_attention<Attention, serving::runtime_policies>;
   using cluster_type = serving::basic_cluster<any_device, policies>;
 
-  /// @throws config_error for a bad model, space, objectives or workload.
+  /// The planner keeps a reference to `w`, which must outlive it (a temporary is refused at
+  /// compile time). @throws config_error for a bad model, space, objectives or workload.
+  basic_planner(model::model_config m, search_space s, objectives o, const io::workload&& w,
+                typename Attention::config attention = {}) = delete;
   basic_planner(model::model_config m, search_space s, objectives o, const io::workload& w,
                 typename Attention::config attention = {})
       : model_(std::move(m)), space_(std::move(s)), obj_(o), workload_(&w),
@@ -515,7 +545,8 @@ public:
     }
     if (space_.styles.empty())
       space_.styles = model_.is_moe() ? std::vector<parallel_style>{parallel_style::tp_ep,
-                                                                    parallel_style::dp_ep}
+                                                                    parallel_style::dp_ep,
+                                                                    parallel_style::node_dp_ep}
                                       : std::vector<parallel_style>{parallel_style::tp};
   }
 
@@ -582,21 +613,26 @@ public:
         for (std::int64_t k = 0; k < chunks; ++k)
           pf.add_prefill(chunk);
       c.prefill_tokens_per_s = pf.tokens() / e(pf).total_s;
-      // The median prompt alone, chunk by chunk on one group.
-      const auto median = static_cast<std::int64_t>(load_.median_input * miss);
-      double t = 0.0;
-      for (std::int64_t done = 0; done < median;) {
-        const std::int64_t n = std::min(p.max_batched_tokens, median - done);
-        engine::step_batch one;
-        one.add_prefill(n, done);
-        t += e(one).total_s;
-        done += n;
-      }
-      c.median_prefill_s = t;
-      if (t > obj_.ttft_s) {
-        c.why = fmt::format("prefills the median prompt ({} tokens) alone in {:.2f} s", median, t);
+      // A prompt's miss tokens alone, chunk by chunk on one attention group: no deployment of
+      // this shape gives it a faster first token.
+      const auto alone_s = [&](double input) {
+        const auto prompt = static_cast<std::int64_t>(input * miss);
+        double t = 0.0;
+        for (std::int64_t done = 0; done < prompt;) {
+          const std::int64_t n = std::min(p.max_batched_tokens, prompt - done);
+          engine::step_batch one;
+          one.add_prefill(n, done);
+          t += e(one).total_s;
+          done += n;
+        }
+        return t;
+      };
+      if (const double t = alone_s(load_.median_input); t > obj_.ttft_s) {
+        c.why = fmt::format("prefills the median prompt ({:.0f} tokens) alone in {:.2f} s",
+                            load_.median_input * miss, t);
         return c;
       }
+      c.quantile_prefill_s = alone_s(load_.input_at(obj_.quantile));
       for (int b = 1; b <= kv_batch; b *= 2) {
         const double step = decode_step(b);
         c.ladder.push_back({b, step, b * groups * c.tokens_per_step / step});
@@ -608,8 +644,9 @@ public:
     return c;
   }
 
-  /// The screen: every candidate deployment with its instance counts and cost bound, cheapest
-  /// first (ties in the order they were built). Fills the result's shape counts and frontier.
+  /// The screen: every candidate deployment with its instance counts and cost bound, hopeful
+  /// ones first, each tier cheapest first (ties in the order they were built). Fills the
+  /// result's shape counts and frontier.
   [[nodiscard]] std::vector<candidate> screen(result& out) const {
     std::vector<candidate> cands;
     std::map<std::tuple<std::size_t, int, int, std::int64_t, int, bool>, pool_capacity> memo;
@@ -646,14 +683,16 @@ public:
         cands.push_back({.d = d,
                          .bound_usd_per_hour = usd_per_hour(space_, d),
                          .entry = entry,
-                         .decode = decode});
+                         .decode = decode,
+                         .hopeful = !(entry.quantile_prefill_s > obj_.ttft_s)});
       }
     };
     std::vector<pool_shape> shapes;
     for (std::size_t dev = 0; dev < space_.devices.size(); ++dev)
       for (const int k : space_.instance_devices)
         for (const parallel_style st : space_.styles)
-          shapes.push_back({.device = dev, .devices = k, .style = st});
+          if (st != parallel_style::node_dp_ep || k > space_.devices[dev].device.devices_per_node())
+            shapes.push_back({.device = dev, .devices = k, .style = st});
     for (const int mtp : space_.mtp_tokens) {
       for (const bool cache : space_.prefix_cache) {
         const double miss_input = load_.mean_input * (cache ? 1.0 - load_.ideal_hit_rate : 1.0);
@@ -717,6 +756,8 @@ public:
       }
     }
     std::stable_sort(cands.begin(), cands.end(), [](const candidate& a, const candidate& b) {
+      if (a.hopeful != b.hopeful)
+        return a.hopeful;
       return a.bound_usd_per_hour < b.bound_usd_per_hour;
     });
     out.candidates = cands.size();
@@ -779,15 +820,23 @@ public:
     std::vector<candidate> cands = screen(out);
     std::optional<double> first_left; // the bound of the first candidate beyond the cap
     if (space_.max_finalists > 0 && cands.size() > static_cast<std::size_t>(space_.max_finalists)) {
-      first_left = cands[static_cast<std::size_t>(space_.max_finalists)].bound_usd_per_hour;
+      // An unhopeful candidate beyond the cap matters only while nothing meets the objectives.
+      const candidate& left = cands[static_cast<std::size_t>(space_.max_finalists)];
+      first_left = left.hopeful ? left.bound_usd_per_hour : std::numeric_limits<double>::infinity();
       cands.resize(static_cast<std::size_t>(space_.max_finalists));
     }
     constexpr std::size_t wave = 4;
     std::optional<std::pair<double, std::size_t>> best; // (cost, candidate index)
-    for (std::size_t start = 0; start < cands.size(); start += wave) {
-      if (best && !(cands[start].bound_usd_per_hour < best->first))
+    for (std::size_t start = 0, end = 0; start < cands.size(); start = end) {
+      // Hopeful candidates come first, each tier by its bound: stop at the first bound that
+      // reaches the best cost, and at the unhopeful tier once a deployment meets the objectives
+      // (the rest are simulated only to find the nearest).
+      if (best && (!(cands[start].bound_usd_per_hour < best->first) || !cands[start].hopeful))
         break;
-      const std::size_t end = std::min(cands.size(), start + wave);
+      end = std::min(cands.size(), start + wave);
+      for (std::size_t k = start + 1; k < end; ++k)
+        if (cands[k].hopeful != cands[start].hopeful)
+          end = k;
       std::vector<std::vector<evaluation>> runs(end - start);
       const double limit = best ? best->first : std::numeric_limits<double>::infinity();
       parallel_for(end - start,

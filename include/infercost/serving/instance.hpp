@@ -15,7 +15,10 @@
 /// budget: budget = max_batched_tokens·attention groups − decoding sequences·(1 + γ); in-progress
 /// prefills go first, then waiting requests are admitted first-come first-served while the
 /// budget, the sequence limit and free KV memory allow, in the batching policy's admission order
-/// (with head-of-line blocking the first prompt that does not fit stops admission).
+/// (with head-of-line blocking the first prompt that does not fit stops admission). A chunk runs
+/// in one data-parallel attention group, so it is at most max_batched_tokens long (the engines
+/// schedule each DP rank with its own budget); the step's time is its busiest group's
+/// (engine/step_cost.hpp).
 ///
 /// Where each concern lives:
 /// - serving/instance_config.hpp: the numbers (scheduler_config, prefix_cache_config,
@@ -124,6 +127,7 @@ public:
     max_running_ = static_cast<std::int64_t>(sched.max_sequences_per_group) *
                    static_cast<std::int64_t>(l.attention_groups());
     budget_tokens_ = sched.max_batched_tokens * static_cast<std::int64_t>(l.attention_groups());
+    group_budget_tokens_ = sched.max_batched_tokens;
     kv_ = detail::kv_budget(engine, sched, cache, block_tokens);
     if (kv_.cache_tiers())
       cache_.emplace(*kv_.cache_tiers(), engine.device());
@@ -560,10 +564,11 @@ private:
     prefilling_.push_back(s);
   }
 
-  /// Adds a chunk of sequence s of at most `budget` tokens; returns its size.
+  /// Adds a chunk of sequence s of at most `budget` tokens, and at most one attention group's
+  /// budget (a chunk runs in one group); returns its size.
   std::int64_t add_chunk(std::int32_t s, std::int64_t budget) {
     const sequence& q = seqs_[static_cast<std::size_t>(s)];
-    const std::int64_t n = std::min(q.target - q.prefilled, budget);
+    const std::int64_t n = std::min({q.target - q.prefilled, budget, group_budget_tokens_});
     if (n <= 0)
       return 0;
     plan_.chunks.push_back({s, n, q.prefilled});
@@ -740,7 +745,8 @@ private:
   std::int64_t requeues_ = 0; ///< preemptions so far (orders requeued sequences)
   int devices_ = 1;
   std::int64_t max_running_ = 1;
-  std::int64_t budget_tokens_ = 1; ///< step token budget of the whole instance
+  std::int64_t budget_tokens_ = 1;       ///< step token budget of the whole instance
+  std::int64_t group_budget_tokens_ = 1; ///< of one attention group: the most one chunk takes
   detail::kv_budget kv_;
   std::optional<cache_type> cache_;
   detail::speculation speculation_;
