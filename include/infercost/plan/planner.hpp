@@ -17,13 +17,17 @@
 ///    step budget. With the workload's load (requests/s, mean prompt and output, the prompt share
 ///    an unbounded prefix cache would hit), that gives the fewest instances each pool could
 ///    possibly do with, every device saturated — a *lower bound* on what the deployment costs.
-///    Shapes that cannot hold the weights, or that prefill the prompt at the objectives' quantile
-///    (its miss tokens, chunk by chunk on one attention group) alone slower than the TTFT
-///    objective, are dropped with the reason.
-/// 2. **Confirm** (discrete-event simulation, serving::basic_cluster): candidates in order of
-///    their bound are replayed on the workload itself; the instance counts grow (the pool the
-///    failing objective points to) until the TTFT and TPOT quantiles meet the objectives with no
-///    request rejected, then shrink while they still do. A candidate is abandoned once its cost
+///    Shapes that cannot hold the weights, or that prefill the median prompt (its miss tokens,
+///    chunk by chunk on one attention group: a prompt is one data-parallel group's) alone slower
+///    than the TTFT objective, are dropped with the reason. A candidate whose entry pool
+///    prefills the prompt at the objectives' quantile alone slower than the TTFT objective is
+///    kept but *unhopeful*: it cannot meet the TTFT quantile unless the prefix cache spares that
+///    prompt more than its mean share.
+/// 2. **Confirm** (discrete-event simulation, serving::basic_cluster): hopeful candidates in
+///    order of their bound, then unhopeful ones only while nothing meets the objectives (to
+///    report the nearest), are replayed on the workload itself; the instance counts grow (the pool
+///    the failing objective points to) until the TTFT and TPOT quantiles meet the objectives with
+///    no request rejected, then shrink while they still do. A candidate is abandoned once its cost
 ///    reaches the best confirmed cost, and the search stops at the first candidate whose bound
 ///    does: no unconfirmed candidate can be cheaper (up to the bound's optimism, which
 ///    plan::exhaustive checks on spaces small enough to simulate whole).
