@@ -303,15 +303,15 @@ struct group_share {
 };
 
 /// The share of `groups` data-parallel attention groups' busiest group in a step of `t` (with
-/// `decode_tokens` decode and verify tokens and `logits` logits tokens in all). Decoding
-/// sequences spread evenly; a prefill chunk belongs to one group whole, so the busiest group
-/// holds ceil(chunks / groups) chunks of the mean chunk's size (all of them when there are fewer
-/// than one chunk's worth).
+/// `decode_tokens` decode and verify tokens in all). Decoding sequences spread evenly; a prefill
+/// chunk belongs to one group whole, so the busiest group holds ceil(chunks / groups) chunks of
+/// the mean chunk's size (all of them when there are fewer than one chunk's worth). Logits are
+/// computed for every decode token and the last token of each chunk.
 [[nodiscard]] inline group_share busiest_group(const attention::batch_totals& t,
-                                               double decode_tokens, double logits, double groups) {
-  group_share s{scaled(t, 1.0 / groups), (decode_tokens + t.prefill_tokens) / groups,
-                logits / groups};
+                                               double decode_tokens, double groups) {
   const double c = t.prefill_chunks;
+  group_share s{scaled(t, 1.0 / groups), (decode_tokens + t.prefill_tokens) / groups,
+                (decode_tokens + c) / groups};
   if (groups <= 1.0 || c <= 0.0)
     return s;
   const double chunks = std::ceil(c / groups - 1e-9);
@@ -321,7 +321,7 @@ struct group_share {
   s.batch.prefill_cached_sum = t.prefill_cached_sum * f;
   s.batch.prefill_pairs = t.prefill_pairs * f;
   s.tokens = decode_tokens / groups + t.prefill_tokens * f;
-  s.logits = (logits - c) / groups + c * f;
+  s.logits = decode_tokens / groups + c * f;
   return s;
 }
 
@@ -412,8 +412,7 @@ public:
     verify.decode_queries_per_sequence = 1.0 + b.speculative_tokens;
     // Steps with prefill tokens run eagerly; decode-only steps replay a CUDA graph.
     const bool eager = b.totals.prefill_tokens > 0.0;
-    const detail::group_share grp =
-        detail::busiest_group(verify, b.decode_tokens(), logits_tokens(b), groups());
+    const detail::group_share grp = detail::busiest_group(verify, b.decode_tokens(), groups());
     if (layout_.pp == 1) {
       accumulate_forward(out.tokens, grp, eager, out);
     } else {
@@ -441,8 +440,7 @@ public:
       draft.decode_context_sum = b.totals.decode_context_sum;
       step_breakdown d;
       const double layers = forward_layers(
-          draft.decode_sequences,
-          detail::busiest_group(draft, draft.decode_sequences, draft.decode_sequences, groups()), 1,
+          draft.decode_sequences, detail::busiest_group(draft, draft.decode_sequences, groups()), 1,
           model_.is_moe() ? 0 : 1, model_.is_moe() ? 1 : 0, eager, d);
       const double local = draft.decode_sequences / groups();
       const double b_w = bytes_per_element(layout_.weight_prec);
@@ -565,11 +563,6 @@ private:
     // MLA's shape has one (latent) KV head, so it is never split.
     return std::min(layout_.tp, std::max(shape_.num_kv_heads, 1));
   }
-  /// Tokens whose logits are computed: every decode/verify token and the last of each chunk.
-  [[nodiscard]] static double logits_tokens(const step_batch& b) noexcept {
-    return b.decode_tokens() + b.totals.prefill_chunks;
-  }
-
   /// A TP all-reduce as the engine runs it: one shot for small buffers inside a node when the
   /// engine profile says so (engine_profile::oneshot_allreduce_bytes), else the device's ring.
   [[nodiscard]] double allreduce_time_s(const comm_work& c) const {

@@ -631,12 +631,14 @@ public:
         }
         return t;
       };
-      if (const double t = alone_s(load_.median_input); t > obj_.ttft_s) {
+      const double median_s = alone_s(load_.median_input);
+      if (median_s > obj_.ttft_s) {
         c.why = fmt::format("prefills the median prompt ({:.0f} tokens) alone in {:.2f} s",
-                            load_.median_input * miss, t);
+                            load_.median_input * miss, median_s);
         return c;
       }
-      c.quantile_prefill_s = alone_s(load_.input_at(obj_.quantile));
+      c.quantile_prefill_s =
+          obj_.quantile == 0.5 ? median_s : alone_s(load_.input_at(obj_.quantile));
       for (int b = 1; b <= kv_batch; b *= 2) {
         const double step = decode_step(b);
         c.ladder.push_back({b, step, b * groups * c.tokens_per_step / step});
