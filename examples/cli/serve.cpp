@@ -325,13 +325,19 @@ std::optional<serving::closed_loop> closed_loop_of(const serve_options& o) {
       throw config_error(c, "ramp-up", fmt::format("({}) needs --concurrency", o.ramp_up_s));
     return std::nullopt;
   }
+  if (o.arrival == "gamma")
+    check_positive("cli::serve", "cv", o.cv);
   // Synthetic workloads have --requests requests; a trace's are cycled up to --requests if given.
+  // --rate caps the sends as `vllm bench serve --request-rate` does with --max-concurrency; gamma
+  // gaps of coefficient of variation cv have shape (its --burstiness) 1/cv².
   return serving::closed_loop{.clients = o.concurrency,
                               .requests = o.requests_set ? o.requests : 0,
                               .warmup = o.warmup,
                               .cooldown = o.cooldown,
                               .think_time_s = o.think_time_s,
-                              .ramp_up_s = o.ramp_up_s};
+                              .ramp_up_s = o.ramp_up_s,
+                              .request_rate = o.rate_set ? o.rate : 0.0,
+                              .burstiness = o.arrival == "gamma" ? 1.0 / (o.cv * o.cv) : 1.0};
 }
 
 void print_report(const serving::report& r, const serve_options& o) {
@@ -345,6 +351,9 @@ void print_report(const serving::report& r, const serve_options& o) {
     fmt::print("  closed loop: {} clients, {} requests issued ({} completed, {} rejected), "
                "think time {} s, at most {} in flight\n",
                l->clients, l->issued, l->completed, l->rejected, l->think_time_s, l->max_in_flight);
+    if (l->request_rate > 0.0)
+      fmt::print("  sends capped at {} requests/s (burstiness {})\n", l->request_rate,
+                 l->burstiness);
     fmt::print("  measured requests {}..{} (warm-up {}, cool-down {}) over {:.1f}..{:.1f} s of a "
                "{:.1f} s run\n",
                l->first_measured, l->first_measured + l->measured - 1, l->warmup, l->cooldown,
@@ -452,7 +461,9 @@ command add_serve(CLI::App& app) {
                      ->capture_default_str();
   sub->add_option("--arrival", o->arrival, "lengths/synthetic: poisson or gamma arrivals")
       ->capture_default_str();
-  auto* rate = sub->add_option("--rate", o->rate, "lengths/synthetic: requests per second")
+  auto* rate = sub->add_option("--rate", o->rate,
+                               "lengths/synthetic: requests per second; with --concurrency, the "
+                               "most requests sent per second (vllm bench serve --request-rate)")
                    ->capture_default_str();
   sub->add_option("--cv", o->cv, "gamma arrivals: coefficient of variation of the gaps")
       ->capture_default_str();

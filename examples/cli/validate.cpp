@@ -169,14 +169,19 @@ std::optional<std::int64_t> run_concurrency(const io::serving_run& run) {
   return run_parameter(run, "silicon_concurrency");
 }
 
-/// The run's measured output throughput (tokens/s, all devices), from `output_tok_s=X` in its
-/// silicon_data_source (`vllm bench serve`'s "Output token throughput").
-std::optional<double> run_output_tok_s(const io::serving_run& run) {
-  static const std::regex re("(?:^|[ ;])output_tok_s=([0-9]+(?:\\.[0-9]+)?)");
+/// A recorded run quantity `key=X` (decimals allowed) of the row's silicon_data_source, or nullopt.
+std::optional<double> run_quantity(const io::serving_run& run, std::string_view key) {
+  const std::regex re(fmt::format("(?:^|[ ;]){}=([0-9]+(?:\\.[0-9]+)?)", key));
   std::smatch m;
   if (!run.silicon_data_source || !std::regex_search(*run.silicon_data_source, m, re))
     return std::nullopt;
   return std::stod(m[1].str());
+}
+
+/// The run's measured output throughput (tokens/s, all devices), from `output_tok_s=X` in its
+/// silicon_data_source (`vllm bench serve`'s "Output token throughput").
+std::optional<double> run_output_tok_s(const io::serving_run& run) {
+  return run_quantity(run, "output_tok_s");
 }
 
 /// The layout of one worker from its recorded columns (devices = tp × attention_dp × pp; experts
@@ -345,6 +350,16 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
                             .requests = o.requests_per_client * clients,
                             .warmup = clients,
                             .cooldown = clients};
+  // A row that records its benchmark's request count and rate (`vllm bench serve --num-prompts
+  // --request-rate --max-concurrency`) is run as that benchmark ran: every request measured, sends
+  // created at the rate (Poisson) and held until one of the clients is free.
+  const std::optional<std::int64_t> num_requests = run_parameter(run, "num_requests");
+  const std::optional<double> request_rate = run_quantity(run, "request_rate");
+  const bool benchmark_run = num_requests && request_rate && *num_requests > 0 && *request_rate > 0;
+  if (benchmark_run)
+    loop = {.clients = static_cast<int>(clients),
+            .requests = *num_requests,
+            .request_rate = *request_rate};
   io::workload lengths;
   lengths.name = run.id;
   lengths.requests.push_back({.id = 0,
@@ -355,12 +370,12 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
   serving::report r;
   try {
     cluster_t cluster(m, cfg, {}, dev, dev, policies);
-    if (o.ramp < 0.0) {
+    if (o.ramp < 0.0 && !benchmark_run) {
       // Clients spread over one request's latency, as in a measured steady state
       // (serving::closed_loop::ramp_up_s); the latency is that of a run started all at once.
       const serving::report first = cluster.run(lengths, loop, o.seed);
       loop.ramp_up_s = std::isfinite(first.latency.e2e_s.mean) ? first.latency.e2e_s.mean : 0.0;
-    } else {
+    } else if (!benchmark_run) {
       loop.ramp_up_s = o.ramp;
     }
     r = cluster.run(lengths, loop, o.seed);
@@ -832,7 +847,8 @@ command add_validate(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--requests-per-client", o->requests_per_client,
                   "Closed loop: requests issued per client (the first and last round are "
-                  "warm-up and cool-down)")
+                  "warm-up and cool-down); rows recording num_requests= and request_rate= run "
+                  "as their benchmark did instead")
       ->capture_default_str();
   sub->add_option("--profile", o->profile,
                   "Engine overheads: backend (each row's: trtllm, vllm, sglang, vllm_ascend) or "

@@ -159,6 +159,68 @@ TEST_CASE("a ramp spreads the clients' first requests evenly", "[serving][closed
                     "serving::closed_loop: ramp_up_s (-1) must be >= 0");
 }
 
+TEST_CASE("a request rate holds each send until its creation time, as vllm bench serve does",
+          "[serving][closed_loop]") {
+  const auto m = model::presets::llama3_8b();
+  serving::basic_cluster<h800_sxm> c(m, {.colocated = {.instances = 8, .layout = one_gpu}});
+  const io::workload w = fixed(1, 300, 2);
+  // As many clients as requests: nothing waits for a client, so every request is sent when it is
+  // created. 400 creations at 20 per second: increasing, the last at exactly 400 / 20 = 20 s
+  // (the benchmark rescales the gaps so), gaps of mean 1/20 s and, being exponential, a standard
+  // deviation near their mean.
+  const std::int64_t n = 400;
+  const serving::closed_loop open{.clients = 400, .requests = n, .request_rate = 20.0};
+  const serving::report r = c.run(w, open, 5);
+  REQUIRE(r.completed == n);
+  std::vector<double> gaps;
+  double previous = 0.0;
+  for (const serving::request_record& q : r.requests) {
+    CHECK(q.arrival_s > previous);
+    gaps.push_back(q.arrival_s - previous);
+    previous = q.arrival_s;
+  }
+  CHECK(r.requests.back().arrival_s == Approx(20.0).epsilon(1e-12));
+  double mean = 0.0, square = 0.0;
+  for (const double x : gaps) {
+    mean += x / static_cast<double>(n);
+    square += x * x / static_cast<double>(n);
+  }
+  CHECK(mean == Approx(0.05).epsilon(1e-12));
+  CHECK(std::sqrt(square - mean * mean) == Approx(0.05).epsilon(0.15));
+  CHECK(r.closed_loop->request_rate == 20.0);
+  // The same sends without the seed's change; another seed, other sends.
+  CHECK(c.run(w, open, 5).requests[7].arrival_s == r.requests[7].arrival_s);
+  CHECK(c.run(w, open, 6).requests[7].arrival_s != r.requests[7].arrival_s);
+  // A large burstiness (gamma shape) makes the gaps regular: all within 10% of 1/20 s.
+  serving::closed_loop even = open;
+  even.burstiness = 1e4;
+  const serving::report e = c.run(w, even, 5);
+  previous = 0.0;
+  for (const serving::request_record& q : e.requests) {
+    CHECK(q.arrival_s - previous == Approx(0.05).epsilon(0.1));
+    previous = q.arrival_s;
+  }
+  // One client: request k is sent at the later of its creation and the end of request k − 1.
+  const serving::closed_loop one{.clients = 1, .requests = 40, .request_rate = 20.0};
+  const serving::report s = c.run(w, one, 5);
+  const std::vector<double> created =
+      serving::detail::client_arrivals::creation_times(40, one, rng(5).fork(4)); // as the cluster
+  REQUIRE(s.completed == 40);
+  int waited = 0;
+  for (std::size_t k = 0; k < 40; ++k) {
+    const double ready = k == 0 ? 0.0 : s.requests[k - 1].completion_s;
+    CHECK(s.requests[k].arrival_s == Approx(std::max(created[k], ready)).epsilon(1e-12));
+    waited += created[k] < ready;
+  }
+  // Requests far shorter than the gaps: most are sent when created, and at least one waits.
+  CHECK(s.requests[0].e2e_s() < 0.05);
+  CHECK(waited < 20);
+  CHECK_THROWS_WITH(c.run(w, {.request_rate = -1.0}, 1),
+                    "serving::closed_loop: request_rate (-1) must be >= 0");
+  CHECK_THROWS_WITH(c.run(w, {.burstiness = 0.0}, 1),
+                    "serving::closed_loop: burstiness (0) must be > 0");
+}
+
 TEST_CASE("one closed-loop client agrees with arrivals spaced far apart",
           "[serving][closed_loop]") {
   // With one client a request never meets another; neither does it when arrivals are 100 s
@@ -301,10 +363,9 @@ TEST_CASE("closed-loop runs are deterministic and say so in their JSON", "[servi
   const std::string a = serving::to_json(c.run(w, cl, 9), true);
   const std::string b = serving::to_json(c.run(w, cl, 9), true);
   CHECK(a == b);
-  CHECK(
-      a.find("\"closed_loop\":{\"clients\":12,\"issued\":200,\"warmup\":20,\"cooldown\":20,"
-             "\"think_time_s\":0.01,\"ramp_up_s\":0.05,\"first_measured\":20,\"measured\":160,") !=
-      std::string::npos);
+  CHECK(a.find("\"closed_loop\":{\"clients\":12,\"issued\":200,\"warmup\":20,\"cooldown\":20,"
+               "\"think_time_s\":0.01,\"ramp_up_s\":0.05,\"request_rate\":0.0,\"burstiness\":1.0,"
+               "\"first_measured\":20,\"measured\":160,") != std::string::npos);
   // An open-loop report has no closed_loop key.
   CHECK(serving::to_json(c.run(w, 9)).find("closed_loop") == std::string::npos);
 }

@@ -15,6 +15,14 @@
 /// t sends its next one at t + think time; completions and rejections are handled in time order, so
 /// a first-in first-out queue holds the clients waiting to send again, beside the queue of clients
 /// not started yet.
+///
+/// A request rate caps the sends as `vllm bench serve --request-rate R --max-concurrency N` does
+/// (vLLM `vllm/benchmarks/serve.py`, `get_request` and `limited_request_func`): the benchmark
+/// creates request k at the k-th instant of a gamma renewal process (shape = burstiness, mean gap
+/// 1/R; burstiness 1 is Poisson), rescaled so that the last of the n requests is created at n/R,
+/// and a semaphore of N slots holds it until a slot frees. Request k is therefore sent at the later
+/// of its creation and its client's readiness, and its latencies count from that send (the
+/// benchmark starts its clock inside the semaphore).
 #pragma once
 
 #include <algorithm>
@@ -28,6 +36,7 @@
 #include <fmt/core.h>
 
 #include "infercost/core/error.hpp"
+#include "infercost/core/random.hpp"
 #include "infercost/io/workload_types.hpp"
 #include "infercost/serving/metrics.hpp"
 
@@ -46,10 +55,16 @@ struct closed_loop {
   /// their phases. A ramp as long as one request's latency starts them spread as a measured
   /// steady state is.
   double ramp_up_s = 0.0;
+  /// Requests sent per second at most (the benchmark's `--request-rate`; see the file comment);
+  /// 0: no cap, each client sends as soon as it is ready.
+  double request_rate = 0.0;
+  /// Shape of the gamma distribution of the gaps between request creations under a request rate
+  /// (`--burstiness`): 1 is a Poisson process, smaller is burstier, larger more regular.
+  double burstiness = 1.0;
 
   /// @throws config_error naming the field: clients < 1, a negative count, a negative or
-  /// non-finite think time, or (when `requests` is set) warm-up and cool-down leaving no request
-  /// measured.
+  /// non-finite think time, ramp or request rate, a burstiness that is not positive, or (when
+  /// `requests` is set) warm-up and cool-down leaving no request measured.
   void validate() const {
     constexpr std::string_view c = "serving::closed_loop";
     check_positive(c, "clients", clients);
@@ -58,6 +73,8 @@ struct closed_loop {
     check_non_negative(c, "cooldown", cooldown);
     check_non_negative(c, "think_time_s", think_time_s);
     check_non_negative(c, "ramp_up_s", ramp_up_s);
+    check_non_negative(c, "request_rate", request_rate);
+    check_positive(c, "burstiness", burstiness);
     if (requests > 0)
       check_measured(requests);
   }
@@ -110,11 +127,31 @@ class client_arrivals {
 public:
   /// @param w       the requests (closed_loop_requests), updated as they are issued
   /// @param records one per request, updated as they are issued
-  client_arrivals(io::workload& w, std::vector<request_record>& records, const closed_loop& c)
-      : w_(&w), records_(&records), think_s_(c.think_time_s) {
+  /// @param r       draws the request creation times under a request rate
+  client_arrivals(io::workload& w, std::vector<request_record>& records, const closed_loop& c,
+                  rng r)
+      : w_(&w), records_(&records), think_s_(c.think_time_s),
+        created_(creation_times(w.size(), c, r)) {
     const auto first = std::min<std::size_t>(static_cast<std::size_t>(c.clients), w.size());
     for (std::size_t k = 0; k < first; ++k)
       starting_.push_back(c.ramp_up_s * static_cast<double>(k) / static_cast<double>(c.clients));
+  }
+
+  /// When each of `n` requests is created under `c`'s request rate (see the file comment); empty
+  /// when there is no rate.
+  [[nodiscard]] static std::vector<double> creation_times(std::size_t n, const closed_loop& c,
+                                                          rng r) {
+    std::vector<double> t;
+    if (c.request_rate <= 0.0 || n == 0)
+      return t;
+    t.reserve(n);
+    double sum = 0.0;
+    for (std::size_t k = 0; k < n; ++k)
+      t.push_back(sum += r.gamma(c.burstiness, 1.0 / (c.request_rate * c.burstiness)));
+    const double scale = static_cast<double>(n) / c.request_rate / sum;
+    for (double& x : t)
+      x *= scale;
+    return t;
   }
 
   /// Whether a request remains to be issued.
@@ -123,7 +160,8 @@ public:
   }
   /// When the next request is issued (pending() must hold).
   [[nodiscard]] double next_time_s() const noexcept {
-    return starting_first() ? starting_.front() : ready_.front();
+    const double ready = starting_first() ? starting_.front() : ready_.front();
+    return created_.empty() ? ready : std::max(ready, created_[next_]);
   }
   /// Issues the next request at `now` and returns its id.
   std::int64_t take(double now) {
@@ -150,6 +188,7 @@ private:
   io::workload* w_;
   std::vector<request_record>* records_;
   double think_s_;
+  std::vector<double> created_; ///< each request's creation time under a rate; empty: no rate
   /// Whether the next send is a client's first (the earlier of the two queues' fronts).
   [[nodiscard]] bool starting_first() const noexcept {
     return ready_.empty() || (!starting_.empty() && starting_.front() <= ready_.front());

@@ -175,7 +175,8 @@ public:
     io::workload w = detail::closed_loop_requests(lengths, n);
     c.check_measured(n);
     run_state st(*this, w, seed);
-    detail::client_arrivals arrivals(w, st.records(), c);
+    // Stream 4 of the seed: the scheduler's take 1 to 3 (serving/pd_scheduler.hpp).
+    detail::client_arrivals arrivals(w, st.records(), c, rng(seed).fork(4));
     st.simulate(arrivals, progress);
     return st.finish(closed_loop_report{.clients = c.clients,
                                         .issued = n,
@@ -183,6 +184,8 @@ public:
                                         .cooldown = c.cooldown,
                                         .think_time_s = c.think_time_s,
                                         .ramp_up_s = c.ramp_up_s,
+                                        .request_rate = c.request_rate,
+                                        .burstiness = c.burstiness,
                                         .max_in_flight = arrivals.max_in_flight()});
   }
 

@@ -130,6 +130,8 @@ struct closed_loop_report {
   std::int64_t cooldown = 0;       ///< last requests issued, left out of the statistics
   double think_time_s = 0.0;       ///< between a completion and the client's next request
   double ramp_up_s = 0.0;          ///< clients' first requests spread evenly over this time
+  double request_rate = 0.0;       ///< requests sent per second at most (0: no cap)
+  double burstiness = 1.0;         ///< gamma shape of the gaps under a request rate
   std::int64_t first_measured = 0; ///< id of the first measured request (= warmup)
   std::int64_t measured = 0;       ///< issued − warm-up − cool-down
   std::int64_t completed = 0;      ///< issued requests that completed (measured or not)

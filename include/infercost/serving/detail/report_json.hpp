@@ -81,6 +81,8 @@ INFERCOST_FUNC std::string to_json(const report& r, bool with_requests) {
     c["cooldown"] = l.cooldown;
     c["think_time_s"] = json_number(l.think_time_s);
     c["ramp_up_s"] = json_number(l.ramp_up_s);
+    c["request_rate"] = json_number(l.request_rate);
+    c["burstiness"] = json_number(l.burstiness);
     c["first_measured"] = l.first_measured;
     c["measured"] = l.measured;
     c["completed"] = l.completed;
