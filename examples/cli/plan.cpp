@@ -50,6 +50,7 @@ struct plan_options {
   long long max_requests = 0;
   double time_scale = 1.0;
   double rate = 0.0; ///< requests/s: a trace is rescaled to it; a synthetic workload arrives at it
+  int concurrency = 0; ///< closed-loop clients on the workload's lengths; 0: its arrivals
   long long requests = 1000;
   long long input_tokens = 1024;
   long long output_tokens = 128;
@@ -86,15 +87,19 @@ io::workload load_workload(const plan_options& o) {
   std::string format = o.format;
   if (format.empty())
     format = o.trace.ends_with(".jsonl") ? "mooncake" : "azure";
+  check_non_negative(area, "concurrency", o.concurrency);
+  const bool closed = o.concurrency > 0;
   if (format == "synthetic") {
-    check_positive(area, "rate", o.rate);
+    // Closed-loop clients ignore arrival times: any rate generates the lengths.
+    if (!closed || o.rate != 0.0)
+      check_positive(area, "rate", o.rate);
     check_positive(area, "requests", o.requests);
-    w = io::synthetic_workload(
-        {.requests = static_cast<std::size_t>(o.requests),
-         .arrivals = {.process = io::arrival_process::poisson, .rate_per_s = o.rate},
-         .input_tokens = o.input_tokens,
-         .output_tokens = o.output_tokens},
-        o.seed);
+    w = io::synthetic_workload({.requests = static_cast<std::size_t>(o.requests),
+                                .arrivals = {.process = io::arrival_process::poisson,
+                                             .rate_per_s = o.rate > 0.0 ? o.rate : 1.0},
+                                .input_tokens = o.input_tokens,
+                                .output_tokens = o.output_tokens},
+                               o.seed);
     return w;
   }
   if (format == "mooncake")
@@ -109,6 +114,15 @@ io::workload load_workload(const plan_options& o) {
     w = io::take(std::move(w), static_cast<std::size_t>(o.max_requests));
   check_positive(area, "time-scale", o.time_scale);
   check_non_negative(area, "rate", o.rate);
+  if (closed) {
+    // The clients send as their requests end; --rate caps the sends instead (closed_loop_of).
+    if (o.time_scale != 1.0)
+      throw config_error(area, "time-scale",
+                         fmt::format("({}) scales a replay's arrivals: closed-loop clients "
+                                     "(--concurrency) ignore them",
+                                     o.time_scale));
+    return w;
+  }
   if (o.rate > 0.0 && o.time_scale != 1.0)
     throw config_error(
         area, "rate",
@@ -121,6 +135,22 @@ io::workload load_workload(const plan_options& o) {
   if (factor != 1.0)
     w = io::scale_time(std::move(w), factor);
   return w;
+}
+
+/// The closed-loop clients --concurrency asks for on `w`, or none. Clients start spread over the
+/// latency a deployment meeting the objectives has at most (the load's estimate), as in a steady
+/// state; with at least 3 × N requests the first and last N are left out of the statistics.
+std::optional<serving::closed_loop> closed_loop_of(const plan_options& o, const io::workload& w,
+                                                   const plan::objectives& goals) {
+  if (o.concurrency <= 0)
+    return std::nullopt;
+  const auto n = static_cast<std::int64_t>(w.size());
+  const std::int64_t edge = n >= 3 * o.concurrency ? o.concurrency : 0;
+  serving::closed_loop c{
+      .clients = o.concurrency, .warmup = edge, .cooldown = edge, .request_rate = o.rate};
+  const plan::load_summary l = plan::load_summary::of(w, c, goals);
+  c.ramp_up_s = goals.ttft_s + std::max(0.0, l.mean_output - 1.0) * goals.tpot_target_s();
+  return c;
 }
 
 plan::search_space space_of(const plan_options& o) {
@@ -312,7 +342,9 @@ int run_plan(const plan_options& o) {
   goals.validate();
   const plan::search_space space = space_of(o);
   const io::workload w = load_workload(o);
-  const plan::planner planner(m, space, goals, w);
+  const std::optional<serving::closed_loop> clients = closed_loop_of(o, w, goals);
+  const plan::planner planner =
+      clients ? plan::planner(m, space, goals, w, *clients) : plan::planner(m, space, goals, w);
   const plan::result r = planner.search();
   const double search_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -350,7 +382,11 @@ int run_plan(const plan_options& o) {
                      {"requests_per_s", l.requests_per_s},
                      {"mean_input", l.mean_input},
                      {"mean_output", l.mean_output},
-                     {"ideal_hit_rate", l.ideal_hit_rate}};
+                     {"ideal_hit_rate", l.ideal_hit_rate},
+                     {"clients", clients ? nlohmann::json(clients->clients) : nlohmann::json()},
+                     {"send_rate", clients && clients->request_rate > 0.0
+                                       ? nlohmann::json(clients->request_rate)
+                                       : nlohmann::json()}};
     j["objectives"] = {
         {"quantile", goals.quantile}, {"ttft_s", goals.ttft_s}, {"tpot_s", goals.tpot_target_s()}};
     for (const plan::device_offer& d : space.devices)
@@ -389,6 +425,15 @@ int run_plan(const plan_options& o) {
              "output {:.0f} tokens, {} of prompt tokens an unbounded prefix cache would hit)\n",
              m.name, wname, w.size(), l.requests_per_s, l.mean_input, l.mean_output,
              pct(l.ideal_hit_rate));
+  if (clients)
+    fmt::print("closed loop: {} clients, each sending its next request when the previous one "
+               "ends{} (the requests/s above: the least a deployment meeting the objectives "
+               "serves); requests {}..{} measured\n",
+               clients->clients,
+               clients->request_rate > 0.0
+                   ? fmt::format(", sends capped at {} requests/s", clients->request_rate)
+                   : "",
+               clients->warmup, static_cast<std::int64_t>(w.size()) - clients->cooldown - 1);
   fmt::print("objectives: TTFT p{:.0f} <= {:.3f} s, TPOT p{:.0f} <= {:.1f} ms{}\n",
              100 * goals.quantile, goals.ttft_s, 100 * goals.quantile, 1e3 * goals.tpot_target_s(),
              o.max_devices > 0 ? fmt::format(", at most {} devices", o.max_devices) : "");
@@ -472,7 +517,12 @@ command add_plan(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--rate", o->rate,
                   "Requests per second: a trace is rescaled to this mean rate; a synthetic "
-                  "workload arrives at it (Poisson)");
+                  "workload arrives at it (Poisson); with --concurrency, the most requests sent "
+                  "per second (vllm bench serve --request-rate)");
+  sub->add_option("--concurrency", o->concurrency,
+                  "Closed loop: this many clients on the workload's lengths, each sending its "
+                  "next request when the previous one ends (0: the workload's arrivals)")
+      ->capture_default_str();
   sub->add_option("--requests", o->requests, "synthetic: requests")->capture_default_str();
   sub->add_option("--input-tokens,--isl", o->input_tokens, "synthetic: prompt tokens")
       ->capture_default_str();

@@ -205,6 +205,52 @@ TEST_CASE("the search finds what an exhaustive simulation of a small space finds
   }
 }
 
+TEST_CASE("closed-loop clients: the screen's least rate, and confirmations that run them",
+          "[plan]") {
+  const ic::model::model_config m = ic::model::presets::llama3_8b();
+  const ic::io::workload w = poisson_workload(12.0, 300, 2048, 256);
+  const plan::objectives goals{.ttft_s = 1.0, .tpot_s = 0.03};
+  // Hand-derived: N clients whose requests each take at most TTFT + (mean output − 1) × TPOT
+  // send at least N / that many requests per second; a send cap below it bounds it instead.
+  const plan::load_summary open = plan::load_summary::of(w);
+  const plan::load_summary l = plan::load_summary::of(w, {.clients = 24}, goals);
+  CHECK(l.mean_input == open.mean_input);
+  CHECK(l.mean_output == open.mean_output);
+  CHECK(l.requests_per_s == Approx(24.0 / (1.0 + (l.mean_output - 1.0) * 0.03)).epsilon(1e-12));
+  CHECK(plan::load_summary::of(w, {.clients = 24, .request_rate = 0.5}, goals).requests_per_s ==
+        0.5);
+  // A lengths workload whose arrivals span no time plans with clients, and refuses without.
+  ic::io::workload lengths = w;
+  for (ic::io::workload_request& q : lengths.requests)
+    q.arrival_s = 0.0;
+  CHECK_THROWS_WITH(plan::load_summary::of(lengths), Catch::Contains("spans no time"));
+  for (const char* device : {"h100_sxm", "ascend_910b"}) {
+    INFO(device);
+    const ic::serving::closed_loop few{.clients = 4, .warmup = 4, .cooldown = 4};
+    const ic::serving::closed_loop many{.clients = 48, .warmup = 48, .cooldown = 48};
+    const plan::planner a(m, small_space(device, 2.0), goals, lengths, few);
+    const plan::planner b(m, small_space(device, 2.0), goals, lengths, many);
+    const plan::result ra = a.search();
+    const plan::result rb = b.search();
+    REQUIRE(ra.best);
+    REQUIRE(rb.best);
+    CHECK(ra.best->meets);
+    CHECK(rb.best->meets);
+    // Twelve times the users cost at least as much.
+    CHECK(rb.best->usd_per_hour >= ra.best->usd_per_hour);
+    // Confirmations run the clients: at most N in flight, the first and last N left out.
+    const ic::serving::report r = b.simulate(rb.best->d);
+    REQUIRE(r.closed_loop);
+    CHECK(r.closed_loop->clients == 48);
+    CHECK(r.closed_loop->max_in_flight <= 48);
+    CHECK(r.arrived == 300 - 2 * 48);
+    // The exhaustive sweep agrees (within the search's 2%).
+    const plan::result ex = b.exhaustive(6);
+    REQUIRE(ex.best);
+    CHECK(rb.best->usd_per_hour <= 1.02 * ex.best->usd_per_hour);
+  }
+}
+
 TEST_CASE("the plan does not depend on the number of threads", "[plan]") {
   const ic::model::model_config m = ic::model::presets::llama3_8b();
   const ic::io::workload w = poisson_workload(12.0, 300, 2048, 256);

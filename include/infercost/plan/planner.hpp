@@ -40,6 +40,13 @@
 /// tokens/s per user (1 / TPOT) against output tokens/s per device and $ per million output
 /// tokens, with the prefill capacity the load needs counted in the devices.
 ///
+/// The load is the workload's arrivals (a trace, or lengths with arrival times), or closed-loop
+/// clients on its lengths (serving/closed_loop.hpp: N users each sending their next request when
+/// the previous one ends, optionally capped at a request rate). A closed loop's rate depends on
+/// how fast the deployment serves it; the screen takes the least a deployment meeting the
+/// objectives must serve, N / (TTFT objective + (mean output − 1) × TPOT objective), and the
+/// confirmation runs the clients themselves.
+///
 /// Prices are at the operating point: all device time of the deployment over the replay, idle
 /// included (devices × makespan), each pool's idle time attributed to its categories in
 /// proportion to their busy time (econ/price_sheet.hpp).
@@ -76,6 +83,7 @@
 #include "infercost/io/workload_types.hpp"
 #include "infercost/model/model_config.hpp"
 #include "infercost/plan/frontier.hpp"
+#include "infercost/serving/closed_loop.hpp"
 #include "infercost/serving/cluster.hpp"
 #include "infercost/speculative/analytic.hpp"
 
@@ -257,15 +265,39 @@ struct load_summary {
   /// The summary of `w`. @throws config_error for an invalid workload or one spanning no time.
   [[nodiscard]] static load_summary of(const io::workload& w) {
     w.validate();
-    load_summary s;
     const double span = w.requests.back().arrival_s - w.requests.front().arrival_s;
     if (!(span > 0.0))
       throw config_error("plan::load_summary", "workload",
                          fmt::format("('{}') spans no time: plan needs arrivals spread over "
-                                     "time (a trace or a rate)",
+                                     "time (a trace or a rate), or closed-loop clients",
                                      w.name));
+    load_summary s = lengths_of(w);
+    s.requests_per_s = (static_cast<double>(w.size()) - 1.0) / span;
+    return s;
+  }
+
+  /// The summary of closed-loop clients `c` on the lengths of `w`: the request rate is the least
+  /// a deployment meeting `o` serves, c.clients / (TTFT + (mean output − 1) × TPOT at the
+  /// objectives), or c.request_rate if that is lower (a latency within the objectives completes
+  /// each client's request in at most that time, at the objectives' quantile).
+  /// @throws config_error for an invalid workload or closed loop.
+  [[nodiscard]] static load_summary of(const io::workload& w, const serving::closed_loop& c,
+                                       const objectives& o) {
+    w.validate();
+    c.validate();
+    load_summary s = lengths_of(w);
+    const double latency = o.ttft_s + std::max(0.0, s.mean_output - 1.0) * o.tpot_target_s();
+    s.requests_per_s = static_cast<double>(c.clients) / latency;
+    if (c.request_rate > 0.0)
+      s.requests_per_s = std::min(s.requests_per_s, c.request_rate);
+    return s;
+  }
+
+private:
+  /// Lengths, quantiles and prefix hits of `w` (no rate).
+  [[nodiscard]] static load_summary lengths_of(const io::workload& w) {
+    load_summary s;
     const double n = static_cast<double>(w.size());
-    s.requests_per_s = (n - 1.0) / span;
     std::vector<double> inputs;
     inputs.reserve(w.size());
     double in = 0.0, out = 0.0, hit = 0.0;
@@ -298,6 +330,8 @@ struct load_summary {
     s.p99_input = at(0.99);
     return s;
   }
+
+public:
   /// Prompt tokens at quantile q (0.5, 0.9 or 0.99).
   [[nodiscard]] double input_at(double q) const noexcept {
     return q >= 0.99 ? p99_input : q >= 0.9 ? p90_input : median_input;
@@ -537,12 +571,29 @@ public:
                 typename Attention::config attention = {}) = delete;
   basic_planner(model::model_config m, search_space s, objectives o, const io::workload& w,
                 typename Attention::config attention = {})
+      : basic_planner(std::move(m), std::move(s), o, w, std::nullopt, std::move(attention)) {}
+
+  /// The planner of closed-loop clients `clients` on the lengths of `lengths` (file comment):
+  /// every confirmation runs them (serving::basic_cluster::run with a closed loop). It keeps a
+  /// reference to `lengths`, which must outlive it.
+  /// @throws config_error for a bad model, space, objectives, workload or closed loop.
+  basic_planner(model::model_config m, search_space s, objectives o, const io::workload&& lengths,
+                const serving::closed_loop& clients,
+                typename Attention::config attention = {}) = delete;
+  basic_planner(model::model_config m, search_space s, objectives o, const io::workload& lengths,
+                const serving::closed_loop& clients, typename Attention::config attention = {})
+      : basic_planner(std::move(m), std::move(s), o, lengths,
+                      std::optional<serving::closed_loop>(clients), std::move(attention)) {}
+
+private:
+  basic_planner(model::model_config m, search_space s, objectives o, const io::workload& w,
+                std::optional<serving::closed_loop> clients, typename Attention::config attention)
       : model_(std::move(m)), space_(std::move(s)), obj_(o), workload_(&w),
-        attention_(std::move(attention)) {
+        clients_(std::move(clients)), attention_(std::move(attention)) {
     model_.validate();
     space_.validate();
     obj_.validate();
-    load_ = load_summary::of(w);
+    load_ = clients_ ? load_summary::of(w, *clients_, obj_) : load_summary::of(w);
     if (model_.mtp_layers <= 0) {
       // Without an MTP module there is nothing to draft with: depth 0 only.
       space_.mtp_tokens = {0};
@@ -554,7 +605,12 @@ public:
                                       : std::vector<parallel_style>{parallel_style::tp};
   }
 
+public:
   [[nodiscard]] const search_space& space() const noexcept { return space_; }
+  /// The closed-loop clients the confirmations run, or none (the workload's arrivals).
+  [[nodiscard]] const std::optional<serving::closed_loop>& clients() const noexcept {
+    return clients_;
+  }
   [[nodiscard]] const objectives& goals() const noexcept { return obj_; }
   [[nodiscard]] const load_summary& load() const noexcept { return load_; }
   [[nodiscard]] const model::model_config& model() const noexcept { return model_; }
@@ -771,7 +827,8 @@ public:
     return cands;
   }
 
-  /// The serving report of deployment `d` on the workload (its every request).
+  /// The serving report of deployment `d` on the workload (its every request, or the closed
+  /// loop's measured ones).
   /// @throws config_error when the deployment cannot be built.
   [[nodiscard]] serving::report simulate(const deployment& d) const {
     serving::policy_values<policies> pv;
@@ -781,7 +838,8 @@ public:
     const any_device& dec = space_.devices[d.pd() ? d.decode.device : d.entry.device].device;
     cluster_type cluster(model_, cluster_config_of(model_, space_, obj_, d), attention_, entry, dec,
                          pv);
-    return cluster.run(*workload_, space_.seed);
+    return clients_ ? cluster.run(*workload_, *clients_, space_.seed)
+                    : cluster.run(*workload_, space_.seed);
   }
 
   /// Simulates deployment `d` on the workload and measures it against the objectives.
@@ -1073,6 +1131,7 @@ private:
   search_space space_;
   objectives obj_;
   const io::workload* workload_;
+  std::optional<serving::closed_loop> clients_; ///< closed-loop clients, or the arrivals
   typename Attention::config attention_;
   load_summary load_;
 };
