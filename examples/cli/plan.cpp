@@ -50,7 +50,8 @@ struct plan_options {
   long long max_requests = 0;
   double time_scale = 1.0;
   double rate = 0.0; ///< requests/s: a trace is rescaled to it; a synthetic workload arrives at it
-  int concurrency = 0; ///< closed-loop clients on the workload's lengths; 0: its arrivals
+  int concurrency = 0;     ///< closed-loop clients on the workload's lengths; 0: its arrivals
+  double token_rate = 0.0; ///< prompt + output tokens/s the arrivals carry (instead of --rate)
   long long requests = 1000;
   long long input_tokens = 1024;
   long long output_tokens = 128;
@@ -88,15 +89,31 @@ io::workload load_workload(const plan_options& o) {
   if (format.empty())
     format = o.trace.ends_with(".jsonl") ? "mooncake" : "azure";
   check_non_negative(area, "concurrency", o.concurrency);
+  check_non_negative(area, "token-rate", o.token_rate);
   const bool closed = o.concurrency > 0;
+  if (o.token_rate > 0.0 && closed)
+    throw config_error(area, "token-rate",
+                       fmt::format("({}) sets a replay's arrivals: closed-loop clients "
+                                   "(--concurrency) send as their requests end",
+                                   o.token_rate));
+  if (o.token_rate > 0.0 && (o.rate > 0.0 || o.time_scale != 1.0))
+    throw config_error(
+        area, "token-rate",
+        fmt::format("({}) and --rate or --time-scale both set the rate", o.token_rate));
   if (format == "synthetic") {
-    // Closed-loop clients ignore arrival times: any rate generates the lengths.
-    if (!closed || o.rate != 0.0)
-      check_positive(area, "rate", o.rate);
     check_positive(area, "requests", o.requests);
+    // Every synthetic request carries isl + osl tokens.
+    const double rate =
+        o.token_rate > 0.0
+            ? o.token_rate /
+                  static_cast<double>(std::max<long long>(1, o.input_tokens + o.output_tokens))
+            : o.rate;
+    // Closed-loop clients ignore arrival times: any rate generates the lengths.
+    if (!closed || rate != 0.0)
+      check_positive(area, "rate", rate);
     w = io::synthetic_workload({.requests = static_cast<std::size_t>(o.requests),
                                 .arrivals = {.process = io::arrival_process::poisson,
-                                             .rate_per_s = o.rate > 0.0 ? o.rate : 1.0},
+                                             .rate_per_s = rate > 0.0 ? rate : 1.0},
                                 .input_tokens = o.input_tokens,
                                 .output_tokens = o.output_tokens},
                                o.seed);
@@ -128,9 +145,10 @@ io::workload load_workload(const plan_options& o) {
         area, "rate",
         fmt::format("({}) and --time-scale ({}) both set the rate", o.rate, o.time_scale));
   double factor = o.time_scale;
-  if (o.rate > 0.0) {
+  if (o.rate > 0.0 || o.token_rate > 0.0) {
     const plan::load_summary l = plan::load_summary::of(w);
-    factor = o.rate / l.requests_per_s;
+    factor = o.rate > 0.0 ? o.rate / l.requests_per_s
+                          : o.token_rate / (l.requests_per_s * (l.mean_input + l.mean_output));
   }
   if (factor != 1.0)
     w = io::scale_time(std::move(w), factor);
@@ -519,6 +537,9 @@ command add_plan(CLI::App& app) {
                   "Requests per second: a trace is rescaled to this mean rate; a synthetic "
                   "workload arrives at it (Poisson); with --concurrency, the most requests sent "
                   "per second (vllm bench serve --request-rate)");
+  sub->add_option("--token-rate", o->token_rate,
+                  "Prompt + output tokens per second the arrivals carry: a trace is rescaled to "
+                  "it; a synthetic workload arrives at it / (isl + osl) requests per second");
   sub->add_option("--concurrency", o->concurrency,
                   "Closed loop: this many clients on the workload's lengths, each sending its "
                   "next request when the previous one ends (0: the workload's arrivals)")
