@@ -92,6 +92,9 @@ struct row_result {
   std::optional<double> output_tok_s; ///< predicted output tokens per second, all devices
   /// 4-bit weights multiplied in BF16 (engine::parallel_layout::gemm_prec).
   bool weight_only = false;
+  /// A disaggregated row without worker counts or batch sizes, run as one prefill and one decode
+  /// worker (the row does not record the deployment that was measured).
+  bool assumed_workers = false;
 };
 
 /// Thrown inside a row's mapping to skip it.
@@ -289,7 +292,7 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
   serving::cluster_config cfg;
   serving::policy_values<serving::runtime_policies> policies;
   std::int64_t clients = 0;
-  bool weight_only = false;
+  bool weight_only = false, assumed_workers = false;
   if (!run.disaggregated()) {
     const io::serving_run_layout& a = run.agg;
     if (!a.batch_size || *a.batch_size <= 0)
@@ -321,6 +324,7 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
         skip("missing worker counts", "worker counts and silicon_concurrency not recorded");
       p.num_workers = d.num_workers = 1;
       p.batch_size = 1;
+      assumed_workers = true;
       d.batch_size = (*n + decode_ranks - 1) / decode_ranks;
     }
     if (!p.num_workers || !d.num_workers)
@@ -390,7 +394,8 @@ row_result simulate(const io::serving_run& run, const validate_options& o) {
           .tpot_ms = r.latency.tpot_s.mean * 1e3,
           .skipped = std::nullopt,
           .output_tok_s = r.output_tokens_per_s_per_device * r.devices,
-          .weight_only = weight_only};
+          .weight_only = weight_only,
+          .assumed_workers = assumed_workers};
 }
 
 row_result simulate_row(const io::serving_run& run, const validate_options& o) {
@@ -423,32 +428,51 @@ error_stats stats_of(std::vector<double> errors) {
 }
 
 struct group_summary {
-  std::string model, system, backend, mode; ///< empty model: every simulated row
+  std::string model, system, backend, mode; ///< empty: a subset of the rows (`subset`)
   error_stats ttft, tpot;
+  std::string subset; ///< "all", "recorded deployments", "assumed deployments"; empty: a group
 };
 
 std::vector<group_summary> summarize(const std::vector<const io::serving_run*>& runs,
                                      const std::vector<row_result>& results) {
   using key = std::tuple<std::string, std::string, std::string, std::string>;
   std::map<key, std::pair<std::vector<double>, std::vector<double>>> groups;
-  std::vector<double> all_ttft, all_tpot;
+  // Subsets: the rows whose deployment is recorded, those run on an assumed one, and all.
+  std::pair<std::vector<double>, std::vector<double>> recorded, assumed, all;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const row_result& r = results[i];
     if (r.skipped)
       continue;
     const double et = *r.ttft_ms / runs[i]->ttft_ms - 1.0;
     const double ep = *r.tpot_ms / runs[i]->tpot_ms - 1.0;
-    auto& g = groups[{runs[i]->model_path, runs[i]->system, runs[i]->backend, runs[i]->mode}];
-    g.first.push_back(et);
-    g.second.push_back(ep);
-    all_ttft.push_back(et);
-    all_tpot.push_back(ep);
+    for (auto* g :
+         {&groups[{runs[i]->model_path, runs[i]->system, runs[i]->backend, runs[i]->mode}],
+          r.assumed_workers ? &assumed : &recorded, &all}) {
+      g->first.push_back(et);
+      g->second.push_back(ep);
+    }
   }
   std::vector<group_summary> out;
   for (auto& [k, v] : groups)
     out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k),
-                   stats_of(std::move(v.first)), stats_of(std::move(v.second))});
-  out.push_back({"", "", "", "", stats_of(std::move(all_ttft)), stats_of(std::move(all_tpot))});
+                   stats_of(std::move(v.first)), stats_of(std::move(v.second)), ""});
+  if (!assumed.first.empty())
+    for (auto& [name, v] :
+         {std::pair{"recorded deployments", &recorded}, {"assumed deployments", &assumed}})
+      out.push_back({.model = "",
+                     .system = "",
+                     .backend = "",
+                     .mode = "",
+                     .ttft = stats_of(std::move(v->first)),
+                     .tpot = stats_of(std::move(v->second)),
+                     .subset = name});
+  out.push_back({.model = "",
+                 .system = "",
+                 .backend = "",
+                 .mode = "",
+                 .ttft = stats_of(std::move(all.first)),
+                 .tpot = stats_of(std::move(all.second)),
+                 .subset = "all"});
   return out;
 }
 
@@ -500,8 +524,8 @@ nlohmann::json to_json(const error_stats& s) {
 }
 
 std::string group_name(const group_summary& g) {
-  return g.model.empty() ? std::string("all")
-                         : fmt::format("{} {} {} {}", g.model, g.system, g.backend, g.mode);
+  return g.subset.empty() ? fmt::format("{} {} {} {}", g.model, g.system, g.backend, g.mode)
+                          : g.subset;
 }
 
 std::string pct(double v) { return std::isfinite(v) ? fmt::format("{:+.1f}%", 100.0 * v) : "-"; }
@@ -581,7 +605,8 @@ int run_validate(validate_options o) {
                       {"predicted_ttft_ms", r.ttft_ms ? nlohmann::json(*r.ttft_ms) : nullptr},
                       {"predicted_tpot_ms", r.tpot_ms ? nlohmann::json(*r.tpot_ms) : nullptr},
                       {"skipped", r.skipped ? nlohmann::json(r.skipped->text()) : nullptr},
-                      {"weight_only", r.weight_only}});
+                      {"weight_only", r.weight_only},
+                      {"assumed_workers", r.assumed_workers}});
       if (const std::optional<double> m = run_output_tok_s(*runs[i]); m && r.output_tok_s) {
         rows.back()["measured_output_tok_s"] = *m;
         rows.back()["predicted_output_tok_s"] = *r.output_tok_s;
@@ -594,6 +619,7 @@ int run_validate(validate_options o) {
            {"system", g.system.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.system)},
            {"backend", g.backend.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.backend)},
            {"mode", g.mode.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.mode)},
+           {"subset", g.subset.empty() ? nlohmann::json(nullptr) : nlohmann::json(g.subset)},
            {"ttft", to_json(g.ttft)},
            {"tpot", to_json(g.tpot)}});
     nlohmann::json skips = nlohmann::json::object();
@@ -614,8 +640,9 @@ int run_validate(validate_options o) {
     width = std::max(width, group_name(g).size());
   fmt::print("{:<{}} {:>5} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8}\n", "group", width, "rows",
              "TTFT|e|", "p90", "bias", "TPOT|e|", "p90", "bias");
-  for (const group_summary& g : groups) {
-    if (g.model.empty())
+  for (std::size_t k = 0; k < groups.size(); ++k) {
+    const group_summary& g = groups[k];
+    if (!g.subset.empty() && (k == 0 || groups[k - 1].subset.empty()))
       fmt::print("{}\n", std::string(width + 60, '-'));
     fmt::print("{:<{}} {:>5} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8}\n", group_name(g), width,
                g.ttft.count, abs_pct(g.ttft.median_abs), abs_pct(g.ttft.p90_abs), pct(g.ttft.bias),
@@ -632,6 +659,14 @@ int run_validate(validate_options o) {
     fmt::print("  {}: predicted {:.1f} tok/s, measured {:.1f} tok/s, error {}\n", runs[i]->id,
                *results[i].output_tok_s, *m, pct(*results[i].output_tok_s / *m - 1.0));
   }
+  const auto assumed = std::count_if(results.begin(), results.end(), [](const row_result& r) {
+    return !r.skipped && r.assumed_workers;
+  });
+  if (assumed > 0)
+    fmt::print("\nassumed deployments: {} simulated disaggregated rows record neither worker "
+               "counts nor batch sizes; each ran as one prefill and one decode worker with the "
+               "row's concurrency\n",
+               assumed);
   const auto weight_only = std::count_if(results.begin(), results.end(), [](const row_result& r) {
     return !r.skipped && r.weight_only;
   });
@@ -777,10 +812,10 @@ int run_calibrate(calibrate_options c) {
   // The rows of each (device, engine) pair that simulate with the starting profiles.
   const std::vector<row_result> start = simulate_rows(runs, o);
   std::map<std::pair<std::string, std::string>, std::vector<const io::serving_run*>> pairs;
-  // Disaggregated rows whose worker counts were not recorded (simulate() assumes one prefill and
-  // one decode worker) are left out: a guess must not move the fit.
+  // Rows run on an assumed deployment (row_result::assumed_workers) are left out: a guess must
+  // not move the fit.
   for (std::size_t i = 0; i < runs.size(); ++i)
-    if (!start[i].skipped && !(runs[i]->disaggregated() && !runs[i]->decode.num_workers))
+    if (!start[i].skipped && !start[i].assumed_workers)
       pairs[{runs[i]->system, runs[i]->backend}].push_back(runs[i]);
 
   engine::calibration fitted = o.cal;
