@@ -166,8 +166,10 @@ std::optional<serving::closed_loop> closed_loop_of(const plan_options& o, const 
   const std::int64_t edge = n >= 3 * o.concurrency ? o.concurrency : 0;
   serving::closed_loop c{
       .clients = o.concurrency, .warmup = edge, .cooldown = edge, .request_rate = o.rate};
-  const plan::load_summary l = plan::load_summary::of(w, c, goals);
-  c.ramp_up_s = goals.ttft_s + std::max(0.0, l.mean_output - 1.0) * goals.tpot_target_s();
+  double output = 0.0;
+  for (const io::workload_request& q : w.requests)
+    output += static_cast<double>(q.output_tokens);
+  c.ramp_up_s = goals.request_latency_s(output / static_cast<double>(n));
   return c;
 }
 

@@ -325,11 +325,12 @@ std::optional<serving::closed_loop> closed_loop_of(const serve_options& o) {
       throw config_error(c, "ramp-up", fmt::format("({}) needs --concurrency", o.ramp_up_s));
     return std::nullopt;
   }
-  if (o.arrival == "gamma")
-    check_positive("cli::serve", "cv", o.cv);
-  // Synthetic workloads have --requests requests; a trace's are cycled up to --requests if given.
   // --rate caps the sends as `vllm bench serve --request-rate` does with --max-concurrency; gamma
   // gaps of coefficient of variation cv have shape (its --burstiness) 1/cv².
+  const bool gamma = o.rate_set && o.arrival == "gamma";
+  if (gamma)
+    check_positive("cli::serve", "cv", o.cv);
+  // Synthetic workloads have --requests requests; a trace's are cycled up to --requests if given.
   return serving::closed_loop{.clients = o.concurrency,
                               .requests = o.requests_set ? o.requests : 0,
                               .warmup = o.warmup,
@@ -337,7 +338,7 @@ std::optional<serving::closed_loop> closed_loop_of(const serve_options& o) {
                               .think_time_s = o.think_time_s,
                               .ramp_up_s = o.ramp_up_s,
                               .request_rate = o.rate_set ? o.rate : 0.0,
-                              .burstiness = o.arrival == "gamma" ? 1.0 / (o.cv * o.cv) : 1.0};
+                              .burstiness = gamma ? 1.0 / (o.cv * o.cv) : 1.0};
 }
 
 void print_report(const serving::report& r, const serve_options& o) {

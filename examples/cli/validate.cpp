@@ -157,21 +157,6 @@ std::optional<int> id_gpus(const std::string& id) {
   return std::max(std::stoi(m[1].str()), std::stoi(m[2].str()));
 }
 
-/// A recorded run parameter `key=N` of the row's silicon_data_source (e.g. its client concurrency,
-/// `silicon_concurrency=N`), or nullopt.
-std::optional<std::int64_t> run_parameter(const io::serving_run& run, std::string_view key) {
-  const std::regex re(fmt::format("(?:^|[ ;]){}=([0-9]+)", key));
-  std::smatch m;
-  if (!run.silicon_data_source || !std::regex_search(*run.silicon_data_source, m, re))
-    return std::nullopt;
-  return std::stoll(m[1].str());
-}
-
-/// The run's client concurrency, from `silicon_concurrency=N` in its silicon_data_source.
-std::optional<std::int64_t> run_concurrency(const io::serving_run& run) {
-  return run_parameter(run, "silicon_concurrency");
-}
-
 /// A recorded run quantity `key=X` (decimals allowed) of the row's silicon_data_source, or nullopt.
 std::optional<double> run_quantity(const io::serving_run& run, std::string_view key) {
   const std::regex re(fmt::format("(?:^|[ ;]){}=([0-9]+(?:\\.[0-9]+)?)", key));
@@ -179,6 +164,23 @@ std::optional<double> run_quantity(const io::serving_run& run, std::string_view 
   if (!run.silicon_data_source || !std::regex_search(*run.silicon_data_source, m, re))
     return std::nullopt;
   return std::stod(m[1].str());
+}
+
+/// A recorded run parameter `key=N` of the row's silicon_data_source (e.g. its client concurrency,
+/// `silicon_concurrency=N`; the integer part of a decimal), or nullopt.
+std::optional<std::int64_t> run_parameter(const io::serving_run& run, std::string_view key) {
+  const std::optional<double> x = run_quantity(run, key);
+  if (!x)
+    return std::nullopt;
+  if (!(*x < 9e18))
+    throw config_error(area, key,
+                       fmt::format("({}) of row '{}' is beyond a 64-bit count", *x, run.id));
+  return static_cast<std::int64_t>(*x);
+}
+
+/// The run's client concurrency, from `silicon_concurrency=N` in its silicon_data_source.
+std::optional<std::int64_t> run_concurrency(const io::serving_run& run) {
+  return run_parameter(run, "silicon_concurrency");
 }
 
 /// The run's measured output throughput (tokens/s, all devices), from `output_tok_s=X` in its

@@ -110,6 +110,11 @@ struct objectives {
   [[nodiscard]] double tpot_target_s() const noexcept {
     return user_tokens_per_s > 0.0 ? std::min(tpot_s, 1.0 / user_tokens_per_s) : tpot_s;
   }
+  /// The latency of a request of `output_tokens` output tokens served at the objectives: its
+  /// first token at the TTFT objective, each later one at the TPOT target.
+  [[nodiscard]] double request_latency_s(double output_tokens) const noexcept {
+    return ttft_s + std::max(0.0, output_tokens - 1.0) * tpot_target_s();
+  }
   /// The value of `s` at the quantile.
   [[nodiscard]] double at(const stats::summary& s) const noexcept {
     return quantile == 0.5 ? s.p50 : quantile == 0.9 ? s.p90 : s.p99;
@@ -286,8 +291,7 @@ struct load_summary {
     w.validate();
     c.validate();
     load_summary s = lengths_of(w);
-    const double latency = o.ttft_s + std::max(0.0, s.mean_output - 1.0) * o.tpot_target_s();
-    s.requests_per_s = static_cast<double>(c.clients) / latency;
+    s.requests_per_s = static_cast<double>(c.clients) / o.request_latency_s(s.mean_output);
     if (c.request_rate > 0.0)
       s.requests_per_s = std::min(s.requests_per_s, c.request_rate);
     return s;
