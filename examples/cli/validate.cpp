@@ -692,11 +692,14 @@ int run_validate(validate_options o) {
 struct calibrate_options {
   validate_options sim; ///< how rows are simulated (rows = the half fitted)
   std::string out = "calibration.json";
-  int max_evaluations = 60; ///< simulations of the group per pair
+  int max_evaluations = 60;     ///< simulations of the group per pair
+  bool fit_expert_gemm = false; ///< also fit expert_gemm_efficiency where a pair has MoE rows
 };
 
-/// The fitted terms, in log space: decode_step_s, prefill_step_s, launch_s, request_s.
-constexpr std::size_t num_terms = 4;
+/// The fitted terms, in log space: decode_step_s, prefill_step_s, launch_s, request_s and
+/// expert_gemm_efficiency.
+constexpr std::size_t num_terms = 5;
+constexpr std::size_t expert_term = 4;
 using point = std::array<double, num_terms>;
 
 engine::engine_profile with_terms(engine::engine_profile p, const point& x) {
@@ -704,14 +707,16 @@ engine::engine_profile with_terms(engine::engine_profile p, const point& x) {
   p.prefill_step_s = std::exp(x[1]);
   p.launch_s = std::exp(x[2]);
   p.request_s = std::exp(x[3]);
+  p.expert_gemm_efficiency = std::exp(x[expert_term]);
   return p;
 }
 
-/// Bounds of each term (seconds, log space): step host times from 1 µs to 1 s; a kernel launch
-/// from 1 to 50 µs (a C++ launch takes ~4 µs, an eager PyTorch op 5–25 µs: engine_profile.hpp
-/// [PTDISP]); a request's front end from 1 µs to 2 s.
-constexpr point lower_bound{-13.8, -13.8, -13.8, -13.8}; // ln 1e-6
-constexpr point upper_bound{0.0, 0.0, -9.9, 0.69};       // ln 1, ln 1, ln 5e-5, ln 2
+/// Bounds of each term (log space): step host times from 1 µs to 1 s; a kernel launch from 1 to
+/// 50 µs (a C++ launch takes ~4 µs, an eager PyTorch op 5–25 µs: engine_profile.hpp [PTDISP]);
+/// a request's front end from 1 µs to 2 s; the expert kernels' share of the GEMM efficiency
+/// from 0.1 to 1.
+constexpr point lower_bound{-13.8, -13.8, -13.8, -13.8, -2.303}; // ln 1e-6, ln 0.1
+constexpr point upper_bound{0.0, 0.0, -9.9, 0.69, 0.0};          // ln 1, ln 5e-5, ln 2, ln 1
 
 point clamp_terms(point x) {
   for (std::size_t k = 0; k < num_terms; ++k)
@@ -743,37 +748,49 @@ struct fit_result {
   double start_value = 0.0;
 };
 
-/// Nelder–Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2) from `start`, each
-/// vertex clamped to the bounds, for at most `max_evaluations` evaluations of `f`.
-template <class F> fit_result nelder_mead(F f, point start, int max_evaluations) {
-  std::array<std::pair<point, double>, num_terms + 1> s;
+/// Nelder–Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2) from `start` over the
+/// terms that `fit` marks (the others keep their start), each vertex clamped to the bounds, for at
+/// most `max_evaluations` evaluations of `f`.
+template <class F>
+fit_result nelder_mead(F f, const point& start, int max_evaluations,
+                       const std::array<bool, num_terms>& fit) {
+  std::vector<std::size_t> free; // the fitted terms, in order
+  for (std::size_t k = 0; k < num_terms; ++k)
+    if (fit[k])
+      free.push_back(k);
+  const std::size_t n = free.size();
+  using vertex = std::pair<point, double>;
+  std::vector<vertex> s(n + 1);
   int evaluations = 0;
   auto eval = [&](const point& x) {
     ++evaluations;
     return f(x);
   };
-  start = clamp_terms(start);
-  s[0] = {start, eval(start)};
+  const point x0 = clamp_terms(start);
+  s[0] = {x0, eval(x0)};
   const double start_value = s[0].second;
-  for (std::size_t k = 0; k < num_terms; ++k) {
-    point x = start;
+  for (std::size_t v = 0; v < n; ++v) {
+    const std::size_t k = free[v];
+    point x = x0;
     x[k] += 1.0; // a factor of e in term k
     x = clamp_terms(x);
-    if (x[k] == start[k])
+    if (x[k] == x0[k])
       x[k] -= 1.0;
-    s[k + 1] = {x, eval(x)};
+    s[v + 1] = {x, eval(x)};
   }
-  auto by_value = [](const auto& a, const auto& b) { return a.second < b.second; };
-  while (evaluations < max_evaluations) {
+  auto by_value = [](const vertex& a, const vertex& b) { return a.second < b.second; };
+  while (n > 0 && evaluations < max_evaluations) {
     std::sort(s.begin(), s.end(), by_value);
-    point c{};
-    for (std::size_t v = 0; v < num_terms; ++v)
-      for (std::size_t k = 0; k < num_terms; ++k)
-        c[k] += s[v].first[k] / num_terms;
+    point c = x0;
+    for (std::size_t k : free) {
+      c[k] = 0.0;
+      for (std::size_t v = 0; v < n; ++v)
+        c[k] += s[v].first[k] / static_cast<double>(n);
+    }
     auto along = [&](double t) {
-      point x;
-      for (std::size_t k = 0; k < num_terms; ++k)
-        x[k] = c[k] + t * (s[num_terms].first[k] - c[k]);
+      point x = c;
+      for (std::size_t k : free)
+        x[k] = c[k] + t * (s[n].first[k] - c[k]);
       return clamp_terms(x);
     };
     const point xr = along(-1.0);
@@ -781,17 +798,17 @@ template <class F> fit_result nelder_mead(F f, point start, int max_evaluations)
     if (fr < s[0].second) {
       const point xe = along(-2.0);
       const double fe = eval(xe);
-      s[num_terms] = fe < fr ? std::pair{xe, fe} : std::pair{xr, fr};
-    } else if (fr < s[num_terms - 1].second) {
-      s[num_terms] = {xr, fr};
+      s[n] = fe < fr ? vertex{xe, fe} : vertex{xr, fr};
+    } else if (fr < s[n - 1].second) {
+      s[n] = {xr, fr};
     } else {
       const point xc = along(0.5);
       const double fc = eval(xc);
-      if (fc < s[num_terms].second) {
-        s[num_terms] = {xc, fc};
+      if (fc < s[n].second) {
+        s[n] = {xc, fc};
       } else {
-        for (std::size_t v = 1; v <= num_terms; ++v) {
-          for (std::size_t k = 0; k < num_terms; ++k)
+        for (std::size_t v = 1; v <= n; ++v) {
+          for (std::size_t k : free)
             s[v].first[k] = s[0].first[k] + 0.5 * (s[v].first[k] - s[0].first[k]);
           s[v].second = eval(s[v].first);
         }
@@ -821,14 +838,18 @@ int run_calibrate(calibrate_options c) {
       pairs[{runs[i]->system, runs[i]->backend}].push_back(runs[i]);
 
   engine::calibration fitted = o.cal;
-  fitted.source = fmt::format("infercost calibrate {} --rows {} --max-evaluations {} "
-                              "--requests-per-client {} --seed {}",
-                              std::filesystem::path(o.file).filename().string(), o.rows,
-                              c.max_evaluations, o.requests_per_client, o.seed);
-  fmt::print("{}: fitting decode_step_s, prefill_step_s, launch_s and request_s on {} rows ({})\n",
-             o.file, runs.size(), o.rows);
-  fmt::print("{:<10} {:<7} {:>5} | {:>9} {:>9} | {:>12} {:>13} {:>9} {:>10}\n", "device", "engine",
-             "rows", "rms start", "rms fit", "decode_step", "prefill_step", "launch", "request");
+  fitted.source =
+      fmt::format("infercost calibrate {} --rows {} --max-evaluations {} "
+                  "--requests-per-client {} --seed {}{}",
+                  std::filesystem::path(o.file).filename().string(), o.rows, c.max_evaluations,
+                  o.requests_per_client, o.seed, c.fit_expert_gemm ? " --fit-expert-gemm" : "");
+  fmt::print("{}: fitting decode_step_s, prefill_step_s, launch_s{} on {} rows ({})\n", o.file,
+             c.fit_expert_gemm ? ", request_s and expert_gemm_efficiency (pairs with MoE rows)"
+                               : " and request_s",
+             runs.size(), o.rows);
+  fmt::print("{:<10} {:<7} {:>5} | {:>9} {:>9} | {:>12} {:>13} {:>9} {:>10} {:>11}\n", "device",
+             "engine", "rows", "rms start", "rms fit", "decode_step", "prefill_step", "launch",
+             "request", "expert_gemm");
   for (const auto& entry : pairs) {
     // Named references, not structured bindings: the lambdas below capture them.
     const auto& [device, engine_name] = entry.first;
@@ -842,8 +863,18 @@ int run_calibrate(calibrate_options c) {
     auto ln = [](double v) { return std::log(std::max(v, 1e-7)); };
     // The presets have no front-end time; the search starts it at 20 ms.
     const point x0{ln(base.decode_step_s), ln(base.prefill_step_s), ln(base.launch_s),
-                   ln(base.request_s > 0.0 ? base.request_s : 0.02)};
-    const fit_result fit = nelder_mead(f, x0, c.max_evaluations);
+                   ln(base.request_s > 0.0 ? base.request_s : 0.02),
+                   std::log(base.expert_gemm_efficiency)};
+    // The expert kernels' efficiency when asked for, and only where the pair has rows of an MoE
+    // model.
+    std::array<bool, num_terms> free{};
+    free.fill(true);
+    free[expert_term] =
+        c.fit_expert_gemm && std::any_of(group.begin(), group.end(), [](const io::serving_run* r) {
+          const auto m = model::presets::find_by_hf_id(r->model_path);
+          return m && m->is_moe();
+        });
+    const fit_result fit = nelder_mead(f, x0, c.max_evaluations, free);
     const engine::engine_profile p = with_terms(base, fit.best);
     fitted.set({.device = device,
                 .engine = engine_name,
@@ -851,9 +882,10 @@ int run_calibrate(calibrate_options c) {
                 .rows = static_cast<std::int64_t>(group.size()),
                 .fit_rms_log = std::sqrt(fit.value)});
     fmt::print("{:<10} {:<7} {:>5} | {:>9.3f} {:>9.3f} | {:>9.1f} us {:>10.1f} us {:>6.2f} us "
-               "{:>7.1f} ms\n",
+               "{:>7.1f} ms {:>11.3f}\n",
                device, engine_name, group.size(), std::sqrt(fit.start_value), std::sqrt(fit.value),
-               p.decode_step_s * 1e6, p.prefill_step_s * 1e6, p.launch_s * 1e6, p.request_s * 1e3);
+               p.decode_step_s * 1e6, p.prefill_step_s * 1e6, p.launch_s * 1e6, p.request_s * 1e3,
+               p.expert_gemm_efficiency);
   }
   out << io::to_json(fitted);
   fmt::print("wrote {}; held-out errors: infercost validate {} --rows {} --calibration {}\n", c.out,
@@ -924,6 +956,9 @@ command add_calibrate(CLI::App& app) {
   add_seed_option(sub, c->sim.seed);
   sub->add_option("--calibration", c->sim.calibration,
                   "Start from the profiles of this calibration file (default: the presets)");
+  sub->add_flag("--fit-expert-gemm", c->fit_expert_gemm,
+                "Also fit expert_gemm_efficiency (the routed experts' share of the GEMM compute "
+                "rate) on the pairs with rows of MoE models");
   return {sub, [c] { return run_calibrate(*c); }};
 }
 

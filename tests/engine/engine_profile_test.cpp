@@ -350,3 +350,63 @@ TEST_CASE("the EP kernels' share of compute units is SGLang's DeepEP default and
                     "engine::profile: ep_comm_unit_share (-0.1) must be in [0, 1)");
   CHECK_FALSE((engine_profile{.ep_comm_unit_share = 0.1}.is_none()));
 }
+
+TEMPLATE_TEST_CASE("the expert kernels' efficiency slows compute-bound routed experts and nothing "
+                   "else",
+                   "[engine][profile]", h800_sxm, ascend_910b) {
+  // tiny_moe: layer 0 dense, layer 1 MoE of 8 experts of width 1024, top-2. At efficiency e the
+  // routed experts run their matrix FLOPs at e × the GEMM rate. A prefill of 8,192 tokens gives
+  // each expert ~2,048 rows, compute-bound on both devices: its time less the per-op overhead
+  // grows by exactly 1 / e. With one micro-batch nothing overlaps, so the step grows by that
+  // difference; the dense FFN, attention, router, shared expert and all-to-alls are the
+  // roofline's. A decode step of two sequences reads weights for a few rows: memory-bound before
+  // and after, unchanged bit for bit.
+  constexpr double e = 0.4;
+  const engine_profile slow{.expert_gemm_efficiency = e};
+  const step_batch prefill = step_batch{}.add_prefill(4096).add_prefill(4096);
+  const step_batch decode = step_batch{}.add_decode(2048).add_decode(2048);
+  const double overhead = TestType{}.op_time_s(op_work{});
+  const parallel_layout ep{.devices = 2, .tp = 1, .dp_attention = true, .ep = 2};
+  const parallel_layout tp{.devices = 2, .tp = 2};
+  for (const parallel_layout& l : {ep, tp}) {
+    const full_engine<TestType> plain(tiny_moe(), l);
+    const full_engine<TestType> grouped(tiny_moe(), with_profile(l, slow));
+    const auto r0 = plain(prefill), r = grouped(prefill);
+    REQUIRE(r0.experts_s > overhead);
+    if constexpr (std::is_same_v<TestType, h800_sxm>) {
+      // Tensor-core time dominates the overlapped CUDA-core work: exactly 1 / e.
+      CHECK(r.experts_s - overhead == Approx((r0.experts_s - overhead) / e).epsilon(1e-12));
+    } else {
+      // Cube then Vector: only the Cube part (and the INT8 dequantisation, none here) slows.
+      CHECK(r.experts_s - overhead < (r0.experts_s - overhead) / e);
+      CHECK(r.experts_s - overhead > 2.0 * (r0.experts_s - overhead));
+    }
+    CHECK(r.total_s == Approx(r0.total_s + (r.experts_s - r0.experts_s)).epsilon(1e-12));
+    CHECK(r.compute_s == Approx(r0.compute_s + (r.experts_s - r0.experts_s)).epsilon(1e-12));
+    CHECK(r.dense_ffn_s == r0.dense_ffn_s);
+    CHECK(r.attention_s == r0.attention_s);
+    CHECK(r.router_s == r0.router_s);
+    CHECK(r.shared_s == r0.shared_s);
+    CHECK(r.dispatch_s == r0.dispatch_s);
+    CHECK(r.combine_s == r0.combine_s);
+    CHECK(r.flops == r0.flops); // the useful work, not the kernel's padded rows
+    CHECK(grouped(decode).total_s == plain(decode).total_s);
+  }
+  // A dense model has no routed experts: unchanged, bit for bit.
+  const full_engine<TestType> dense(tiny_dense(), tp);
+  const full_engine<TestType> dense_slow(tiny_dense(), with_profile(tp, slow));
+  CHECK(dense_slow(prefill).total_s == dense(prefill).total_s);
+}
+
+TEST_CASE("the expert kernels' efficiency is 1 in every preset and lies in (0, 1]",
+          "[engine][profile]") {
+  for (const auto name : engine::profile_names)
+    CHECK(engine::profile_of(name).expert_gemm_efficiency == 1.0);
+  CHECK_THROWS_WITH((engine_profile{.expert_gemm_efficiency = 0.0}.validate()),
+                    "engine::profile: expert_gemm_efficiency (0) must be in (0, 1]");
+  CHECK_THROWS_WITH((engine_profile{.expert_gemm_efficiency = 1.5}.validate()),
+                    "engine::profile: expert_gemm_efficiency (1.5) must be in (0, 1]");
+  CHECK_THROWS_WITH((engine_profile{.expert_gemm_efficiency = std::nan("")}.validate()),
+                    "engine::profile: expert_gemm_efficiency (nan) must be in (0, 1]");
+  CHECK_FALSE((engine_profile{.expert_gemm_efficiency = 0.5}.is_none()));
+}

@@ -10,13 +10,15 @@ using namespace infercost;
 TEST_CASE("a calibration file replaces the preset's terms it names", "[io][calibration]") {
   const std::string text = R"({"source": "fit",
     "profiles": [{"device": "h100_sxm", "engine": "trtllm", "rows": 12, "fit_rms_log": 0.25,
-                  "decode_step_s": 0.0002, "prefill_step_s": 0.003}]})";
+                  "decode_step_s": 0.0002, "prefill_step_s": 0.003,
+                  "expert_gemm_efficiency": 0.625}]})";
   const engine::calibration c = io::parse_calibration(text, "cal.json");
   REQUIRE(c.entries.size() == 1);
   CHECK(c.source == "fit");
   const engine::engine_profile p = c.profile_for("h100_sxm", "trtllm");
   CHECK(p.decode_step_s == 0.0002);
   CHECK(p.prefill_step_s == 0.003);
+  CHECK(p.expert_gemm_efficiency == 0.625);
   // Terms not named keep the preset's; the name stays the engine's.
   CHECK(p.launch_s == engine::profiles::trtllm().launch_s);
   CHECK(p.launches_per_layer == engine::profiles::trtllm().launches_per_layer);
@@ -30,6 +32,7 @@ TEST_CASE("a calibration file replaces the preset's terms it names", "[io][calib
   CHECK(back.entries[0].profile.decode_step_s == 0.0002);
   CHECK(back.entries[0].profile.launch_s == engine::profiles::trtllm().launch_s);
   CHECK(back.entries[0].fit_rms_log == 0.25);
+  CHECK(back.entries[0].profile.expert_gemm_efficiency == 0.625);
   CHECK(back.source == "fit");
 }
 
@@ -46,6 +49,12 @@ TEST_CASE("a bad calibration file names the file, line and field", "[io][calibra
           R"({"profiles": [{"device": "h100_sxm", "engine": "trtllm", "launch_s": -1}]})",
           "c.json"),
       Catch::Contains("profiles[0]: engine::profile: launch_s (-1) must be >= 0"));
+  CHECK_THROWS_WITH(
+      io::parse_calibration(R"({"profiles": [{"device": "h100_sxm", "engine": "trtllm",
+                                              "expert_gemm_efficiency": 2}]})",
+                            "f.json"),
+      Catch::Contains(
+          "profiles[0]: engine::profile: expert_gemm_efficiency (2) must be in (0, 1]"));
   CHECK_THROWS_WITH(
       io::parse_calibration(R"({"profiles": [{"device": "h100_sxm", "engine": "tgi"}]})", "d.json"),
       Catch::Contains("profiles[0].engine: engine::profile_of: name ('tgi')"));
@@ -73,6 +82,8 @@ TEST_CASE("the shipped calibration holds valid fitted profiles and survives a fi
     CHECK(back.entries[i].profile.prefill_step_s == c.entries[i].profile.prefill_step_s);
     CHECK(back.entries[i].profile.launch_s == c.entries[i].profile.launch_s);
     CHECK(back.entries[i].profile.request_s == c.entries[i].profile.request_s);
+    CHECK(back.entries[i].profile.expert_gemm_efficiency ==
+          c.entries[i].profile.expert_gemm_efficiency);
   }
   // A device the fit has not seen keeps the preset.
   CHECK(c.profile_for("b200", "trtllm").request_s == 0.0);

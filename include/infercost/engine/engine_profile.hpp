@@ -59,6 +59,22 @@
 ///   device the preset was read for (132 SMs on H100, H800 and H200); on another part scale it
 ///   to that part's SM count.
 ///
+/// - `expert_gemm_efficiency`: the share of the device's GEMM compute rate that the engine's
+///   routed-expert kernels reach: a layer's routed experts run their matrix FLOPs at the
+///   device's GEMM rate × this, in every step and on every MoE layout (EP, TP and TP × EP),
+///   while their weight and activation traffic is timed as any GEMM's. So it slows the experts
+///   where they are compute-bound (long prefills) and leaves memory-bound decode steps alone. A
+///   dense GEMM is one large matrix product; the routed experts are a grouped GEMM of many small
+///   ones, one per expert with the tokens routed to it, whose M is padded to the kernel's tile:
+///   [VLLMMOE] vLLM's and SGLang's Triton `fused_moe` pads the tokens of every expert to a
+///   multiple of the kernel's M block (`moe_align_block_size`) and takes its tiles from tables
+///   tuned per expert shape and device; [DGEMM] DeepGEMM's contiguous (prefill) layout aligns
+///   each expert's segment to the M block size; TensorRT-LLM runs CUTLASS grouped GEMMs. How far
+///   these fall behind a dense GEMM of the same work depends on the kernel, the shapes and the
+///   quantisation, and no single published figure covers them: the presets take 1 (the
+///   roofline's own efficiency) and `calibrate` fits it, per device and engine, on the rows of
+///   MoE models.
+///
 /// A step then takes roofline(step) + (launch-floor excess) + decode_step_s or prefill_step_s
 /// (engine/step_cost.hpp adds them; its breakdown reports them as `host_overhead_s` and
 /// `launch_floor_s`). `profiles::none()` (all zero) is the roofline alone, the default.
@@ -99,6 +115,11 @@
 ///   buffer is under 256 KiB (512 KiB for <= 4 GPUs); SGLang uses the same custom all-reduce.
 ///   [FTAR] NVIDIA FasterTransformer's custom all-reduce, from which TensorRT-LLM's descends,
 ///   switches from one-shot to two-shot at DEFALUT_ALGO_AR_SIZE_THRESHOLD = 196,608 bytes.
+/// - [VLLMMOE] vllm-project/vllm, vllm/model_executor/layers/fused_moe/fused_moe.py,
+///   `moe_align_block_size`: "pads the number of tokens that each expert needs to process so
+///   that it is divisible by block_size"; the tuned tiles are the JSON files of
+///   fused_moe/configs/ named by E, N and device. [DGEMM] deepseek-ai/DeepGEMM README, "Grouped
+///   GEMMs (contiguous layout)": "each expert segment must be aligned to the GEMM M block size".
 /// - [DEEPEP] deepseek-ai/DeepEP, deep_ep/buffer.py (`num_sms: int = 20`, the SMs its normal
 ///   kernels use) and README (the normal kernels "support SM (Streaming Multiprocessors) number
 ///   control"; the low-latency kernels' overlap "does not occupy any SM resource").
@@ -152,6 +173,8 @@ struct engine_profile {
   double oneshot_allreduce_bytes = 0.0;
   /// Share of compute units the EP all-to-all holds under micro-batch overlap in a prefill step.
   double ep_comm_unit_share = 0.0;
+  /// Share of the device's GEMM compute rate the routed-expert kernels reach, in (0, 1].
+  double expert_gemm_efficiency = 1.0;
 
   /// @throws config_error naming the first field that is negative or not finite.
   void validate() const {
@@ -165,6 +188,9 @@ struct engine_profile {
     if (!(ep_comm_unit_share >= 0.0 && ep_comm_unit_share < 1.0))
       throw config_error(c, "ep_comm_unit_share",
                          fmt::format("({}) must be in [0, 1)", ep_comm_unit_share));
+    if (!(expert_gemm_efficiency > 0.0 && expert_gemm_efficiency <= 1.0))
+      throw config_error(c, "expert_gemm_efficiency",
+                         fmt::format("({}) must be in (0, 1]", expert_gemm_efficiency));
   }
 
   /// Host time of one step: prefill_step_s when the step carries prefill tokens, else
@@ -179,7 +205,8 @@ struct engine_profile {
   /// True when every term is zero: the roofline alone.
   [[nodiscard]] constexpr bool is_none() const noexcept {
     return decode_step_s == 0.0 && prefill_step_s == 0.0 && layer_launch_floor_s() == 0.0 &&
-           request_s == 0.0 && oneshot_allreduce_bytes == 0.0 && ep_comm_unit_share == 0.0;
+           request_s == 0.0 && oneshot_allreduce_bytes == 0.0 && ep_comm_unit_share == 0.0 &&
+           expert_gemm_efficiency == 1.0;
   }
 };
 

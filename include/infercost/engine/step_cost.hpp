@@ -808,6 +808,13 @@ private:
       lt.tp_comm_s += ar_s; // the group's all-reduce (the stage's, without DP attention)
       lt.kernels += ar_kernel;
     }
+    if (const double eff = layout_.overheads.expert_gemm_efficiency; eff < 1.0) {
+      // The engine's grouped-GEMM kernels run the experts' matrix work at a share of the
+      // device's GEMM rate (engine_profile::expert_gemm_efficiency); their traffic is unchanged.
+      op_work grouped = mc.experts;
+      grouped.flops /= eff;
+      mc.experts_s = device_.op_time_s(grouped);
+    }
     lt.router_s = mc.router_s;
     lt.experts_s = mc.experts_s;
     lt.shared_s = mc.shared_s;

@@ -6,7 +6,8 @@
 ///      "profiles": [{"device": "h100_sxm", "engine": "trtllm", "rows": 240,
 ///                    "fit_rms_log": 0.31, "decode_step_s": 1.2e-4, "prefill_step_s": 2.1e-3,
 ///                    "launch_s": 6.0e-6, "launches_per_layer": 10, "request_s": 0.05,
-///                    "oneshot_allreduce_bytes": 0, "ep_comm_unit_share": 0}]}
+///                    "oneshot_allreduce_bytes": 0, "ep_comm_unit_share": 0,
+///                    "expert_gemm_efficiency": 0.8}]}
 ///
 /// A profile starts from its engine's preset (engine::profile_of); the terms present replace the
 /// preset's. Unknown keys are an error (a misspelt term must not be ignored).
@@ -95,6 +96,8 @@ inline engine::calibration parse_calibration(std::string_view text, const std::s
         e.profile.oneshot_allreduce_bytes = v;
       else if (key == "ep_comm_unit_share")
         e.profile.ep_comm_unit_share = v;
+      else if (key == "expert_gemm_efficiency")
+        e.profile.expert_gemm_efficiency = v;
       else
         fail(fmt::format("{}.{}: unknown key", at, key));
     }
@@ -133,7 +136,8 @@ inline std::string to_json(const engine::calibration& c) {
                                {"launches_per_layer", e.profile.launches_per_layer},
                                {"request_s", e.profile.request_s},
                                {"oneshot_allreduce_bytes", e.profile.oneshot_allreduce_bytes},
-                               {"ep_comm_unit_share", e.profile.ep_comm_unit_share}});
+                               {"ep_comm_unit_share", e.profile.ep_comm_unit_share},
+                               {"expert_gemm_efficiency", e.profile.expert_gemm_efficiency}});
   nlohmann::ordered_json out;
   out["source"] = c.source;
   out["profiles"] = std::move(profiles);
