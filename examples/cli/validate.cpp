@@ -66,9 +66,12 @@ struct validate_options {
   /// Closed loop per row: requests issued = this × clients; the first and last `clients`
   /// requests are warm-up and cool-down.
   int requests_per_client = 4;
-  /// Clients' start spread in seconds (0: all at once, as the benchmarks start them); negative:
-  /// one request's latency, measured by a first run (two runs per row).
-  double ramp = 0.0;
+  /// Clients' start spread in seconds (0: all at once); negative (the default): one request's
+  /// latency, measured by a first run with every client starting at once (two runs per row). A
+  /// benchmark starts its clients together, but the measured TTFT grows far more slowly with the
+  /// concurrency than clients that stay in step would make it (each wave's prompts queueing
+  /// behind each other): what was measured is the steady state the waves disperse into.
+  double ramp = -1.0;
   std::string calibration; ///< --calibration FILE; empty: the shipped calibration
   engine::calibration cal; ///< what `calibration` names, read once
   /// Every row's engine profile, when set (a trial of `calibrate`).
@@ -838,11 +841,12 @@ int run_calibrate(calibrate_options c) {
       pairs[{runs[i]->system, runs[i]->backend}].push_back(runs[i]);
 
   engine::calibration fitted = o.cal;
-  fitted.source =
-      fmt::format("infercost calibrate {} --rows {} --max-evaluations {} "
-                  "--requests-per-client {} --seed {}{}",
-                  std::filesystem::path(o.file).filename().string(), o.rows, c.max_evaluations,
-                  o.requests_per_client, o.seed, c.fit_expert_gemm ? " --fit-expert-gemm" : "");
+  fitted.source = fmt::format("infercost calibrate {} --rows {} --max-evaluations {} "
+                              "--requests-per-client {} --seed {}{}{}",
+                              std::filesystem::path(o.file).filename().string(), o.rows,
+                              c.max_evaluations, o.requests_per_client, o.seed,
+                              o.ramp != 0.0 ? fmt::format(" --ramp-up {}", o.ramp) : "",
+                              c.fit_expert_gemm ? " --fit-expert-gemm" : "");
   fmt::print("{}: fitting decode_step_s, prefill_step_s, launch_s{} on {} rows ({})\n", o.file,
              c.fit_expert_gemm ? ", request_s and expert_gemm_efficiency (pairs with MoE rows)"
                                : " and request_s",
@@ -952,6 +956,10 @@ command add_calibrate(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--requests-per-client", c->sim.requests_per_client,
                   "Closed loop: requests issued per client")
+      ->capture_default_str();
+  sub->add_option("--ramp-up", c->sim.ramp,
+                  "Seconds over which each row's clients start (0: all at once); negative: one "
+                  "request's latency (as validate --ramp-up)")
       ->capture_default_str();
   add_seed_option(sub, c->sim.seed);
   sub->add_option("--calibration", c->sim.calibration,
