@@ -25,7 +25,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <deque>
 #include <optional>
 #include <span>
 #include <vector>
@@ -176,16 +176,16 @@ public:
     const instance_role first_role =
         cfg.mode == serving_mode::colocated ? instance_role::colocated : instance_role::prefill;
     for (int i = 0; i < first.instances; ++i) {
-      first_.push_back(std::make_unique<first_instance>(
-          static_cast<int>(first_.size()), first_role, prefill, first.scheduler, cfg.cache,
-          cfg.speculative, w.requests, records, w.block_tokens, draw_seed, policies.batching));
+      first_.emplace_back(static_cast<int>(first_.size()), first_role, prefill, first.scheduler,
+                          cfg.cache, cfg.speculative, w.requests, records, w.block_tokens,
+                          draw_seed, policies.batching);
     }
     if (cfg.mode == serving_mode::pd) {
       INFERCOST_ASSERT(decode != nullptr, "PD needs a decode engine");
       for (int i = 0; i < cfg.decode.instances; ++i)
-        second_.push_back(std::make_unique<second_instance>(
-            first.instances + i, instance_role::decode, *decode, cfg.decode.scheduler, cfg.cache,
-            cfg.speculative, w.requests, records, w.block_tokens, draw_seed, policies.batching));
+        second_.emplace_back(first.instances + i, instance_role::decode, *decode,
+                             cfg.decode.scheduler, cfg.cache, cfg.speculative, w.requests, records,
+                             w.block_tokens, draw_seed, policies.batching);
       link_.emplace(prefill, *decode, cfg.kv_transfer_scope);
       link_free_s_.assign(first_.size(), 0.0);
     }
@@ -194,12 +194,9 @@ public:
 
   [[nodiscard]] std::size_t instances() const noexcept { return first_.size() + second_.size(); }
   /// Calls f with instance `idx` (either pool's type).
-  template <class F> decltype(auto) visit(int idx, F&& f) const {
-    const auto i = static_cast<std::size_t>(idx);
-    if (i < first_.size())
-      return f(*first_[i]);
-    return f(*second_[i - first_.size()]);
-  }
+  template <class F> decltype(auto) visit(int idx, F&& f) const { return visit_in(*this, idx, f); }
+  /// Calls f with instance `idx` (either pool's type), which f may change.
+  template <class F> decltype(auto) visit(int idx, F&& f) { return visit_in(*this, idx, f); }
   /// The transfer link (PD), or nullptr.
   [[nodiscard]] const kv_link<prefill_engine_type, decode_engine_type>* link() const noexcept {
     return link_ ? &*link_ : nullptr;
@@ -214,10 +211,10 @@ public:
     const bool to_prefill =
         pd && policies_.admission.disaggregate(view, load_of(first_), load_of(second_));
     // Pools are uniform: the first instance of each answers for all.
-    bool fits = to_prefill || !pd ? first_.front()->fits(q.input_tokens, q.output_tokens)
-                                  : second_.front()->fits(q.input_tokens, q.output_tokens);
+    bool fits = to_prefill || !pd ? first_.front().fits(q.input_tokens, q.output_tokens)
+                                  : second_.front().fits(q.input_tokens, q.output_tokens);
     if (to_prefill)
-      fits = fits && second_.front()->fits(q.input_tokens, q.output_tokens);
+      fits = fits && second_.front().fits(q.input_tokens, q.output_tokens);
     if (!fits) {
       reject(rec, rejection_reason::exceeds_kv_capacity);
       return false;
@@ -241,7 +238,7 @@ public:
       const request_view view = view_of(w_.requests[static_cast<std::size_t>(id)]);
       const int d = static_cast<int>(first_.size()) + pick(second_, decode_balancer_, view, false);
       records_[static_cast<std::size_t>(id)].decode_instance = d;
-      second_[static_cast<std::size_t>(d) - first_.size()]->offer(id);
+      second_[static_cast<std::size_t>(d) - first_.size()].offer(id);
       start_transfers(d, now, out);
     }
     if (static_cast<std::size_t>(idx) >= first_.size())
@@ -256,9 +253,9 @@ public:
     const int p = rec.prefill_instance;
     rec.transfer_s = now - rec.first_token_s; // prefill end (its first token) to KV arrival
     rec.first_token_s = now;                  // delivered once the KV has arrived
-    first_[static_cast<std::size_t>(p)]->release(id);
+    first_[static_cast<std::size_t>(p)].release(id);
     kick(p, now, out);
-    second_[static_cast<std::size_t>(d) - first_.size()]->receive(id);
+    second_[static_cast<std::size_t>(d) - first_.size()].receive(id);
     kick(d, now, out);
   }
 
@@ -266,8 +263,17 @@ public:
   [[nodiscard]] double kv_bytes() const noexcept { return kv_bytes_; }
 
 private:
-  using pool_first = std::vector<std::unique_ptr<first_instance>>;
-  using pool_second = std::vector<std::unique_ptr<second_instance>>;
+  // Deques: an instance stays where it was built (instances are neither copied nor moved).
+  using pool_first = std::deque<first_instance>;
+  using pool_second = std::deque<second_instance>;
+
+  /// visit() on a const or a mutable scheduler.
+  template <class Self, class F> static decltype(auto) visit_in(Self& self, int idx, F& f) {
+    const auto i = static_cast<std::size_t>(idx);
+    if (i < self.first_.size())
+      return f(self.first_[i]);
+    return f(self.second_[i - self.first_.size()]);
+  }
 
   [[nodiscard]] static request_view view_of(const io::workload_request& q) noexcept {
     return {.id = q.id,
@@ -280,8 +286,8 @@ private:
   template <class Pool> [[nodiscard]] static pool_load load_of(const Pool& pool) noexcept {
     pool_load l{.instances = static_cast<double>(pool.size())};
     for (const auto& inst : pool) {
-      l.requests += static_cast<double>(inst->load());
-      l.queued_prefill_tokens += static_cast<double>(inst->queued_prefill_tokens());
+      l.requests += static_cast<double>(inst.load());
+      l.queued_prefill_tokens += static_cast<double>(inst.queued_prefill_tokens());
     }
     return l;
   }
@@ -297,7 +303,7 @@ private:
   bool place(Pool& pool, int first, Balancer& b, const request_view& view, double now,
              const pool_config& pc, request_record& rec, std::vector<scheduled_event>& out) {
     const int local = pick(pool, b, view, true);
-    auto& inst = *pool[static_cast<std::size_t>(local)];
+    auto& inst = pool[static_cast<std::size_t>(local)];
     if (pc.scheduler.max_queue > 0 && inst.waiting() >= pc.scheduler.max_queue) {
       reject(rec, rejection_reason::queue_full);
       return false;
@@ -313,9 +319,9 @@ private:
     candidates_.clear();
     const bool match = prefill && b.needs_cache_match();
     for (const auto& inst : pool)
-      candidates_.push_back({.load = inst->load(),
-                             .queued_tokens = prefill ? inst->queued_prefill_tokens() : 0,
-                             .cached_tokens = match ? inst->cached_prefix_tokens(view.id) : 0});
+      candidates_.push_back({.load = inst.load(),
+                             .queued_tokens = prefill ? inst.queued_prefill_tokens() : 0,
+                             .cached_tokens = match ? inst.cached_prefix_tokens(view.id) : 0});
     return static_cast<int>(b.pick(candidates_, view));
   }
 
@@ -331,14 +337,14 @@ private:
 
   /// Starts every transfer to decode instance `d` that its free memory admits.
   void start_transfers(int d, double now, std::vector<scheduled_event>& out) {
-    second_instance& dec = *second_[static_cast<std::size_t>(d) - first_.size()];
+    second_instance& dec = second_[static_cast<std::size_t>(d) - first_.size()];
     while (const std::optional<std::int64_t> id = dec.admit_transfer()) {
       request_record& rec = records_[static_cast<std::size_t>(*id)];
       const auto p = static_cast<std::size_t>(rec.prefill_instance);
       const double start = std::max(now, link_free_s_[p]);
       const transfer_view tv{.transfer_s = link_->time_s(rec.input_tokens),
                              .prefill_s = rec.first_token_s - rec.first_scheduled_s,
-                             .layers = first_.front()->engine().model().num_layers};
+                             .layers = first_.front().engine().model().num_layers};
       const double end = start + policies_.transfer.remaining_s(tv);
       link_free_s_[p] = end;
       rec.kv_bytes = link_->bytes(rec.input_tokens);
