@@ -72,8 +72,11 @@
 ///   each expert's segment to the M block size; TensorRT-LLM runs CUTLASS grouped GEMMs. How far
 ///   these fall behind a dense GEMM of the same work depends on the kernel, the shapes and the
 ///   quantisation, and no single published figure covers them: the presets take 1 (the
-///   roofline's own efficiency) and `calibrate` fits it, per device and engine, on the rows of
-///   MoE models.
+///   roofline's own efficiency) and `calibrate --fit-expert-gemm` fits it, per device and
+///   engine, on the rows of MoE models. The shipped fit (engine/calibration.hpp) finds 0.12 to
+///   0.51, far below what grouped-GEMM kernels reach against a dense GEMM: fitted, the term also
+///   carries whatever else makes MoE prefill slower than its FLOPs (expert load imbalance under
+///   EP among it).
 ///
 /// A step then takes roofline(step) + (launch-floor excess) + decode_step_s or prefill_step_s
 /// (engine/step_cost.hpp adds them; its breakdown reports them as `host_overhead_s` and
