@@ -716,16 +716,10 @@ engine::engine_profile with_terms(engine::engine_profile p, const point& x) {
 
 /// Bounds of each term (log space): step host times from 1 µs to 1 s; a kernel launch from 1 to
 /// 50 µs (a C++ launch takes ~4 µs, an eager PyTorch op 5–25 µs: engine_profile.hpp [PTDISP]);
-/// a request's front end from 1 µs to 2 s; the expert kernels' share of the GEMM efficiency
-/// from 0.1 to 1.
+/// a request's front end from 1 µs to 2 s; the experts' share of the GEMM compute rate from 0.1
+/// to 1.
 constexpr point lower_bound{-13.8, -13.8, -13.8, -13.8, -2.303}; // ln 1e-6, ln 0.1
 constexpr point upper_bound{0.0, 0.0, -9.9, 0.69, 0.0};          // ln 1, ln 5e-5, ln 2, ln 1
-
-point clamp_terms(point x) {
-  for (std::size_t k = 0; k < num_terms; ++k)
-    x[k] = std::clamp(x[k], lower_bound[k], upper_bound[k]);
-  return x;
-}
 
 /// Mean over `runs` of the squared log errors of mean TTFT and mean TPOT; a row that a trial
 /// fails to simulate counts as a log error of 3 (a factor of 20) on both.
@@ -752,8 +746,9 @@ struct fit_result {
 };
 
 /// Nelder–Mead (reflection 1, expansion 2, contraction 1/2, shrink 1/2) from `start` over the
-/// terms that `fit` marks (the others keep their start), each vertex clamped to the bounds, for at
-/// most `max_evaluations` evaluations of `f`.
+/// terms that `fit` marks, each vertex's fitted terms clamped to the bounds, for at most
+/// `max_evaluations` evaluations of `f`. The other terms keep their start, in bounds or not (a
+/// starting calibration's value the fit was not asked to move stays as it is).
 template <class F>
 fit_result nelder_mead(F f, const point& start, int max_evaluations,
                        const std::array<bool, num_terms>& fit) {
@@ -762,6 +757,11 @@ fit_result nelder_mead(F f, const point& start, int max_evaluations,
     if (fit[k])
       free.push_back(k);
   const std::size_t n = free.size();
+  auto clamp = [&](point x) {
+    for (std::size_t k : free)
+      x[k] = std::clamp(x[k], lower_bound[k], upper_bound[k]);
+    return x;
+  };
   using vertex = std::pair<point, double>;
   std::vector<vertex> s(n + 1);
   int evaluations = 0;
@@ -769,14 +769,14 @@ fit_result nelder_mead(F f, const point& start, int max_evaluations,
     ++evaluations;
     return f(x);
   };
-  const point x0 = clamp_terms(start);
+  const point x0 = clamp(start);
   s[0] = {x0, eval(x0)};
   const double start_value = s[0].second;
   for (std::size_t v = 0; v < n; ++v) {
     const std::size_t k = free[v];
     point x = x0;
     x[k] += 1.0; // a factor of e in term k
-    x = clamp_terms(x);
+    x = clamp(x);
     if (x[k] == x0[k])
       x[k] -= 1.0;
     s[v + 1] = {x, eval(x)};
@@ -794,7 +794,7 @@ fit_result nelder_mead(F f, const point& start, int max_evaluations,
       point x = c;
       for (std::size_t k : free)
         x[k] = c[k] + t * (s[n].first[k] - c[k]);
-      return clamp_terms(x);
+      return clamp(x);
     };
     const point xr = along(-1.0);
     const double fr = eval(xr);
